@@ -1,0 +1,99 @@
+"""Errors raised by newsstore.
+
+Every error newsstore raises on purpose derives from one root, so callers can
+catch a single class::
+
+    NewsstoreError                 catch this to handle anything newsstore refuses
+    ├── InvalidURLError            a URL that cannot be canonicalised (not http/https, no host)
+    ├── InvalidQueryError          a lookup filter newsstore will not run (operators, bad dates)
+    ├── SnapshotParseError         text that is not a snapshot page; carries the line number
+    ├── InvalidRecordError         an import record that failed validation; carries file and line
+    ├── NotFoundError              no stored snapshot (or tombstone) for a URL or key
+    └── StoreError                 the store failed or refused a write
+        └── StoreUnavailableError  the store cannot be reached or opened
+
+The driver's own exception, when there is one, is kept as ``__cause__``.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "InvalidQueryError",
+    "InvalidRecordError",
+    "InvalidURLError",
+    "NewsstoreError",
+    "NotFoundError",
+    "SnapshotParseError",
+    "StoreError",
+    "StoreUnavailableError",
+]
+
+
+class NewsstoreError(Exception):
+    """Root of every error newsstore raises on purpose."""
+
+
+class InvalidURLError(NewsstoreError, ValueError):
+    """A URL is not an absolute http(s) URL with a host, so it has no canonical key."""
+
+
+class InvalidQueryError(NewsstoreError, ValueError):
+    """A lookup was asked with values newsstore refuses (operator keys, unparsable dates)."""
+
+
+class SnapshotParseError(NewsstoreError, ValueError):
+    """Text is not a snapshot page. ``line`` is the 1-based line where parsing gave up."""
+
+    def __init__(self, message: str, *, line: int | None = None, source: str | None = None):
+        self.reason = message
+        self.line = line
+        self.source = source
+        where = ":".join(str(p) for p in (source, line) if p is not None)
+        super().__init__(f"{where}: {message}" if where else message)
+
+
+class InvalidRecordError(NewsstoreError, ValueError):
+    """An import record was rejected.
+
+    ``source`` names the file (or ``<stdin>``), ``line`` the 1-based line for
+    line-oriented input and ``index`` the 0-based position in a JSON array.
+    ``raw`` keeps the record's original text so it can be written to a rejects file.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        source: str | None = None,
+        line: int | None = None,
+        index: int | None = None,
+        raw: str | None = None,
+    ):
+        self.reason = message
+        self.source = source
+        self.line = line
+        self.index = index
+        self.raw = raw
+        super().__init__(f"{self.location}: {message}" if self.location else message)
+
+    @property
+    def location(self) -> str:
+        """``file:line`` or ``file[index]``, as much as is known."""
+        where = self.source or ""
+        if self.line is not None:
+            where += f":{self.line}"
+        if self.index is not None:
+            where += f"[{self.index}]"
+        return where
+
+
+class NotFoundError(NewsstoreError, LookupError):
+    """No stored snapshot matches the URL or key."""
+
+
+class StoreError(NewsstoreError):
+    """The store failed or refused an operation."""
+
+
+class StoreUnavailableError(StoreError):
+    """The store cannot be reached, opened or written (server down, file locked or read-only)."""
