@@ -16,15 +16,22 @@ precedence is always: flag, environment, default.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["DEFAULT_TIMEZONE", "Settings", "default_store_path"]
+__all__ = ["DEFAULT_TIMEZONE", "Settings", "default_store_path", "redact_uri"]
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
+_CREDENTIALS = re.compile(r"(?<=://)[^/@\s]+@")
+
+
+def redact_uri(text: str) -> str:
+    """``text`` with the ``user:password@`` part of any URI in it replaced by ``***@``."""
+    return _CREDENTIALS.sub("***@", text)
 
 
 def default_store_path() -> Path:

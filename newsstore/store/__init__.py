@@ -1,0 +1,45 @@
+"""Where snapshots are kept: :func:`open_store` picks the adapter from a URI.
+
+* ``mongodb://…`` or ``mongodb+srv://…`` → :class:`~newsstore.store.mongo.MongoStore`
+  (production: replica sets and sharded clusters keep dedup correct, see that module);
+* ``sqlite:///relative/file.db``, ``sqlite:////absolute/file.db``, a plain path, or nothing
+  (the default file, :func:`newsstore.settings.default_store_path`) →
+  :class:`~newsstore.store.sqlite.SQLiteStore`, embedded, no server.
+"""
+
+from __future__ import annotations
+
+from datetime import tzinfo
+
+from ..settings import Settings, default_store_path
+from .base import RelatedHit, Stats, Store, Tombstone
+from .rules import POLICIES, Policy
+
+__all__ = ["POLICIES", "Policy", "RelatedHit", "Stats", "Store", "Tombstone", "open_store"]
+
+
+def open_store(
+    uri: str | None = None,
+    *,
+    database: str | None = None,
+    timezone: str | tzinfo | None = None,
+    settings: Settings | None = None,
+) -> Store:
+    """Open the store a URI names; unset arguments come from :class:`Settings` (environment).
+
+    Raises :class:`~newsstore.StoreUnavailableError` when it cannot be reached or opened.
+    """
+    settings = settings or Settings()
+    uri = uri or settings.store
+    zone = timezone or settings.timezone
+    if uri and uri.startswith(("mongodb://", "mongodb+srv://")):
+        # Imported here so that users of the embedded store never load the driver.
+        from .mongo import MongoStore, connect
+
+        client = connect(uri)
+        return MongoStore(client[database or settings.database], timezone=zone, close_client=True)
+    from .sqlite import SQLiteStore
+
+    if not uri:
+        return SQLiteStore(default_store_path(), timezone=zone)
+    return SQLiteStore(uri.removeprefix("sqlite:///") if uri.startswith("sqlite:") else uri, timezone=zone)

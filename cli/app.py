@@ -1,0 +1,428 @@
+"""The ``newsstore`` command: each command parses options, calls one library function, prints."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import click
+import typer
+from typer.core import TyperGroup
+
+from newsstore import NewsstoreError, Settings, Snapshot, __version__
+from newsstore.settings import redact_uri
+from newsstore.export import EXPORT_FORMATS, open_output
+from newsstore.parsing import parse_snapshot_file, render_snapshot
+from newsstore.query import Query, day_range, parse_when
+from newsstore.records import FORMATS
+from newsstore.store import POLICIES, Store, open_store
+
+from . import output
+
+
+class _Group(TyperGroup):
+    """Turns every NewsstoreError into one line on stderr and exit code 1, in one place."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except NewsstoreError as exc:
+            output.err.print(f"Error: {redact_uri(str(exc))}", markup=False)
+            raise typer.Exit(1) from None
+
+
+app = typer.Typer(
+    cls=_Group,
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,  # a MongoDB URI in a local may hold a password
+    help="Keep crawled news-page snapshots, deduplicated on their original URL.",
+)
+
+StoreOpt = Annotated[
+    Optional[str],
+    typer.Option(
+        "--store",
+        envvar="NEWSSTORE_STORE",
+        show_envvar=True,
+        help="Store URI: mongodb://…, sqlite:///file.db or a path. Default: embedded SQLite file.",
+    ),
+]
+DatabaseOpt = Annotated[
+    str,
+    typer.Option("--database", envvar="NEWSSTORE_DATABASE", help="Database name on MongoDB."),
+]
+TzOpt = Annotated[
+    str,
+    typer.Option(
+        "--tz",
+        envvar="NEWSSTORE_TIMEZONE",
+        help="Zone for naive input times, day boundaries and output.",
+    ),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print a JSON array.")]
+NdjsonOpt = Annotated[bool, typer.Option("--ndjson", help="Print one JSON object a line.")]
+_DEFAULTS = Settings.model_construct()
+
+
+@contextmanager
+def _store(uri: str | None, database: str, tz: str) -> Iterator[Store]:
+    settings = Settings(store=uri, database=database, timezone=tz)
+    with open_store(settings=settings) as store:
+        yield store
+
+
+def _version(value: bool) -> None:
+    if value:
+        output.echo(f"newsstore {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
+) -> None:
+    """Keep crawled news-page snapshots, deduplicated on their original URL.
+
+    Example: newsstore import examples/snapshot-zh-intl-2023-11-14.txt
+    """
+
+
+@app.command("import")
+def import_(
+    paths: Annotated[list[str], typer.Argument(help="Files, directories or - for stdin.")],
+    format: Annotated[str, typer.Option("--format", help=f"One of {', '.join(FORMATS)}.")] = "auto",
+    on_duplicate: Annotated[
+        str, typer.Option("--on-duplicate", help=f"Policy: {', '.join(POLICIES)}.")
+    ] = "newest",
+    batch_size: Annotated[int, typer.Option("--batch-size", min=1)] = 1000,
+    rejects: Annotated[
+        Optional[Path], typer.Option("--rejects", help="Write rejected records here (NDJSON).")
+    ] = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Stop at the first bad record.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate and count only.")] = False,
+    glob: Annotated[str, typer.Option("--glob", help="File filter inside directories.")] = "*",
+    follow_symlinks: Annotated[bool, typer.Option("--follow-symlinks")] = False,
+    encoding: Annotated[Optional[str], typer.Option("--encoding", help="Text file encoding.")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    store: StoreOpt = None,
+    database: DatabaseOpt = _DEFAULTS.database,
+    tz: TzOpt = _DEFAULTS.timezone,
+) -> None:
+    """Import snapshots from JSON, NDJSON, Extended JSON, snapshot text, .gz or directories.
+
+    Exit code 0 when every record landed, 1 when some were rejected.
+
+    Example: newsstore import crawl.ndjson.gz --rejects rejects.ndjson
+    """
+    _choice("--format", format, FORMATS)
+    _choice("--on-duplicate", on_duplicate, POLICIES)
+    with _store(store, database, tz) as st, _progress(quiet) as progress:
+        result = st.import_records(
+            paths,
+            format=format,
+            policy=on_duplicate,
+            batch_size=batch_size,
+            rejects=rejects,
+            strict=strict,
+            dry_run=dry_run,
+            glob=glob,
+            follow_symlinks=follow_symlinks,
+            encoding=encoding,
+            progress=progress,
+        )
+    output.report(result, dry_run=dry_run)
+    if result.rejected:
+        raise typer.Exit(1)
+
+
+@app.command()
+def export(
+    out: Annotated[
+        Optional[str], typer.Option("-o", "--output", help="File (.gz compresses); default stdout.")
+    ] = None,
+    format: Annotated[str, typer.Option("--format", help=f"One of {', '.join(EXPORT_FORMATS)}.")] = "ndjson",
+    fields: Annotated[Optional[str], typer.Option("--fields", help="Comma-separated fields.")] = None,
+    url: Annotated[Optional[str], typer.Option("--url")] = None,
+    match: Annotated[str, typer.Option("--match", help="exact, prefix, host or domain.")] = "exact",
+    on: Annotated[Optional[str], typer.Option("--on", help="One day, YYYY-MM-DD.")] = None,
+    from_: Annotated[Optional[str], typer.Option("--from", help="Start date or datetime.")] = None,
+    to: Annotated[Optional[str], typer.Option("--to", help="End date (inclusive) or datetime.")] = None,
+    time_field: Annotated[str, typer.Option("--time", help="published or snapshot.")] = "published",
+    category: Annotated[Optional[str], typer.Option("--category")] = None,
+    source: Annotated[Optional[str], typer.Option("--source")] = None,
+    sort: Annotated[str, typer.Option("--sort", help="newest or oldest.")] = "newest",
+    limit: Annotated[Optional[int], typer.Option("--limit", min=0)] = None,
+    store: StoreOpt = None,
+    database: DatabaseOpt = _DEFAULTS.database,
+    tz: TzOpt = _DEFAULTS.timezone,
+) -> None:
+    """Export snapshots as NDJSON, a JSON array or Extended JSON, streamed.
+
+    Example: newsstore export --on 2023-11-14 --format json -o day.json
+    """
+    _choice("--format", format, EXPORT_FORMATS)
+    query = _query(url, match, on, from_, to, time_field, category, source, sort, limit, 0, tz)
+    chosen = fields.split(",") if fields else None
+    with _store(store, database, tz) as st, open_output(out, sys.stdout) as fp:
+        count = st.export(fp, query, format=format, fields=chosen)  # type: ignore[arg-type]
+    if out not in (None, "-"):
+        output.err.print(f"{count} snapshots written to {out}", markup=False)
+
+
+@app.command()
+def get(
+    url: Annotated[str, typer.Argument(help="The original URL (any spelling) or a content: key.")],
+    store: StoreOpt = None,
+    database: DatabaseOpt = _DEFAULTS.database,
+    tz: TzOpt = _DEFAULTS.timezone,
+) -> None:
+    """Print the stored snapshot for a URL as JSON.
+
+    Example: newsstore get "https://news.example.com/a/1.html?utm_source=x"
+    """
+    with _store(store, database, tz) as st:
+        output.snapshot_json(st.get(url))
+
+
+@app.command()
+def find(
+    url: Annotated[Optional[str], typer.Option("--url", help="A URL, path prefix, host or domain.")] = None,
+    match: Annotated[str, typer.Option("--match", help="exact, prefix, host or domain.")] = "exact",
+    on: Annotated[Optional[str], typer.Option("--on", help="One day, YYYY-MM-DD.")] = None,
+    from_: Annotated[Optional[str], typer.Option("--from", help="Start date or datetime.")] = None,
+    to: Annotated[Optional[str], typer.Option("--to", help="End date (inclusive) or datetime.")] = None,
+    time_field: Annotated[str, typer.Option("--time", help="published or snapshot.")] = "published",
+    category: Annotated[Optional[str], typer.Option("--category")] = None,
+    source: Annotated[Optional[str], typer.Option("--source")] = None,
+    sort: Annotated[str, typer.Option("--sort", help="newest or oldest.")] = "newest",
+    limit: Annotated[int, typer.Option("--limit", min=0)] = 50,
+    offset: Annotated[int, typer.Option("--offset", min=0, help="Skip this many (paging).")] = 0,
+    as_json: JsonOpt = False,
+    ndjson: NdjsonOpt = False,
+    store: StoreOpt = None,
+    database: DatabaseOpt = _DEFAULTS.database,
+    tz: TzOpt = _DEFAULTS.timezone,
+) -> None:
+    """Find snapshots by URL, date, category or source, newest first.
+
+    Example: newsstore find --on 2023-11-14 --category 国际
+    """
+    query = _query(url, match, on, from_, to, time_field, category, source, sort, limit, offset, tz)
+    with _store(store, database, tz) as st:
+        output.snapshots(st.find(query), as_json=as_json, ndjson=ndjson)
+
+
+@app.command()
+def related(
+    on: Annotated[str, typer.Option("--on", help="The day the items are dated, YYYY-MM-DD.")],
+    as_json: NdjsonOpt = False,
+    store: StoreOpt = None,
+    database: DatabaseOpt = _DEFAULTS.database,
+    tz: TzOpt = _DEFAULTS.timezone,
+) -> None:
+    """List related and more-in-category items dated on a day, with the snapshot listing them.
+
+    Example: newsstore related --on 2023-08-02
+    """
+    with _store(store, database, tz) as st:
+        start, end = day_range(_day(on), st.zone)
+        output.related(st.related_on(start, end), as_json=as_json)
+
+
+@app.command()
+def history(
+    url: Annotated[str, typer.Argument(help="The original URL (any spelling) or a content: key.")],
+    as_json: JsonOpt = False,
+    ndjson: NdjsonOpt = False,
+    store: StoreOpt = None,
+    database: DatabaseOpt = _DEFAULTS.database,
+    tz: TzOpt = _DEFAULTS.timezone,
+) -> None:
+    """List the earlier contents kept for a URL, newest first.
+
+    Example: newsstore history https://news.example.com/a/1.html --json
+    """
+    with _store(store, database, tz) as st:
+        output.snapshots(st.history(url), as_json=as_json, ndjson=ndjson)
+
+
+@app.command()
+def delete(
+    url: Annotated[str, typer.Argument(help="The original URL (any spelling) or a content: key.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why it is taken down (kept).")],
+    store: StoreOpt = None,
+    database: DatabaseOpt = _DEFAULTS.database,
+    tz: TzOpt = _DEFAULTS.timezone,
+) -> None:
+    """Take a snapshot down: remove it and its history, and skip it in later imports.
+
+    Example: newsstore delete https://news.example.com/a/1.html --reason "takedown #42"
+    """
+    with _store(store, database, tz) as st:
+        tomb = st.delete(url, reason=reason)
+    output.echo(f"deleted {tomb.key}; later imports of it are suppressed")
+
+
+@app.command()
+def restore(
+    url: Annotated[str, typer.Argument(help="The original URL (any spelling) or a content: key.")],
+    store: StoreOpt = None,
+    database: DatabaseOpt = _DEFAULTS.database,
+    tz: TzOpt = _DEFAULTS.timezone,
+) -> None:
+    """Lift a takedown so the URL can be imported again.
+
+    Example: newsstore restore https://news.example.com/a/1.html
+    """
+    with _store(store, database, tz) as st:
+        st.restore(url)
+    output.echo(f"restored {url}")
+
+
+@app.command()
+def stats(
+    as_json: JsonOpt = False,
+    store: StoreOpt = None,
+    database: DatabaseOpt = _DEFAULTS.database,
+    tz: TzOpt = _DEFAULTS.timezone,
+) -> None:
+    """Counts by category, source and day; keys with versions; suppressed keys.
+
+    Example: newsstore stats --json
+    """
+    with _store(store, database, tz) as st:
+        output.stats(st.stats(), as_json=as_json)
+
+
+@app.command()
+def parse(
+    files: Annotated[list[Path], typer.Argument(help="Snapshot text files.")],
+    encoding: Annotated[Optional[str], typer.Option("--encoding", help="Default: UTF-8, else GB18030.")] = None,
+    tz: TzOpt = _DEFAULTS.timezone,
+) -> None:
+    """Parse snapshot text files and print JSON (NDJSON for several files).
+
+    Example: newsstore parse examples/snapshot-zh-intl-2023-11-14.txt
+    """
+    for path in files:
+        snapshot = parse_snapshot_file(path, encoding=encoding, timezone=tz)
+        output.echo(snapshot.model_dump_json(indent=2 if len(files) == 1 else None))
+
+
+@app.command()
+def render(
+    file: Annotated[Path, typer.Argument(help="A snapshot as JSON (as `parse` or `get` print).")],
+) -> None:
+    """Render a snapshot JSON back to the crawler's text form.
+
+    Example: newsstore parse page.txt > page.json && newsstore render page.json
+    """
+    try:
+        snapshot = Snapshot.model_validate_json(file.read_bytes())
+    except ValueError as exc:
+        raise typer.BadParameter(f"{file}: {exc}") from None
+    sys.stdout.write(render_snapshot(snapshot))
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of a snapshot record (what import accepts and export writes).
+
+    Example: newsstore schema > snapshot.schema.json
+    """
+    output.echo(json.dumps(Snapshot.model_json_schema(), ensure_ascii=False, indent=2))
+
+
+# -- helpers -------------------------------------------------------------------------------
+def _choice(name: str, value: str, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise typer.BadParameter(f"{value!r} is not one of {', '.join(allowed)}", param_hint=name)
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is not a date (YYYY-MM-DD)", param_hint="--on") from None
+
+
+def _query(
+    url: str | None,
+    match: str,
+    on: str | None,
+    from_: str | None,
+    to: str | None,
+    time_field: str,
+    category: str | None,
+    source: str | None,
+    sort: str,
+    limit: int | None,
+    offset: int,
+    tz: str,
+) -> Query:
+    _choice("--match", match, ("exact", "prefix", "host", "domain"))
+    _choice("--time", time_field, ("published", "snapshot"))
+    _choice("--sort", sort, ("newest", "oldest"))
+    zone = Settings(timezone=tz).zone
+    start = end = None
+    if on is not None:
+        if from_ or to:
+            raise typer.BadParameter("use --on or --from/--to, not both", param_hint="--on")
+        start, end = day_range(_day(on), zone)
+    if from_ is not None:
+        start = parse_when(from_, zone)
+    if to is not None:
+        end = parse_when(to, zone, end=True)
+    return Query(
+        url=url,
+        match=match,  # type: ignore[arg-type]
+        start=start,
+        end=end,
+        time_field=time_field,  # type: ignore[arg-type]
+        category=category,
+        source=source,
+        sort=sort,  # type: ignore[arg-type]
+        offset=offset,
+        limit=limit,
+    )
+
+
+@contextmanager
+def _progress(quiet: bool) -> Iterator[Any]:
+    """A progress bar on a terminal; nothing when piped or with --quiet."""
+    if quiet or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    columns = (
+        SpinnerColumn(),
+        TextColumn("{task.completed:,} records"),
+        TextColumn("{task.fields[rate]:,.0f}/s"),
+        TextColumn("{task.fields[mb]:.1f} MB read"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=output.err, transient=True) as bar:
+        task = bar.add_task("import", total=None, rate=0.0, mb=0.0)
+        read = [0]
+
+        def advance(records: int, nbytes: int) -> None:
+            read[0] += nbytes
+            elapsed = bar.tasks[0].elapsed or 1e-9
+            completed = bar.tasks[0].completed + records
+            bar.update(task, advance=records, rate=completed / elapsed, mb=read[0] / 1e6)
+
+        yield advance
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+

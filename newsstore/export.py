@@ -1,0 +1,102 @@
+"""Writers that stream snapshots out: NDJSON (default), a JSON array, or Extended JSON.
+
+Plain JSON carries ISO 8601 times with their offset. Extended JSON is MongoDB's: relaxed
+(``{"$date": "2023-11-14T03:19:00Z"}``, plain numbers) or canonical
+(``{"$date": {"$numberLong": "…"}}``, ``{"$numberInt": "…"}``), readable by pymongo's
+``bson.json_util`` and the Node driver's ``EJSON``; it is one object a line, like
+``mongoexport``. Every format is valid import input, so export → import is a round trip.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import os
+from collections.abc import Iterable
+from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
+from typing import IO, Any, Literal
+
+from .errors import InvalidQueryError
+from .schemas import Snapshot
+
+__all__ = ["EXPORT_FORMATS", "ExportFormat", "open_output", "write_snapshots"]
+
+ExportFormat = Literal["ndjson", "json", "ejson", "ejson-canonical"]
+EXPORT_FORMATS: tuple[ExportFormat, ...] = ("ndjson", "json", "ejson", "ejson-canonical")
+_FIELDS = frozenset(Snapshot.model_fields)
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_INT32 = range(-(2**31), 2**31)
+_MS = timedelta(milliseconds=1)
+
+
+def _ejson(value: Any, canonical: bool) -> Any:
+    if isinstance(value, datetime):
+        ms = (value - _EPOCH) // _MS
+        if canonical or not 1970 <= value.astimezone(timezone.utc).year <= 9999:
+            return {"$date": {"$numberLong": str(ms)}}
+        utc = value.astimezone(timezone.utc)
+        return {"$date": utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"}
+    if isinstance(value, dict):
+        return {k: _ejson(v, canonical) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_ejson(v, canonical) for v in value]
+    if canonical and isinstance(value, int) and not isinstance(value, bool):
+        return {"$numberInt" if value in _INT32 else "$numberLong": str(value)}
+    return value
+
+
+def _fields(fields: Iterable[str] | None) -> set[str] | None:
+    if fields is None:
+        return None
+    chosen = {f.strip() for f in fields if f.strip()}
+    unknown = chosen - _FIELDS
+    if unknown:
+        raise InvalidQueryError(
+            f"unknown field(s) {', '.join(sorted(unknown))}; choose from {', '.join(Snapshot.model_fields)}"
+        )
+    return chosen
+
+
+def write_snapshots(
+    snapshots: Iterable[Snapshot],
+    fp: IO[str],
+    *,
+    format: ExportFormat = "ndjson",
+    fields: Iterable[str] | None = None,
+) -> int:
+    """Write snapshots to a text stream as they come; returns how many were written."""
+    include = _fields(fields)
+    if format not in EXPORT_FORMATS:
+        raise InvalidQueryError(f"unknown export format {format!r}: {', '.join(EXPORT_FORMATS)}")
+    count = 0
+    if format == "json":
+        fp.write("[")
+    for snapshot in snapshots:
+        if format in ("ndjson", "json"):
+            text = snapshot.model_dump_json(include=include)
+        else:
+            data = snapshot.model_dump(include=include)
+            text = json.dumps(_ejson(data, format == "ejson-canonical"), ensure_ascii=False)
+        if format == "json":
+            fp.write(",\n" if count else "\n")
+            fp.write(text)
+        else:
+            fp.write(text + "\n")
+        count += 1
+    if format == "json":
+        fp.write("\n]\n" if count else "]\n")
+    return count
+
+
+@contextmanager
+def open_output(path: str | os.PathLike[str] | None, stdout: IO[str]) -> Any:
+    """A text stream for ``path`` (gzip when it ends in ``.gz``), or ``stdout`` for None/``-``."""
+    name = None if path is None else os.fspath(path)
+    if name is None or name == "-":
+        yield stdout
+        return
+    raw: IO[bytes] = gzip.open(name, "wb") if name.endswith(".gz") else open(name, "wb")  # noqa: SIM115
+    with raw, io.TextIOWrapper(raw, encoding="utf-8", newline="\n") as text:
+        yield text

@@ -1,0 +1,376 @@
+"""Readers that stream snapshot records out of files, one validated record at a time.
+
+Formats (detected from the name, then the content; forced with ``format=``):
+
+* ``ndjson`` — one JSON object a line (``.ndjson``, ``.jsonl``); blank lines are skipped;
+* ``json`` — a JSON array of objects, read element by element (never loaded whole), or a
+  single JSON object;
+* MongoDB Extended JSON (relaxed or canonical) in either of the above: ``$date``,
+  ``$numberInt``, ``$numberLong`` and ``$numberDouble`` are understood, any other ``$`` type
+  is refused with a clear message;
+* ``text`` — a snapshot page dump (:mod:`newsstore.parsing`), one record a file;
+* ``.gz`` files (any of the above, gzip-compressed), directories (recursive, filtered by a
+  glob; symlinks leading out of the directory are not followed unless asked) and ``-``
+  for standard input.
+
+Every record carries where it came from (file and 1-based line, or 0-based array index)
+and its original text, so a rejected record can be reported and kept. In a JSON object
+with a duplicate key, the last value wins (as in JSON.parse and Python's json).
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import os
+import sys
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timezone, tzinfo
+from fnmatch import fnmatch
+from pathlib import Path
+from typing import IO, Any, Literal
+
+from pydantic import ValidationError
+
+from .errors import InvalidRecordError, SnapshotParseError
+from .parsing import looks_like_snapshot, parse_snapshot_bytes
+from .schemas import Snapshot
+
+__all__ = ["FORMATS", "Format", "Record", "iter_files", "read_records"]
+
+Format = Literal["auto", "json", "ndjson", "text"]
+FORMATS: tuple[Format, ...] = ("auto", "json", "ndjson", "text")
+DEFAULT_GLOB = "*"
+_SUFFIXES = {".json": "json", ".ndjson": "ndjson", ".jsonl": "ndjson", ".txt": "text"}
+_CHUNK = 1 << 20
+# An array element larger than this is refused rather than read into memory without end.
+_MAX_RECORD = 128 << 20
+
+
+@dataclass(slots=True)
+class Record:
+    """One record read from a file: the validated snapshot, or why it was rejected."""
+
+    source: str
+    line: int | None
+    index: int | None
+    raw: str
+    snapshot: Snapshot | None = None
+    error: InvalidRecordError | None = None
+
+
+def _error_text(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors(include_url=False)[:3]:
+        loc = ".".join(str(p) for p in err["loc"])
+        parts.append(f"{loc}: {err['msg']}" if loc else err["msg"])
+    more = exc.error_count() - len(parts)
+    return "; ".join(parts) + (f" (+{more} more)" if more > 0 else "")
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+# -- Extended JSON ---------------------------------------------------------------------
+_EJSON_NUMBERS = {"$numberInt": int, "$numberLong": int, "$numberDouble": float}
+
+
+def _ejson_hook(obj: dict[str, Any]) -> Any:
+    if len(obj) == 1:
+        (name, value), = obj.items()
+        if name == "$date":
+            if isinstance(value, dict) and "$numberLong" in value:
+                return datetime.fromtimestamp(int(value["$numberLong"]) / 1000, timezone.utc)
+            if isinstance(value, (int, float)):
+                return datetime.fromtimestamp(value / 1000, timezone.utc)
+            return value
+        if name in _EJSON_NUMBERS:
+            return _EJSON_NUMBERS[name](value)
+    for name in obj:
+        if name.startswith("$"):
+            raise ValueError(f"unsupported Extended JSON type {name}")
+    return obj
+
+
+def _loads(text: str | bytes) -> Any:
+    return json.loads(text, object_hook=_ejson_hook, parse_constant=_reject_constant)
+
+
+# -- validation ------------------------------------------------------------------------
+def _validate_json(
+    raw: bytes, context: dict[str, Any], source: str, line: int | None, index: int | None
+) -> Record:
+    text = raw.decode("utf-8", errors="replace")
+    try:
+        # Fast path: pydantic parses and validates the bytes in one go.
+        return Record(source, line, index, text, Snapshot.model_validate_json(raw, context=context))
+    except ValidationError as exc:
+        first = exc
+    try:
+        data = _loads(raw)
+    except (ValueError, RecursionError) as exc:
+        message = "not valid JSON" if isinstance(exc, RecursionError) else str(exc)
+        if isinstance(exc, UnicodeDecodeError):
+            message = f"invalid UTF-8: {exc.reason} at byte {exc.start}"
+        return _rejected(source, line, index, text, message)
+    return _validate_obj(data, context, source, line, index, text, first)
+
+
+def _validate_obj(
+    data: Any,
+    context: dict[str, Any],
+    source: str,
+    line: int | None,
+    index: int | None,
+    text: str,
+    first: ValidationError | None = None,
+) -> Record:
+    if not isinstance(data, dict):
+        return _rejected(source, line, index, text, f"expected a JSON object, got {_kind(data)}")
+    if "record" in data and "error" in data and isinstance(data["record"], dict):
+        # A line of a rejects file, fixed by the user and imported again.
+        data = data["record"]
+    try:
+        snapshot = Snapshot.model_validate(data, context=context)
+    except ValidationError as exc:
+        return _rejected(source, line, index, text, _error_text(first or exc))
+    return Record(source, line, index, text, snapshot)
+
+
+def _kind(value: Any) -> str:
+    return {list: "an array", str: "a string", type(None): "null", bool: "a boolean"}.get(
+        type(value), "a number"
+    )
+
+
+def _rejected(source: str, line: int | None, index: int | None, text: str, message: str) -> Record:
+    error = InvalidRecordError(message, source=source, line=line, index=index, raw=text)
+    return Record(source, line, index, text, error=error)
+
+
+# -- readers ---------------------------------------------------------------------------
+def _read_ndjson(fp: IO[bytes], source: str, context: dict[str, Any]) -> Iterator[Record]:
+    for number, raw in enumerate(fp, 1):
+        if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
+            raw = raw[3:]
+        raw = raw.strip()
+        if raw:
+            yield _validate_json(raw, context, source, number, None)
+
+
+def _read_json(fp: IO[bytes], source: str, context: dict[str, Any]) -> Iterator[Record]:
+    """A JSON array streamed element by element, or one JSON object."""
+    reader = io.TextIOWrapper(fp, encoding="utf-8-sig", errors="strict")
+    decoder = json.JSONDecoder(object_hook=_ejson_hook, parse_constant=_reject_constant)
+    buf = ""
+    pos = 0
+    line = 1
+    eof = False
+
+    def fill() -> bool:
+        nonlocal buf, pos, eof
+        if eof:
+            return False
+        try:
+            chunk = reader.read(_CHUNK)
+        except UnicodeDecodeError as exc:
+            raise InvalidRecordError(
+                f"invalid UTF-8 near byte {exc.start}", source=source, line=line
+            ) from None
+        if not chunk:
+            eof = True
+            return False
+        buf = buf[pos:] + chunk
+        pos = 0
+        return True
+
+    def skip_ws() -> str:
+        nonlocal pos, line
+        while True:
+            while pos < len(buf) and buf[pos] in " \t\r\n":
+                if buf[pos] == "\n":
+                    line += 1
+                pos += 1
+            if pos < len(buf):
+                return buf[pos]
+            if not fill():
+                return ""
+
+    first = skip_ws()
+    if first == "":
+        raise InvalidRecordError("empty file: no JSON records", source=source, line=1)
+    if first != "[":
+        # A single object: read it whole (one record is small enough by definition).
+        while fill():
+            pass
+        text = buf[pos:]
+        try:
+            data = _loads(text)
+        except (ValueError, RecursionError) as exc:
+            yield _rejected(source, line, None, text, f"not valid JSON: {exc}")
+            return
+        yield _validate_obj(data, context, source, line, None, text)
+        return
+    pos += 1
+    index = 0
+    while True:
+        ch = skip_ws()
+        if ch == "]" and index == 0:
+            return
+        start_line = line
+        while True:
+            try:
+                data, end = decoder.raw_decode(buf, pos)
+                break
+            except json.JSONDecodeError as exc:
+                # The element may run past the buffer: read more, up to a sane record size.
+                if len(buf) - pos < _MAX_RECORD and fill():
+                    continue
+                problem = "truncated JSON" if eof and exc.pos >= len(buf) - 1 else "invalid JSON"
+                raise InvalidRecordError(
+                    f"{problem}: {exc.msg} (the rest of the array cannot be read)",
+                    source=source,
+                    line=start_line + buf.count("\n", pos, exc.pos),
+                    index=index,
+                ) from None
+            except (ValueError, RecursionError) as exc:
+                raise InvalidRecordError(
+                    f"invalid JSON: {exc or 'nested too deeply'} (the rest of the array cannot be read)",
+                    source=source,
+                    line=start_line,
+                    index=index,
+                ) from None
+        text = buf[pos:end]
+        line += text.count("\n")
+        pos = end
+        yield _validate_obj(data, context, source, start_line, index, text)
+        index += 1
+        ch = skip_ws()
+        if ch == "]":
+            return
+        if ch != ",":
+            problem = "truncated JSON: the array is not closed" if ch == "" else (
+                f"invalid JSON: expected ',' or ']' but found {ch!r}"
+            )
+            raise InvalidRecordError(problem, source=source, line=line, index=index)
+        pos += 1
+
+
+def _read_text(
+    fp: IO[bytes], source: str, context: dict[str, Any], encoding: str | None
+) -> Iterator[Record]:
+    data = fp.read()
+    text = data.decode("utf-8", errors="replace")
+    try:
+        snapshot = parse_snapshot_bytes(
+            data, encoding=encoding, source=source, timezone=context.get("timezone")
+        )
+    except SnapshotParseError as exc:
+        yield _rejected(source, exc.line, None, text, exc.reason)
+        return
+    yield Record(source, 1, None, text, snapshot)
+
+
+def _detect(name: str, head: bytes) -> Format:
+    suffix = Path(name.removesuffix(".gz")).suffix.lower()
+    start = head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+    if suffix in _SUFFIXES and not (suffix == ".json" and start == b"{"):
+        return _SUFFIXES[suffix]  # type: ignore[return-value]
+    if start == b"[":
+        return "json"
+    if start == b"{":
+        # One object per line is NDJSON; an object spread over lines is a single JSON record.
+        first_line = head.lstrip(b"\xef\xbb\xbf \t\r\n").split(b"\n", 1)[0]
+        try:
+            json.loads(first_line)
+        except ValueError:
+            return "json" if b"\n" in head or len(head) < _CHUNK else "ndjson"
+        return "ndjson"
+    if looks_like_snapshot(head.decode("utf-8", errors="replace")):
+        return "text"
+    try:
+        if looks_like_snapshot(head.decode("gb18030")):
+            return "text"
+    except UnicodeDecodeError:
+        pass
+    return "text"
+
+
+def _open(path: str) -> IO[bytes]:
+    if path == "-":
+        return sys.stdin.buffer
+    fp: IO[bytes] = open(path, "rb")  # noqa: SIM115 - closed by the caller
+    if path.endswith(".gz"):
+        return gzip.open(fp)  # type: ignore[return-value]
+    return fp
+
+
+def read_records(
+    path: str | os.PathLike[str],
+    *,
+    format: Format = "auto",
+    timezone: str | tzinfo | None = None,
+    encoding: str | None = None,
+) -> Iterator[Record]:
+    """Stream the records of one file (``"-"`` is standard input), validated.
+
+    Invalid records come out with ``error`` set and reading goes on; a file that cannot be
+    read at all (missing, truncated array, not a supported format) raises
+    :class:`~newsstore.InvalidRecordError`.
+    """
+    name = os.fspath(path)
+    source = "<stdin>" if name == "-" else name
+    context: dict[str, Any] = {"timezone": timezone} if timezone is not None else {}
+    try:
+        fp = _open(name)
+    except OSError as exc:
+        raise InvalidRecordError(f"cannot read: {exc.strerror}", source=source) from None
+    with fp:
+        stream = io.BufferedReader(fp, _CHUNK) if not isinstance(fp, io.BufferedReader) else fp  # type: ignore[arg-type]
+        try:
+            head = stream.peek(_CHUNK)[:_CHUNK]
+        except (OSError, EOFError) as exc:
+            raise InvalidRecordError(f"cannot read: {exc}", source=source) from None
+        fmt = format if format != "auto" else _detect(name, head)
+        if fmt == "ndjson":
+            yield from _read_ndjson(stream, source, context)
+        elif fmt == "json":
+            yield from _read_json(stream, source, context)
+        else:
+            if b"\x00" in head:
+                raise InvalidRecordError(
+                    "binary file: not JSON, NDJSON or snapshot text", source=source
+                )
+            yield from _read_text(stream, source, context, encoding)
+
+
+def iter_files(
+    paths: Iterable[str | os.PathLike[str]],
+    *,
+    glob: str = DEFAULT_GLOB,
+    follow_symlinks: bool = False,
+) -> Iterator[str]:
+    """Expand directories (recursively, sorted, files matching ``glob``) into file paths.
+
+    A symlink inside a directory that leads outside of it is skipped unless
+    ``follow_symlinks`` is true. Files named directly are always read.
+    """
+    for path in paths:
+        name = os.fspath(path)
+        if name == "-" or not os.path.isdir(name):
+            yield name
+            continue
+        root = Path(name).resolve()
+        for dirpath, dirnames, filenames in os.walk(name, followlinks=follow_symlinks):
+            dirnames.sort()
+            for filename in sorted(filenames):
+                full = os.path.join(dirpath, filename)
+                if not fnmatch(filename, glob):
+                    continue
+                if not follow_symlinks and os.path.islink(full):
+                    if not Path(full).resolve().is_relative_to(root):
+                        continue
+                yield full

@@ -1,0 +1,346 @@
+"""The domain interface every store implements, and the write loop shared by all of them.
+
+Adapters supply a handful of primitives (load key states, write plans, run queries); the
+rules of :mod:`newsstore.store.rules` and the batching and retry loop live here, once.
+"""
+
+from __future__ import annotations
+
+import abc
+import hashlib
+import os
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import date, datetime, timezone, tzinfo
+from types import TracebackType
+from typing import IO, Any
+from zoneinfo import ZoneInfo
+
+from ..errors import InvalidQueryError, NotFoundError, StoreError
+from ..export import ExportFormat, write_snapshots
+from ..identity import snapshot_key, utc_content
+from ..query import Query, day_range
+from ..schemas import ImportReport, RelatedItem, Snapshot
+from ..settings import DEFAULT_TIMEZONE
+from ..urls import canonical_url, host_of, reversed_host, url_prefix
+from .rules import Incoming, KeyPlan, KeyState, Policy, plan_key
+
+__all__ = ["RelatedHit", "Stats", "Store", "Tombstone"]
+
+_UTC = timezone.utc
+# Keys whose conditional write lost a race are re-planned; a key that loses this many times
+# in a row is under a write storm no retry will fix.
+_MAX_ROUNDS = 20
+# Sorts after every character, so [prefix, prefix + _TOP) is "starts with prefix".
+_TOP = "\U0010ffff"
+
+
+@dataclass(frozen=True, slots=True)
+class Tombstone:
+    """A taken-down key: its snapshot and history were removed and imports skip it."""
+
+    key: str
+    url: str | None
+    reason: str
+    deleted_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class RelatedHit:
+    """A related or more-in-category item, the snapshot listing it, and the one it links to."""
+
+    item: RelatedItem
+    kind: str  # "related" or "more_in_category"
+    listed_by: Snapshot
+    links_to: str | None  # key of a stored snapshot the item points at, when one matches
+
+
+@dataclass(slots=True)
+class Stats:
+    """Counts over the whole store."""
+
+    snapshots: int
+    history: int
+    keys_with_versions: int
+    suppressed: int
+    by_category: dict[str, int]
+    by_source: dict[str, int]
+    by_day: dict[str, int]
+
+
+class Store(abc.ABC):
+    """A place snapshots are kept, deduplicated on the canonical URL.
+
+    Open one with :func:`newsstore.open_store`; use it as a context manager or call
+    :meth:`close`. All times returned are in the store's ``zone``.
+    """
+
+    zone: tzinfo
+
+    def __init__(self, *, timezone: str | tzinfo = DEFAULT_TIMEZONE) -> None:
+        self.zone = ZoneInfo(timezone) if isinstance(timezone, str) else timezone
+
+    # -- lifecycle ---------------------------------------------------------------------
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Release the connection."""
+
+    # -- writing -----------------------------------------------------------------------
+    def prepare(self, snapshot: Snapshot) -> Incoming:
+        """Compute a snapshot's key and content hash (raises InvalidURLError for a bad URL)."""
+        key = snapshot_key(snapshot)
+        utc, content = utc_content(snapshot)
+        return Incoming(key, hashlib.sha256(content).hexdigest(), utc, content)
+
+    def save(self, snapshot: Snapshot, *, policy: Policy = "newest") -> str:
+        """Save one snapshot; returns what happened: inserted, updated, unchanged, …"""
+        report = self.save_many([snapshot], policy=policy)
+        for outcome in ("inserted", "updated", "unchanged", "versioned", "suppressed"):
+            if getattr(report, outcome):
+                return outcome
+        raise StoreError("save reported nothing")  # pragma: no cover - every record is counted
+
+    def save_many(
+        self,
+        snapshots: Iterable[Snapshot],
+        *,
+        policy: Policy = "newest",
+        batch_size: int = 1000,
+    ) -> ImportReport:
+        """Save snapshots in batches, deduplicated by key; returns the counts.
+
+        A snapshot whose URL cannot be canonicalised raises :class:`InvalidURLError`;
+        use :func:`newsstore.import_records` to collect such records instead.
+        """
+        report = ImportReport()
+        batch: list[Incoming] = []
+        for snapshot in snapshots:
+            batch.append(self.prepare(snapshot))
+            if len(batch) >= batch_size:
+                report.merge(self.save_prepared(batch, policy=policy))
+                batch = []
+        if batch:
+            report.merge(self.save_prepared(batch, policy=policy))
+        return report
+
+    def save_prepared(
+        self, batch: list[Incoming], *, policy: Policy = "newest", dry_run: bool = False
+    ) -> ImportReport:
+        """Save one batch of prepared records (one transaction or one bulk write).
+
+        With ``dry_run`` the counts are computed against the stored state, nothing is written.
+        """
+        groups: dict[str, list[Incoming]] = {}
+        for rec in batch:
+            groups.setdefault(rec.key, []).append(rec)
+        counts: Counter[str] = Counter()
+        pending = groups
+        for _ in range(_MAX_ROUNDS):
+            now = datetime.now(_UTC)
+            with self._write_transaction():
+                states, tombstoned = self._load_states(list(pending))
+                plans = [
+                    plan_key(
+                        states.get(key), recs, policy=policy, tombstoned=key in tombstoned
+                    )
+                    for key, recs in pending.items()
+                ]
+                writes = [p for p in plans if p.writes]
+                conflicts = set() if dry_run else self._write_plans(writes, now)
+            for plan in plans:
+                if plan.key not in conflicts:
+                    counts.update(plan.outcomes)
+            if not conflicts:
+                return ImportReport(**counts)
+            pending = {key: groups[key] for key in conflicts}
+        raise StoreError(f"{len(pending)} keys kept conflicting with concurrent writers")
+
+    def import_records(self, paths: Iterable[str | os.PathLike[str]], **options: Any) -> ImportReport:
+        """Import files into this store; see :func:`newsstore.import_records` for options."""
+        from ..importing import import_records
+
+        return import_records(self, paths, **options)
+
+    def export(
+        self,
+        fp: IO[str],
+        query: Query | None = None,
+        *,
+        format: ExportFormat = "ndjson",
+        fields: Iterable[str] | None = None,
+    ) -> int:
+        """Stream the snapshots matching ``query`` to ``fp``; returns how many were written."""
+        return write_snapshots(self.find(query), fp, format=format, fields=fields)
+
+    # -- reading -----------------------------------------------------------------------
+    def key_for(self, url_or_key: str) -> str:
+        """The key a URL (any spelling) or an existing key (``content:…``) stands for."""
+        if url_or_key.startswith("content:"):
+            return url_or_key
+        return canonical_url(url_or_key)
+
+    def _url_range(self, query: Query) -> tuple[str, str, str | None]:
+        """How a query's URL filter reads on the indexed columns: (column, value or low, high).
+
+        ``key`` holds canonical URLs, so a path prefix is a key range; ``host`` holds the
+        reversed host (``com.example.news.``), so a domain and its subdomains are a range too.
+        """
+        url = query.url or ""
+        if query.match == "exact":
+            return "key", self.key_for(url), None
+        if query.match == "prefix":
+            prefix = url_prefix(url)
+            return "key", prefix, prefix + _TOP
+        host = reversed_host(host_of(url_prefix(url if "://" in url else "https://" + url)))
+        if query.match == "host":
+            return "host", host, None
+        return "host", host, host + _TOP
+
+    def get(self, url_or_key: str) -> Snapshot:
+        """The current snapshot for a URL (any spelling) or key; raises NotFoundError."""
+        key = self.key_for(url_or_key)
+        found = self._get(key)
+        if found is None:
+            raise NotFoundError(f"no snapshot for {url_or_key}")
+        return found
+
+    def history(self, url_or_key: str) -> list[Snapshot]:
+        """Earlier (or set-aside) contents of a key, newest snapshot first; [] when none."""
+        return self._history(self.key_for(url_or_key))
+
+    def find(self, query: Query | None = None) -> Iterator[Snapshot]:
+        """Snapshots matching ``query``, newest first by default, streamed."""
+        return self._find(query or Query())
+
+    def count(self, query: Query | None = None) -> int:
+        """How many snapshots match ``query`` (offset and limit ignored)."""
+        return self._count((query or Query()).page(0, None))
+
+    def on_day(self, day: date, *, time_field: str = "published", zone: tzinfo | None = None) -> Query:
+        """A query for one calendar day in ``zone`` (the store's zone by default)."""
+        start, end = day_range(day, zone or self.zone)
+        if time_field not in ("published", "snapshot"):
+            raise InvalidQueryError(f"unknown time field {time_field!r}")
+        return Query(start=start, end=end, time_field=time_field)  # type: ignore[arg-type]
+
+    def related_on(self, start: datetime, end: datetime) -> Iterator[RelatedHit]:
+        """Related and more-in-category items dated in ``[start, end)``, with who lists them.
+
+        An item links to a stored snapshot when its URL has the same key, or when its
+        title and time equal a stored snapshot's title and published time.
+        """
+        for kind, item, listed_by in self._related_items(start, end):
+            yield RelatedHit(item, kind, listed_by, self._link(item))
+
+    def _link(self, item: RelatedItem) -> str | None:
+        if item.url:
+            try:
+                key = canonical_url(item.url)
+            except Exception:
+                key = None
+            if key is not None and self._get(key) is not None:
+                return key
+        if item.title:
+            return self._key_by_title(item.title, item.published_at)
+        return None
+
+    # -- takedowns ---------------------------------------------------------------------
+    def delete(self, url_or_key: str, *, reason: str) -> Tombstone:
+        """Take a key down: remove its snapshot and history, and suppress later imports."""
+        key = self.key_for(url_or_key)
+        url = url_or_key if not url_or_key.startswith("content:") else None
+        return self._delete(key, url, reason, datetime.now(_UTC))
+
+    def restore(self, url_or_key: str) -> None:
+        """Lift a takedown so the key can be imported again; raises NotFoundError."""
+        key = self.key_for(url_or_key)
+        if not self._restore(key):
+            raise NotFoundError(f"no takedown for {url_or_key}")
+
+    @abc.abstractmethod
+    def tombstones(self) -> list[Tombstone]:
+        """Every current takedown."""
+
+    # -- stats -------------------------------------------------------------------------
+    def stats(self, *, zone: tzinfo | None = None) -> Stats:
+        """Counts by category, source and day (in ``zone``), versions and takedowns."""
+        zone = zone or self.zone
+        categories: Counter[str] = Counter()
+        sources: Counter[str] = Counter()
+        days: Counter[str] = Counter()
+        total = 0
+        for category, source, published in self._facets():
+            total += 1
+            categories[category or ""] += 1
+            sources[source or ""] += 1
+            days[published.astimezone(zone).date().isoformat() if published else ""] += 1
+        return Stats(
+            snapshots=total,
+            history=self._history_count(),
+            keys_with_versions=self._keys_with_versions(),
+            suppressed=len(self.tombstones()),
+            by_category=dict(categories.most_common()),
+            by_source=dict(sources.most_common()),
+            by_day=dict(sorted(days.items(), reverse=True)),
+        )
+
+    # -- adapter primitives ------------------------------------------------------------
+    @abc.abstractmethod
+    def _write_transaction(self) -> AbstractContextManager[Any]:
+        """Scope of one load-plan-write round (a real transaction where the store has one)."""
+
+    @abc.abstractmethod
+    def _load_states(self, keys: list[str]) -> tuple[dict[str, KeyState], set[str]]:
+        """The stored state of each key that exists, and which keys are tombstoned."""
+
+    @abc.abstractmethod
+    def _write_plans(self, plans: list[KeyPlan], now: datetime) -> set[str]:
+        """Apply plans; return the keys whose write lost a race and must be re-planned."""
+
+    @abc.abstractmethod
+    def _get(self, key: str) -> Snapshot | None: ...
+
+    @abc.abstractmethod
+    def _history(self, key: str) -> list[Snapshot]: ...
+
+    @abc.abstractmethod
+    def _find(self, query: Query) -> Iterator[Snapshot]: ...
+
+    @abc.abstractmethod
+    def _count(self, query: Query) -> int: ...
+
+    @abc.abstractmethod
+    def _related_items(
+        self, start: datetime, end: datetime
+    ) -> Iterator[tuple[str, RelatedItem, Snapshot]]: ...
+
+    @abc.abstractmethod
+    def _key_by_title(self, title: str, published_at: datetime) -> str | None: ...
+
+    @abc.abstractmethod
+    def _delete(self, key: str, url: str | None, reason: str, now: datetime) -> Tombstone: ...
+
+    @abc.abstractmethod
+    def _restore(self, key: str) -> bool: ...
+
+    @abc.abstractmethod
+    def _facets(self) -> Iterator[tuple[str | None, str | None, datetime | None]]: ...
+
+    @abc.abstractmethod
+    def _history_count(self) -> int: ...
+
+    @abc.abstractmethod
+    def _keys_with_versions(self) -> int: ...

@@ -1,0 +1,369 @@
+"""The MongoDB store, through pymongo (the only module that imports it).
+
+Why the dedup holds on a replica set and on a sharded cluster: the dedup key *is* the
+``_id`` of the ``snapshots`` collection. ``_id`` is unique on every deployment, and a
+sharded collection must be sharded on ``_id`` (``{_id: "hashed"}`` spreads canonical URLs
+evenly), so the uniqueness is enforced by the shard that owns the key — no secondary unique
+index, which a sharded cluster cannot enforce across shards, is needed. ``history`` and
+``tombstones`` are keyed the same way (``"<key> <content hash>"`` and the key).
+
+Writers never read-then-write unguarded. A batch loads the states of its keys, decides with
+the shared rules, and sends one unordered bulk write in which:
+
+* a new key is an insert: a concurrent insert of the same key fails with a duplicate-key
+  error (11000);
+* a new current content is an upsert filtered on ``{_id, rev}``: if another writer changed
+  the key meanwhile, the filter matches nothing, the upsert tries to insert an existing
+  ``_id`` and fails with 11000 too;
+* seen counts, last-seen times and URL spellings are ``$inc``/``$max``/``$addToSet``, which
+  commute, so they need no guard; history entries are idempotent upserts.
+
+Keys that failed with 11000 are re-loaded and re-planned; the user never sees the error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from datetime import datetime, tzinfo
+from typing import Any
+
+from bson.codec_options import CodecOptions
+from pymongo import ASCENDING, DESCENDING, InsertOne, MongoClient, UpdateOne
+from pymongo.collection import Collection
+from pymongo.database import Database
+from pymongo.errors import BulkWriteError, ConnectionFailure, PyMongoError
+
+from ..errors import StoreError, StoreUnavailableError
+from ..query import Query
+from ..schemas import RelatedItem, Snapshot, StoredInfo
+from ..settings import DEFAULT_TIMEZONE, redact_uri
+from ..urls import host_of, reversed_host
+from .base import Store, Tombstone
+from .rules import Incoming, KeyPlan, KeyState
+
+__all__ = ["MongoStore", "connect"]
+
+_DUPLICATE_KEY = 11000
+_FIELDS = tuple(name for name in Snapshot.model_fields if name != "stored")
+_INDEXES: dict[str, list[list[tuple[str, int]]]] = {
+    "snapshots": [
+        [("published_at", DESCENDING)],
+        [("snapshot_at", DESCENDING)],
+        [("category", ASCENDING), ("published_at", DESCENDING)],
+        [("source", ASCENDING), ("published_at", DESCENDING)],
+        [("host", ASCENDING)],
+        [("related.published_at", ASCENDING)],
+        [("more_in_category.published_at", ASCENDING)],
+    ],
+    "history": [[("key", ASCENDING), ("snapshot_at", DESCENDING)]],
+}
+
+
+def connect(uri: str, *, timeout_ms: int = 10_000) -> MongoClient[dict[str, Any]]:
+    """A client for ``uri``, checked with a ping; errors never show the URI's password."""
+    try:
+        client: MongoClient[dict[str, Any]] = MongoClient(
+            uri, serverSelectionTimeoutMS=timeout_ms, tz_aware=True, connect=True
+        )
+        client.admin.command("ping")
+    except PyMongoError as exc:
+        raise StoreUnavailableError(
+            f"cannot reach MongoDB at {redact_uri(uri)}: {redact_uri(str(exc))}"
+        ) from None
+    return client
+
+
+def _history_id(key: str, content_hash: str) -> str:
+    # A canonical URL has no spaces (they are percent-encoded), so this cannot collide.
+    return f"{key} {content_hash}"
+
+
+class MongoStore(Store):
+    """Snapshots in a MongoDB database. Hand it a database; it creates its indexes.
+
+    ``close_client=True`` closes the client with the store (used by ``open_store``).
+    """
+
+    def __init__(
+        self,
+        database: Database[Any],
+        *,
+        timezone: str | tzinfo = DEFAULT_TIMEZONE,
+        close_client: bool = False,
+    ):
+        super().__init__(timezone=timezone)
+        options = CodecOptions(tz_aware=True, tzinfo=self.zone)
+        self._database = database
+        self._close_client = close_client
+        self._snapshots: Collection[dict[str, Any]] = database.get_collection(
+            "snapshots", codec_options=options
+        )
+        self._history_c: Collection[dict[str, Any]] = database.get_collection(
+            "history", codec_options=options
+        )
+        self._tombstones: Collection[dict[str, Any]] = database.get_collection(
+            "tombstones", codec_options=options
+        )
+        with self._errors():
+            for name, indexes in _INDEXES.items():
+                for keys in indexes:
+                    database[name].create_index(keys)
+
+    def __repr__(self) -> str:
+        return f"MongoStore({self._database.name!r})"
+
+    def close(self) -> None:
+        if self._close_client:
+            self._database.client.close()
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        try:
+            yield
+        except ConnectionFailure as exc:
+            raise StoreUnavailableError(f"MongoDB unavailable: {redact_uri(str(exc))}") from exc
+        except PyMongoError as exc:
+            raise StoreError(f"MongoDB error: {redact_uri(str(exc))}") from exc
+
+    # -- writing -----------------------------------------------------------------------
+    def _write_transaction(self) -> AbstractContextManager[Any]:
+        # No lock: every write below is guarded by _id uniqueness or commutes.
+        return nullcontext()
+
+    def _load_states(self, keys: list[str]) -> tuple[dict[str, KeyState], set[str]]:
+        with self._errors():
+            states = {
+                doc["_id"]: KeyState(
+                    doc["_id"],
+                    doc["content_hash"],
+                    doc.get("snapshot_at"),
+                    frozenset(doc.get("hashes", ())),
+                    doc["rev"],
+                )
+                for doc in self._snapshots.find(
+                    {"_id": {"$in": keys}},
+                    {"content_hash": 1, "snapshot_at": 1, "hashes": 1, "rev": 1},
+                )
+            }
+            tombstoned = {
+                doc["_id"] for doc in self._tombstones.find({"_id": {"$in": keys}}, {"_id": 1})
+            }
+        return states, tombstoned
+
+    def _write_plans(self, plans: list[KeyPlan], now: datetime) -> set[str]:
+        archive = [p.key for p in plans if p.archive_current]
+        with self._errors():
+            old = (
+                {d["_id"]: d for d in self._snapshots.find({"_id": {"$in": archive}})}
+                if archive
+                else {}
+            )
+        history: list[Any] = []
+        for plan in plans:
+            if plan.key in old:
+                doc = old[plan.key]
+                entry = {name: doc.get(name) for name in _FIELDS}
+                history.append(self._history_op(plan.key, doc["content_hash"], entry, now))
+            for rec in plan.history:
+                history.append(self._history_op(plan.key, rec.content_hash, self._fields(rec), now))
+        # History first: if the current write then loses a race, what was archived is still
+        # a true version of the key, and history entries are idempotent.
+        self._bulk(self._history_c, history)
+        return {plans[i].key for i in self._bulk(self._snapshots, [
+            self._current_op(plan, now) for plan in plans
+        ])}
+
+    def _bulk(self, collection: Collection[dict[str, Any]], ops: list[Any]) -> list[int]:
+        """Run an unordered bulk write; the indexes of ops that failed on a duplicate key."""
+        if not ops:
+            return []
+        try:
+            with self._errors():
+                collection.bulk_write(ops, ordered=False)
+        except StoreError as exc:
+            cause = exc.__cause__
+            if not isinstance(cause, BulkWriteError):
+                raise
+            errors = cause.details.get("writeErrors", [])
+            failed = [e for e in errors if e.get("code") != _DUPLICATE_KEY]
+            if failed or cause.details.get("writeConcernErrors"):
+                message = failed[0].get("errmsg") if failed else "write concern not satisfied"
+                raise StoreError(f"MongoDB write failed: {redact_uri(str(message))}") from cause
+            return [e["index"] for e in errors]
+        return []
+
+    @staticmethod
+    def _fields(rec: Incoming) -> dict[str, Any]:
+        return rec.snapshot.model_dump(exclude={"stored"})
+
+    @staticmethod
+    def _history_op(key: str, content_hash: str, fields: dict[str, Any], now: datetime) -> Any:
+        doc = dict(fields, key=key, content_hash=content_hash, archived_at=now)
+        # A duplicate-key error here means a concurrent writer archived the same version.
+        return UpdateOne({"_id": _history_id(key, content_hash)}, {"$setOnInsert": doc}, upsert=True)
+
+    def _current_op(self, plan: KeyPlan, now: datetime) -> Any:
+        touch: dict[str, Any] = {"$inc": {"seen_count": plan.seen}, "$max": {"last_seen": now}}
+        add: dict[str, Any] = {}
+        if plan.urls:
+            add["urls"] = {"$each": plan.urls}
+        if plan.new_hashes:
+            add["hashes"] = {"$each": plan.new_hashes}
+        if add:
+            touch["$addToSet"] = add
+        if plan.current is None:
+            return UpdateOne({"_id": plan.key}, touch)
+        fields = self._fields(plan.current)
+        fields["content_hash"] = plan.current.content_hash
+        if plan.expected_rev is None:
+            host = None if plan.key.startswith("content:") else reversed_host(host_of(plan.key))
+            return InsertOne(
+                dict(
+                    fields,
+                    _id=plan.key,
+                    host=host,
+                    urls=plan.urls,
+                    hashes=plan.new_hashes,
+                    first_seen=now,
+                    last_seen=now,
+                    seen_count=plan.seen,
+                    rev=1,
+                )
+            )
+        fields["rev"] = plan.expected_rev + 1
+        update = dict(touch, **{"$set": fields, "$setOnInsert": {"first_seen": now}})
+        # upsert: when another writer bumped rev, the filter misses and the insert of an
+        # existing _id fails with a duplicate-key error, which is how the race is detected.
+        return UpdateOne({"_id": plan.key, "rev": plan.expected_rev}, update, upsert=True)
+
+    # -- reading -----------------------------------------------------------------------
+    def _snapshot(self, doc: Mapping[str, Any]) -> Snapshot:
+        snap = Snapshot.model_validate({name: doc[name] for name in _FIELDS if name in doc})
+        snap.stored = StoredInfo(
+            key=doc["_id"],
+            content_hash=doc["content_hash"],
+            urls=doc.get("urls", []),
+            first_seen=doc.get("first_seen"),
+            last_seen=doc.get("last_seen"),
+            seen_count=doc.get("seen_count", 0),
+            version_count=len(doc.get("hashes", ())),
+        )
+        return snap
+
+    def _get(self, key: str) -> Snapshot | None:
+        with self._errors():
+            doc = self._snapshots.find_one({"_id": key})
+        return None if doc is None else self._snapshot(doc)
+
+    def _history(self, key: str) -> list[Snapshot]:
+        with self._errors():
+            current = self._snapshots.find_one({"_id": key}, {"content_hash": 1})
+            docs = list(
+                self._history_c.find({"key": key}).sort(
+                    [("snapshot_at", DESCENDING), ("content_hash", DESCENDING)]
+                )
+            )
+        out = []
+        for doc in docs:
+            if current is not None and doc["content_hash"] == current["content_hash"]:
+                continue
+            snap = Snapshot.model_validate({n: doc[n] for n in _FIELDS if n in doc})
+            snap.stored = StoredInfo(
+                key=key, content_hash=doc["content_hash"], archived_at=doc["archived_at"]
+            )
+            out.append(snap)
+        return out
+
+    def _filter(self, query: Query) -> dict[str, Any]:
+        # Built only from the typed Query: values are literals, never user operators.
+        flt: dict[str, Any] = {}
+        if query.url is not None:
+            column, low, high = self._url_range(query)
+            field = "_id" if column == "key" else column
+            flt[field] = low if high is None else {"$gte": low, "$lt": high}
+        field = "published_at" if query.time_field == "published" else "snapshot_at"
+        bounds: dict[str, Any] = {}
+        if query.start is not None:
+            bounds["$gte"] = query.start
+        if query.end is not None:
+            bounds["$lt"] = query.end
+        if bounds:
+            flt[field] = bounds
+        for name in ("category", "source"):
+            value = getattr(query, name)
+            if value is not None:
+                flt[name] = value
+        return flt
+
+    def _find(self, query: Query) -> Iterator[Snapshot]:
+        field = "published_at" if query.time_field == "published" else "snapshot_at"
+        order = DESCENDING if query.sort == "newest" else ASCENDING
+        with self._errors():
+            cursor = (
+                self._snapshots.find(self._filter(query))
+                .sort([(field, order), ("_id", order)])
+                .skip(query.offset)
+            )
+            if query.limit is not None:
+                if query.limit == 0:
+                    return
+                cursor = cursor.limit(query.limit)
+            for doc in cursor:
+                yield self._snapshot(doc)
+
+    def _count(self, query: Query) -> int:
+        with self._errors():
+            return self._snapshots.count_documents(self._filter(query))
+
+    def _related_items(
+        self, start: datetime, end: datetime
+    ) -> Iterator[tuple[str, RelatedItem, Snapshot]]:
+        span = {"$gte": start, "$lt": end}
+        flt = {"$or": [{"related.published_at": span}, {"more_in_category.published_at": span}]}
+        with self._errors():
+            for doc in self._snapshots.find(flt):
+                snap = self._snapshot(doc)
+                for kind in ("related", "more_in_category"):
+                    for item in getattr(snap, kind):
+                        if start <= item.published_at < end:
+                            yield kind, item, snap
+
+    def _key_by_title(self, title: str, published_at: datetime) -> str | None:
+        with self._errors():
+            doc = self._snapshots.find_one({"published_at": published_at, "title": title}, {"_id": 1})
+        return None if doc is None else str(doc["_id"])
+
+    # -- takedowns ---------------------------------------------------------------------
+    def _delete(self, key: str, url: str | None, reason: str, now: datetime) -> Tombstone:
+        with self._errors():
+            # Tombstone first: an import racing with the takedown is suppressed from here on.
+            self._tombstones.replace_one(
+                {"_id": key}, {"url": url, "reason": reason, "deleted_at": now}, upsert=True
+            )
+            self._snapshots.delete_one({"_id": key})
+            self._history_c.delete_many({"key": key})
+        return Tombstone(key, url, reason, now.astimezone(self.zone))
+
+    def _restore(self, key: str) -> bool:
+        with self._errors():
+            return self._tombstones.delete_one({"_id": key}).deleted_count > 0
+
+    def tombstones(self) -> list[Tombstone]:
+        with self._errors():
+            docs = list(self._tombstones.find().sort("deleted_at", DESCENDING))
+        return [Tombstone(d["_id"], d.get("url"), d["reason"], d["deleted_at"]) for d in docs]
+
+    # -- stats -------------------------------------------------------------------------
+    def _facets(self) -> Iterator[tuple[str | None, str | None, datetime | None]]:
+        with self._errors():
+            for doc in self._snapshots.find({}, {"category": 1, "source": 1, "published_at": 1}):
+                yield doc.get("category"), doc.get("source"), doc.get("published_at")
+
+    def _history_count(self) -> int:
+        with self._errors():
+            return self._history_c.count_documents({})
+
+    def _keys_with_versions(self) -> int:
+        with self._errors():
+            return self._snapshots.count_documents({"hashes.1": {"$exists": True}})

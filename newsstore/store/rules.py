@@ -1,0 +1,164 @@
+"""The dedup and versioning rules, written once for every adapter (pure, no I/O).
+
+For each key, the store holds one *current* snapshot, a *history* of other contents seen
+for that key, and the set of every content hash seen (current and history). When records
+arrive for a key, in order:
+
+* the key is tombstoned (taken down) → ``suppressed``: nothing is written;
+* no record yet → ``inserted``;
+* content hash already known (current or history) → ``unchanged``: only last-seen time,
+  seen count and URL spellings are updated (``replace`` makes a known historic content
+  current again, which is ``updated``);
+* otherwise, by policy:
+
+  - ``newest`` (default): the newer snapshot, by ``snapshot_at`` (a missing time is oldest;
+    ties broken by content hash so that every writer, in any order, picks the same one),
+    becomes current and the previous current goes to history → ``updated``; an older one
+    goes to history → ``versioned``;
+  - ``keep``: the first content stays current; later ones go to history → ``versioned``;
+  - ``replace``: the last import becomes current → ``updated``.
+
+Whatever the arrival order, ``newest`` converges on the same current record and the same
+history, which is what makes concurrent and repeated imports safe.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Literal
+
+from ..schemas import Snapshot
+
+__all__ = ["POLICIES", "Incoming", "KeyPlan", "KeyState", "Outcome", "Policy", "plan_key"]
+
+Policy = Literal["newest", "keep", "replace"]
+Outcome = Literal["inserted", "updated", "unchanged", "versioned", "suppressed"]
+POLICIES: tuple[Policy, ...] = ("newest", "keep", "replace")
+
+_OLDEST = datetime.min.replace(tzinfo=timezone.utc)
+
+
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    """One validated record on its way in, with its identity computed.
+
+    ``snapshot`` has its times in UTC and no ``stored`` part; ``content`` is the JSON the
+    hash was taken over (the snapshot without URL), reusable by adapters that store JSON.
+    """
+
+    key: str
+    content_hash: str
+    snapshot: Snapshot
+    content: bytes
+
+    @property
+    def order(self) -> tuple[datetime, str]:
+        """Sort key for ``newest``: snapshot time, then content hash as a stable tie-break."""
+        return (self.snapshot.snapshot_at or _OLDEST, self.content_hash)
+
+
+@dataclass(frozen=True, slots=True)
+class KeyState:
+    """What the store holds for a key, as much as the rules need."""
+
+    key: str
+    content_hash: str
+    snapshot_at: datetime | None
+    hashes: frozenset[str]
+    rev: int
+
+    @property
+    def order(self) -> tuple[datetime, str]:
+        return (self.snapshot_at or _OLDEST, self.content_hash)
+
+
+@dataclass(slots=True)
+class KeyPlan:
+    """The writes one key needs, decided from its :class:`KeyState` and the records for it.
+
+    ``expected_rev`` is None when the key is new (insert), else the revision the plan was
+    made against: an adapter that cannot lock must make the write of a new current
+    conditional on it and re-plan on conflict.
+    """
+
+    key: str
+    expected_rev: int | None
+    current: Incoming | None = None
+    archive_current: bool = False
+    history: list[Incoming] = field(default_factory=list)
+    new_hashes: list[str] = field(default_factory=list)
+    urls: list[str] = field(default_factory=list)
+    seen: int = 0
+    outcomes: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def changes_current(self) -> bool:
+        """True when the plan inserts or replaces the current snapshot."""
+        return self.current is not None
+
+    @property
+    def writes(self) -> bool:
+        """False when every record was suppressed: nothing to write at all."""
+        return self.seen > 0
+
+
+def plan_key(
+    state: KeyState | None,
+    records: list[Incoming],
+    *,
+    policy: Policy = "newest",
+    tombstoned: bool = False,
+) -> KeyPlan:
+    """Decide what ``records`` (all for ``state``'s key, in arrival order) do to the store."""
+    plan = KeyPlan(key=records[0].key, expected_rev=None if state is None else state.rev)
+    if tombstoned:
+        plan.outcomes["suppressed"] = len(records)
+        return plan
+
+    known: set[str] = set(state.hashes) if state else set()
+    # The current content as the batch goes: either the stored one or an incoming record.
+    current_order = state.order if state else None
+    current_hash = state.content_hash if state else None
+    current_incoming: Incoming | None = None
+
+    def archive_current() -> None:
+        if current_incoming is not None:
+            plan.history.append(current_incoming)
+        else:
+            plan.archive_current = True
+
+    for rec in records:
+        plan.seen += 1
+        url = rec.snapshot.url
+        if url is not None and url not in plan.urls:
+            plan.urls.append(url)
+
+        if current_order is None:
+            outcome: Outcome = "inserted"
+            current_incoming, current_order, current_hash = rec, rec.order, rec.content_hash
+        elif rec.content_hash == current_hash:
+            outcome = "unchanged"
+        elif policy == "replace" or (
+            policy == "newest" and rec.content_hash not in known and rec.order > current_order
+        ):
+            archive_current()
+            outcome = "updated"
+            current_incoming, current_order, current_hash = rec, rec.order, rec.content_hash
+        elif rec.content_hash in known:
+            outcome = "unchanged"
+        else:
+            plan.history.append(rec)
+            outcome = "versioned"
+
+        if rec.content_hash not in known:
+            known.add(rec.content_hash)
+            plan.new_hashes.append(rec.content_hash)
+        plan.outcomes[outcome] += 1
+
+    if current_incoming is not None:
+        plan.current = current_incoming
+        # A record that became current and was then replaced within the batch is history.
+        plan.history = [h for h in plan.history if h.content_hash != current_hash]
+    return plan
