@@ -47,6 +47,15 @@ def with_zone(snapshot: Snapshot, zone: tzinfo) -> Snapshot:
         value = getattr(snapshot, name)
         if value is not None:
             update[name] = value.astimezone(zone)
+    stored = snapshot.stored
+    if stored is not None:
+        update["stored"] = stored.model_copy(
+            update={
+                name: value.astimezone(zone)
+                for name in ("first_seen", "last_seen", "archived_at")
+                if (value := getattr(stored, name)) is not None
+            }
+        )
     return snapshot.model_copy(update=update)
 
 

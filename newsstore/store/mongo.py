@@ -35,6 +35,7 @@ from pymongo.database import Database
 from pymongo.errors import BulkWriteError, ConnectionFailure, PyMongoError
 
 from ..errors import StoreError, StoreUnavailableError
+from ..identity import with_zone
 from ..query import Query
 from ..schemas import RelatedItem, Snapshot, StoredInfo
 from ..settings import DEFAULT_TIMEZONE, redact_uri
@@ -93,7 +94,8 @@ class MongoStore(Store):
         close_client: bool = False,
     ):
         super().__init__(timezone=timezone)
-        options = CodecOptions(tz_aware=True, tzinfo=self.zone)
+        # Read times as aware UTC and convert in one place, as the SQLite store does.
+        options: CodecOptions[dict[str, Any]] = CodecOptions(tz_aware=True)
         self._database = database
         self._close_client = close_client
         self._snapshots: Collection[dict[str, Any]] = database.get_collection(
@@ -249,7 +251,7 @@ class MongoStore(Store):
             seen_count=doc.get("seen_count", 0),
             version_count=len(doc.get("hashes", ())),
         )
-        return snap
+        return with_zone(snap, self.zone)
 
     def _get(self, key: str) -> Snapshot | None:
         with self._errors():
@@ -272,7 +274,7 @@ class MongoStore(Store):
             snap.stored = StoredInfo(
                 key=key, content_hash=doc["content_hash"], archived_at=doc["archived_at"]
             )
-            out.append(snap)
+            out.append(with_zone(snap, self.zone))
         return out
 
     def _filter(self, query: Query) -> dict[str, Any]:
@@ -352,7 +354,10 @@ class MongoStore(Store):
     def tombstones(self) -> list[Tombstone]:
         with self._errors():
             docs = list(self._tombstones.find().sort("deleted_at", DESCENDING))
-        return [Tombstone(d["_id"], d.get("url"), d["reason"], d["deleted_at"]) for d in docs]
+        return [
+            Tombstone(d["_id"], d.get("url"), d["reason"], d["deleted_at"].astimezone(self.zone))
+            for d in docs
+        ]
 
     # -- stats -------------------------------------------------------------------------
     def _facets(self) -> Iterator[tuple[str | None, str | None, datetime | None]]:

@@ -1,0 +1,135 @@
+"""Shared fixtures: the sample, snapshot factories, and one store fixture over every adapter.
+
+The ``store`` fixture runs each contract test on the embedded SQLite store (a fresh file per
+test), on MongoDB through pytest-mongodb's ``mongodb`` fixture (mongomock by default), and
+on a real MongoDB server when ``NEWSSTORE_TEST_MONGODB_URI`` is set (a fresh database per
+test, dropped afterwards).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from newsstore import Snapshot
+from newsstore.store import Store
+
+DATA = Path(__file__).parent / "data"
+SAMPLE = DATA / "snapshot-zh-intl-2023-11-14.txt"
+BEIJING = ZoneInfo("Asia/Shanghai")
+MONGODB_URI = os.environ.get("NEWSSTORE_TEST_MONGODB_URI")
+
+
+def _patch_mongomock() -> None:
+    """mongomock 4.3 predates pymongo 4.11, which passes ``sort=`` to bulk builders.
+
+    The production driver stays current; the test double is taught to ignore the argument
+    (mongomock issue #912).
+    """
+    from mongomock.collection import BulkOperationBuilder
+
+    for name in ("add_update", "add_replace"):
+        original = getattr(BulkOperationBuilder, name)
+        if getattr(original, "_newsstore_patched", False):
+            continue
+
+        def patched(self: Any, *args: Any, _original: Any = original, **kwargs: Any) -> Any:
+            kwargs.pop("sort", None)
+            return _original(self, *args, **kwargs)
+
+        patched._newsstore_patched = True  # type: ignore[attr-defined]
+        setattr(BulkOperationBuilder, name, patched)
+
+
+_patch_mongomock()
+
+
+@pytest.fixture
+def sample_text() -> str:
+    return SAMPLE.read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def make() -> Callable[..., Snapshot]:
+    """Build a valid snapshot; keyword arguments override fields."""
+
+    def build(**fields: Any) -> Snapshot:
+        base: dict[str, Any] = {
+            "url": "https://news.example.com/world/2023/11/14/putin.html",
+            "title": "普京接过华盛顿请柬",
+            "category": "国际",
+            "published_at": datetime(2023, 11, 14, 11, 19, tzinfo=BEIJING),
+            "source": "河南广播电视台",
+            "breadcrumbs": ["我的订阅", "国际"],
+            "paragraphs": ["第一段。", "第二段。"],
+            "crawler": "td.fyun.cc",
+            "snapshot_at": datetime(2023, 11, 14, 15, 45, 17, tzinfo=BEIJING),
+            "related": [
+                {
+                    "title": "美方请柬",
+                    "excerpt": "...确定这份请柬",
+                    "published_at": datetime(2023, 8, 2, 18, 16, tzinfo=BEIJING),
+                }
+            ],
+        }
+        base.update(fields)
+        return Snapshot.model_validate(base)
+
+    return build
+
+
+@pytest.fixture
+def later() -> Callable[[Snapshot, int], datetime]:
+    """The snapshot time ``hours`` after a snapshot's."""
+
+    def shift(snapshot: Snapshot, hours: int) -> datetime:
+        assert snapshot.snapshot_at is not None
+        return snapshot.snapshot_at + timedelta(hours=hours)
+
+    return shift
+
+
+def _mongo_params() -> list[Any]:
+    real = pytest.param(
+        "mongodb",
+        marks=pytest.mark.skipif(
+            not MONGODB_URI, reason="set NEWSSTORE_TEST_MONGODB_URI to run on a real MongoDB"
+        ),
+    )
+    return ["mongomock", real]
+
+
+@pytest.fixture(params=["sqlite", *_mongo_params()])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """A fresh, empty store of each kind."""
+    kind = request.param
+    if kind == "sqlite":
+        from newsstore.store.sqlite import SQLiteStore
+
+        with SQLiteStore(tmp_path / "store.db") as st:
+            yield st
+    elif kind == "mongomock":
+        from newsstore.store.mongo import MongoStore
+
+        database = request.getfixturevalue("mongodb")  # pytest-mongodb, cleaned per test
+        with MongoStore(database) as st:
+            yield st
+    else:
+        from newsstore.store.mongo import MongoStore, connect
+
+        assert MONGODB_URI is not None
+        client = connect(MONGODB_URI)
+        name = f"newsstore_test_{uuid.uuid4().hex[:12]}"
+        try:
+            with MongoStore(client[name]) as st:
+                yield st
+        finally:
+            client.drop_database(name)
+            client.close()
