@@ -10,7 +10,6 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -28,7 +27,7 @@ from . import output
 class _Group(TyperGroup):
     """Turns every NewsstoreError into one line on stderr and exit code 1, in one place."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
         except NewsstoreError as exc:

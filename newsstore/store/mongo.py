@@ -63,10 +63,12 @@ _INDEXES: dict[str, list[list[tuple[str, int]]]] = {
 
 def connect(uri: str, *, timeout_ms: int = 10_000) -> MongoClient[dict[str, Any]]:
     """A client for ``uri``, checked with a ping; errors never show the URI's password."""
+    options: dict[str, Any] = {"tz_aware": True}
+    if "serverselectiontimeoutms" not in uri.lower():
+        # A timeout written in the URI wins; keyword options would override it.
+        options["serverSelectionTimeoutMS"] = timeout_ms
     try:
-        client: MongoClient[dict[str, Any]] = MongoClient(
-            uri, serverSelectionTimeoutMS=timeout_ms, tz_aware=True, connect=True
-        )
+        client: MongoClient[dict[str, Any]] = MongoClient(uri, **options)
         client.admin.command("ping")
     except PyMongoError as exc:
         raise StoreUnavailableError(

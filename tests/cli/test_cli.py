@@ -1,0 +1,274 @@
+"""The command line, driven through Typer's runner: exit codes and output, success and errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+from typer.main import get_command
+from typer.testing import CliRunner
+
+from newsstore_cli.app import app
+
+from ..conftest import SAMPLE
+
+SAMPLE_KEY = "content:416eab2c0c7802e3eec1b3ba004c83cb"
+URL = "https://news.example.com/world/1.html"
+
+
+@pytest.fixture
+def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Invoke the CLI against a fresh embedded store named by the environment."""
+    monkeypatch.setenv("NEWSSTORE_STORE", str(tmp_path / "cli.db"))
+    monkeypatch.delenv("NEWSSTORE_TIMEZONE", raising=False)
+    runner = CliRunner()
+
+    def invoke(*args: str, input: str | None = None):
+        return runner.invoke(app, list(args), input=input)
+
+    return invoke
+
+
+def _record(url: str = URL, **fields: object) -> str:
+    data: dict[str, object] = {
+        "url": url,
+        "title": "标题",
+        "published_at": "2023-11-14 11:19:00",
+        "snapshot_at": "2023-11-14 15:45:17",
+        "category": "国际",
+        "source": "新华社",
+    }
+    data.update(fields)
+    return json.dumps(data, ensure_ascii=False)
+
+
+def test_every_command_has_help_with_an_example(run) -> None:
+    names = sorted(get_command(app).commands)  # type: ignore[attr-defined]
+    assert names == sorted(
+        ["import", "export", "get", "find", "related", "history", "delete", "restore", "stats",
+         "parse", "render", "schema"]
+    )
+    listing = run("--help")
+    assert listing.exit_code == 0
+    for name in names:
+        assert name in listing.stdout
+        result = run(name, "--help")
+        assert result.exit_code == 0, name
+        assert "Example:" in result.stdout, name
+
+
+def test_import_the_sample_text_then_get_it_by_key(run) -> None:
+    first = run("import", str(SAMPLE))
+    assert first.exit_code == 0
+    assert first.stdout == "1 read: 1 inserted, 0 rejected\n"
+
+    again = run("import", str(SAMPLE))
+    assert again.stdout == "1 read: 0 inserted, 1 unchanged, 0 rejected\n"
+
+    got = run("get", SAMPLE_KEY)
+    assert got.exit_code == 0
+    snapshot = json.loads(got.stdout)
+    assert snapshot["source"] == "河南广播电视台"
+    assert snapshot["published_at"] == "2023-11-14T11:19:00+08:00"
+    assert snapshot["stored"]["seen_count"] == 2
+
+
+def test_import_ndjson_and_json_array_with_the_same_url_keeps_one(run, tmp_path: Path) -> None:
+    nd = tmp_path / "a.ndjson"
+    nd.write_text(_record() + "\n" + _record(URL + "?utm_source=x") + "\n", encoding="utf-8")
+    arr = tmp_path / "b.json"
+    arr.write_text("[" + _record("http://www.news.example.com/world/1.html") + "]", encoding="utf-8")
+
+    result = run("import", str(nd), str(arr))
+    assert result.exit_code == 0
+    assert result.stdout == "3 read: 1 inserted, 2 unchanged, 0 rejected\n"
+    got = json.loads(run("get", "news.example.com/world/1.html".join(["https://", ""])).stdout)
+    assert got["stored"]["urls"] == [URL, URL + "?utm_source=x", "http://www.news.example.com/world/1.html"]
+
+
+def test_bad_records_are_reported_kept_and_the_rest_lands(run, tmp_path: Path) -> None:
+    path = tmp_path / "mixed.ndjson"
+    path.write_text(
+        "\n".join(
+            [
+                _record("https://n.example.com/1"),
+                _record("https://n.example.com/2", published_at="2023-02-30 10:00:00"),
+                "not json",
+                _record("https://n.example.com/3", colour="red"),
+                _record("https://n.example.com/4"),
+            ]
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    rejects = tmp_path / "rejects.ndjson"
+    result = run("import", str(path), "--rejects", str(rejects))
+
+    assert result.exit_code == 1
+    assert result.stdout == "5 read: 2 inserted, 3 rejected\n"
+    assert f"rejected: {path}:2: published_at:" in result.stderr
+    assert f"rejected: {path}:3: " in result.stderr
+    assert f"rejected: {path}:4: colour: Extra inputs are not permitted" in result.stderr
+    kept = [json.loads(line) for line in rejects.read_text(encoding="utf-8").splitlines()]
+    assert [(k["line"], k["source"]) for k in kept] == [(2, str(path)), (3, str(path)), (4, str(path))]
+    assert kept[1]["raw"] == "not json"
+
+    # Fix the rejects file in place and import it: the import converges.
+    fixed = [
+        json.dumps({**k, "record": {**k["record"], "published_at": "2023-02-28 10:00:00"}})
+        if k["line"] == 2
+        else json.dumps({**k, "record": {x: v for x, v in k["record"].items() if x != "colour"}})
+        for k in kept
+        if k["record"] is not None
+    ]
+    rejects.write_text("\n".join(fixed) + "\n", encoding="utf-8")
+    assert run("import", str(rejects)).stdout == "2 read: 2 inserted, 0 rejected\n"
+    assert run("import", str(path)).stdout == "5 read: 0 inserted, 2 unchanged, 3 rejected\n"
+
+
+def test_strict_stops_at_the_first_bad_record(run, tmp_path: Path) -> None:
+    path = tmp_path / "x.ndjson"
+    path.write_text(_record("https://n.example.com/1") + "\n{}\n" + _record("https://n.example.com/2") + "\n")
+    result = run("import", "--strict", str(path))
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"Error: {path}:2: title: Field required")
+    assert run("find", "--json").stdout.count('"url"') == 1
+
+
+def test_usage_errors_exit_2(run) -> None:
+    assert run("import", "--format", "xml", str(SAMPLE)).exit_code == 2
+    assert run("find", "--on", "yesterday").exit_code == 2
+    assert run("find", "--match", "regex", "--url", "x").exit_code == 2
+    assert run("get").exit_code == 2
+
+
+def test_get_unknown_url_is_one_line_and_exit_1(run) -> None:
+    result = run("get", "https://nowhere.example.com/a")
+    assert result.exit_code == 1
+    assert result.stderr == "Error: no snapshot for https://nowhere.example.com/a\n"
+
+
+def test_get_refuses_a_url_that_is_not_http(run) -> None:
+    result = run("get", "javascript:alert(1)")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: ")
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_store_flag_wins_over_the_environment(run, tmp_path: Path) -> None:
+    other = tmp_path / "other.db"
+    assert run("import", "--store", str(other), str(SAMPLE)).exit_code == 0
+    assert run("get", SAMPLE_KEY).exit_code == 1  # not in the store the environment names
+    assert run("get", "--store", f"sqlite:///{other}", SAMPLE_KEY).exit_code == 0
+
+
+def test_unreachable_mongodb_never_shows_the_password(run) -> None:
+    uri = "mongodb://reader:s3cret-pw@127.0.0.1:1/?serverSelectionTimeoutMS=300"
+    result = run("find", "--store", uri)
+    assert result.exit_code == 1
+    assert "s3cret-pw" not in result.output
+    assert result.stderr.startswith("Error: cannot reach MongoDB at mongodb://***@127.0.0.1:1/")
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_find_by_day_in_beijing_time_and_as_json(run, tmp_path: Path) -> None:
+    path = tmp_path / "d.ndjson"
+    path.write_text(
+        _record("https://n.example.com/late", published_at="2023-11-14 23:30:00") + "\n"
+        + _record("https://n.example.com/next", published_at="2023-11-15 00:30:00") + "\n"
+    )
+    run("import", str(path))
+    beijing = json.loads(run("find", "--on", "2023-11-14", "--json").stdout)
+    assert [s["url"] for s in beijing] == ["https://n.example.com/late"]
+    utc = json.loads(run("find", "--on", "2023-11-14", "--tz", "UTC", "--json").stdout)
+    assert [s["url"] for s in utc] == ["https://n.example.com/next", "https://n.example.com/late"]
+    table = run("find", "--on", "2023-11-14")
+    assert table.exit_code == 0 and "n.example.com/late" in table.stdout
+
+
+def test_export_then_import_into_an_empty_store_round_trips(run, tmp_path: Path) -> None:
+    run("import", str(SAMPLE))
+    for fmt, name in [("ndjson", "o.ndjson"), ("json", "o.json"), ("ejson", "o.ejson"),
+                      ("ejson-canonical", "o.ndjson.gz")]:
+        out = tmp_path / name
+        result = run("export", "--format", fmt, "-o", str(out))
+        assert result.exit_code == 0, result.output
+        copy = tmp_path / f"copy-{fmt}.db"
+        assert run("import", "--store", str(copy), str(out)).stdout == "1 read: 1 inserted, 0 rejected\n"
+        original = json.loads(run("get", SAMPLE_KEY).stdout)
+        copied = json.loads(run("get", "--store", str(copy), SAMPLE_KEY).stdout)
+        assert {k: v for k, v in copied.items() if k != "stored"} == {
+            k: v for k, v in original.items() if k != "stored"
+        }
+
+
+def test_export_fields_and_limit(run, tmp_path: Path) -> None:
+    run("import", str(SAMPLE))
+    result = run("export", "--fields", "title,source", "--limit", "1")
+    assert json.loads(result.stdout) == {
+        "title": "中美缓和后,俄美要破冰?普京接过华盛顿请柬,西方或抛弃泽连斯基",
+        "source": "河南广播电视台",
+    }
+    bad = run("export", "--fields", "title,colour")
+    assert bad.exit_code == 1 and "unknown field(s) colour" in bad.stderr
+
+
+def test_history_delete_restore(run, tmp_path: Path) -> None:
+    path = tmp_path / "v.ndjson"
+    path.write_text(
+        _record(title="第一版") + "\n" + _record(title="第二版", snapshot_at="2023-11-15 08:00:00") + "\n"
+    )
+    assert run("import", str(path)).stdout == "2 read: 1 inserted, 1 updated, 0 rejected\n"
+    history = json.loads(run("history", URL, "--json").stdout)
+    assert [h["title"] for h in history] == ["第一版"]
+
+    assert run("delete", URL, "--reason", "takedown #7").stdout == (
+        f"deleted {URL}; later imports of it are suppressed\n"
+    )
+    assert run("import", str(path)).stdout == "2 read: 0 inserted, 2 suppressed, 0 rejected\n"
+    assert run("restore", URL).exit_code == 0
+    assert run("restore", URL).exit_code == 1
+    stats = json.loads(run("stats", "--json").stdout)
+    assert stats["snapshots"] == 0 and stats["suppressed"] == 0
+
+
+def test_related_on_a_day(run) -> None:
+    run("import", str(SAMPLE))
+    result = run("related", "--on", "2023-08-02", "--ndjson")
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["item"]["title"] for r in rows] == ["美方请柬,递到中国外交部,布林肯已做好准备,在华盛顿接待王毅"]
+    assert rows[0]["listed_by"] == SAMPLE_KEY
+
+
+def test_parse_and_render_round_trip(run, tmp_path: Path) -> None:
+    parsed = run("parse", str(SAMPLE))
+    assert parsed.exit_code == 0
+    page = tmp_path / "page.json"
+    page.write_text(parsed.stdout, encoding="utf-8")
+    text = tmp_path / "page.txt"
+    text.write_text(run("render", str(page)).stdout, encoding="utf-8")
+    assert json.loads(run("parse", str(text)).stdout) == json.loads(parsed.stdout)
+
+
+def test_parse_reports_a_file_that_is_not_a_snapshot(run, tmp_path: Path) -> None:
+    junk = tmp_path / "junk.txt"
+    junk.write_text("hello\nworld\n", encoding="utf-8")
+    result = run("parse", str(junk))
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"Error: {junk}:")
+
+
+def test_schema_is_valid_and_exports_validate_against_it(run) -> None:
+    schema = json.loads(run("schema").stdout)
+    jsonschema.Draft202012Validator.check_schema(schema)
+    run("import", str(SAMPLE))
+    record = json.loads(run("export").stdout)
+    jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker()).validate(record)
+
+
+def test_version(run) -> None:
+    from newsstore import __version__
+
+    assert run("--version").stdout == f"newsstore {__version__}\n"
