@@ -1,0 +1,44 @@
+"""The public API stays curated: sorted, complete, documented, typed."""
+
+from __future__ import annotations
+
+import inspect
+from pathlib import Path
+
+import newsstore
+
+
+def test_all_is_sorted_and_every_name_exists() -> None:
+    assert list(newsstore.__all__) == sorted(newsstore.__all__)
+    for name in newsstore.__all__:
+        assert hasattr(newsstore, name), name
+
+
+def test_every_public_callable_has_a_docstring() -> None:
+    for name in newsstore.__all__:
+        obj = getattr(newsstore, name)
+        if inspect.isclass(obj) or inspect.isfunction(obj):
+            assert inspect.getdoc(obj), f"{name} has no docstring"
+
+
+def test_every_error_derives_from_the_root() -> None:
+    errors = [getattr(newsstore, n) for n in newsstore.__all__ if n.endswith("Error")]
+    assert len(errors) >= 6
+    for cls in errors:
+        assert issubclass(cls, newsstore.NewsstoreError)
+
+
+def test_package_ships_py_typed() -> None:
+    assert (Path(newsstore.__file__).parent / "py.typed").is_file()
+
+
+def test_only_the_adapters_import_a_driver() -> None:
+    root = Path(newsstore.__file__).parent
+    for path in root.rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        rel = path.relative_to(root).as_posix()
+        if rel != "store/mongo.py":
+            assert "import pymongo" not in text and "from pymongo" not in text, rel
+            assert "from bson" not in text, rel
+        if rel != "store/sqlite.py":
+            assert "import sqlite3" not in text, rel
