@@ -8,17 +8,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 from typer.core import TyperGroup
 
 from newsstore import NewsstoreError, Settings, Snapshot, __version__
-from newsstore.settings import redact_uri
 from newsstore.export import EXPORT_FORMATS, open_output
 from newsstore.parsing import parse_snapshot_file, render_snapshot
 from newsstore.query import Query, day_range, parse_when
 from newsstore.records import FORMATS
+from newsstore.settings import redact_uri
 from newsstore.store import POLICIES, Store, open_store
 
 from . import output
@@ -43,7 +43,7 @@ app = typer.Typer(
 )
 
 StoreOpt = Annotated[
-    Optional[str],
+    str | None,
     typer.Option(
         "--store",
         envvar="NEWSSTORE_STORE",
@@ -102,13 +102,13 @@ def import_(
     ] = "newest",
     batch_size: Annotated[int, typer.Option("--batch-size", min=1)] = 1000,
     rejects: Annotated[
-        Optional[Path], typer.Option("--rejects", help="Write rejected records here (NDJSON).")
+        Path | None, typer.Option("--rejects", help="Write rejected records here (NDJSON).")
     ] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Stop at the first bad record.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate and count only.")] = False,
     glob: Annotated[str, typer.Option("--glob", help="File filter inside directories.")] = "*",
     follow_symlinks: Annotated[bool, typer.Option("--follow-symlinks")] = False,
-    encoding: Annotated[Optional[str], typer.Option("--encoding", help="Text file encoding.")] = None,
+    encoding: Annotated[str | None, typer.Option("--encoding", help="Text file encoding.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     store: StoreOpt = None,
     database: DatabaseOpt = _DEFAULTS.database,
@@ -144,20 +144,24 @@ def import_(
 @app.command()
 def export(
     out: Annotated[
-        Optional[str], typer.Option("-o", "--output", help="File (.gz compresses); default stdout.")
+        str | None, typer.Option("-o", "--output", help="File (.gz compresses); default stdout.")
     ] = None,
-    format: Annotated[str, typer.Option("--format", help=f"One of {', '.join(EXPORT_FORMATS)}.")] = "ndjson",
-    fields: Annotated[Optional[str], typer.Option("--fields", help="Comma-separated fields.")] = None,
-    url: Annotated[Optional[str], typer.Option("--url")] = None,
+    format: Annotated[
+        str, typer.Option("--format", help=f"One of {', '.join(EXPORT_FORMATS)}.")
+    ] = "ndjson",
+    fields: Annotated[str | None, typer.Option("--fields", help="Comma-separated fields.")] = None,
+    url: Annotated[str | None, typer.Option("--url")] = None,
     match: Annotated[str, typer.Option("--match", help="exact, prefix, host or domain.")] = "exact",
-    on: Annotated[Optional[str], typer.Option("--on", help="One day, YYYY-MM-DD.")] = None,
-    from_: Annotated[Optional[str], typer.Option("--from", help="Start date or datetime.")] = None,
-    to: Annotated[Optional[str], typer.Option("--to", help="End date (inclusive) or datetime.")] = None,
+    on: Annotated[str | None, typer.Option("--on", help="One day, YYYY-MM-DD.")] = None,
+    from_: Annotated[str | None, typer.Option("--from", help="Start date or datetime.")] = None,
+    to: Annotated[
+        str | None, typer.Option("--to", help="End date (inclusive) or datetime.")
+    ] = None,
     time_field: Annotated[str, typer.Option("--time", help="published or snapshot.")] = "published",
-    category: Annotated[Optional[str], typer.Option("--category")] = None,
-    source: Annotated[Optional[str], typer.Option("--source")] = None,
+    category: Annotated[str | None, typer.Option("--category")] = None,
+    source: Annotated[str | None, typer.Option("--source")] = None,
     sort: Annotated[str, typer.Option("--sort", help="newest or oldest.")] = "newest",
-    limit: Annotated[Optional[int], typer.Option("--limit", min=0)] = None,
+    limit: Annotated[int | None, typer.Option("--limit", min=0)] = None,
     store: StoreOpt = None,
     database: DatabaseOpt = _DEFAULTS.database,
     tz: TzOpt = _DEFAULTS.timezone,
@@ -192,14 +196,18 @@ def get(
 
 @app.command()
 def find(
-    url: Annotated[Optional[str], typer.Option("--url", help="A URL, path prefix, host or domain.")] = None,
+    url: Annotated[
+        str | None, typer.Option("--url", help="A URL, path prefix, host or domain.")
+    ] = None,
     match: Annotated[str, typer.Option("--match", help="exact, prefix, host or domain.")] = "exact",
-    on: Annotated[Optional[str], typer.Option("--on", help="One day, YYYY-MM-DD.")] = None,
-    from_: Annotated[Optional[str], typer.Option("--from", help="Start date or datetime.")] = None,
-    to: Annotated[Optional[str], typer.Option("--to", help="End date (inclusive) or datetime.")] = None,
+    on: Annotated[str | None, typer.Option("--on", help="One day, YYYY-MM-DD.")] = None,
+    from_: Annotated[str | None, typer.Option("--from", help="Start date or datetime.")] = None,
+    to: Annotated[
+        str | None, typer.Option("--to", help="End date (inclusive) or datetime.")
+    ] = None,
     time_field: Annotated[str, typer.Option("--time", help="published or snapshot.")] = "published",
-    category: Annotated[Optional[str], typer.Option("--category")] = None,
-    source: Annotated[Optional[str], typer.Option("--source")] = None,
+    category: Annotated[str | None, typer.Option("--category")] = None,
+    source: Annotated[str | None, typer.Option("--source")] = None,
     sort: Annotated[str, typer.Option("--sort", help="newest or oldest.")] = "newest",
     limit: Annotated[int, typer.Option("--limit", min=0)] = 50,
     offset: Annotated[int, typer.Option("--offset", min=0, help="Skip this many (paging).")] = 0,
@@ -303,7 +311,9 @@ def stats(
 @app.command()
 def parse(
     files: Annotated[list[Path], typer.Argument(help="Snapshot text files.")],
-    encoding: Annotated[Optional[str], typer.Option("--encoding", help="Default: UTF-8, else GB18030.")] = None,
+    encoding: Annotated[
+        str | None, typer.Option("--encoding", help="Default: UTF-8, else GB18030.")
+    ] = None,
     tz: TzOpt = _DEFAULTS.timezone,
 ) -> None:
     """Parse snapshot text files and print JSON (NDJSON for several files).
@@ -349,7 +359,9 @@ def _day(text: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise typer.BadParameter(f"{text!r} is not a date (YYYY-MM-DD)", param_hint="--on") from None
+        raise typer.BadParameter(
+            f"{text!r} is not a date (YYYY-MM-DD)", param_hint="--on"
+        ) from None
 
 
 def _query(
@@ -424,4 +436,3 @@ def _progress(quiet: bool) -> Iterator[Any]:
 def main() -> None:
     """Console-script entry point."""
     app()
-

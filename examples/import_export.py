@@ -18,9 +18,14 @@ HERE = Path(__file__).parent
 def main(workdir: Path) -> None:
     workdir.mkdir(parents=True, exist_ok=True)
     crawl = workdir / "crawl.ndjson"
-    good = {"url": "https://news.example.com/a/1.html", "title": "样例", "published_at": "2023-11-14 09:00:00"}
+    good = {
+        "url": "https://news.example.com/a/1.html",
+        "title": "样例",
+        "published_at": "2023-11-14 09:00:00",
+    }
     crawl.write_text(
-        json.dumps(good, ensure_ascii=False) + "\n"
+        json.dumps(good, ensure_ascii=False)
+        + "\n"
         + '{"url": "https://news.example.com/a/2.html"}\n',  # no title: rejected, not lost
         encoding="utf-8",
     )

@@ -18,7 +18,9 @@ HERE = Path(__file__).parent
 def main(database: Any) -> None:
     snapshot = parse_snapshot_file(HERE / "snapshot-zh-intl-2023-11-14.txt")
     with MongoStore(database) as store:  # creates its indexes; _id is the dedup key
-        renamed = snapshot.model_copy(update={"url": "http://www.example.com/intl/1.html?utm_source=feed"})
+        renamed = snapshot.model_copy(
+            update={"url": "http://www.example.com/intl/1.html?utm_source=feed"}
+        )
         print(store.save_many([snapshot, renamed, renamed]).summary())
         print("by URL:", store.get("https://example.com/intl/1.html").title)
         print("snapshots:", store.count())

@@ -16,7 +16,7 @@ import os
 from collections.abc import Iterable
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
-from typing import IO, Any, Literal
+from typing import IO, Any, Literal, cast
 
 from .errors import InvalidQueryError
 from .schemas import Snapshot
@@ -97,6 +97,6 @@ def open_output(path: str | os.PathLike[str] | None, stdout: IO[str]) -> Any:
     if name is None or name == "-":
         yield stdout
         return
-    raw: IO[bytes] = gzip.open(name, "wb") if name.endswith(".gz") else open(name, "wb")  # noqa: SIM115
+    raw = cast(IO[bytes], gzip.open(name, "wb") if name.endswith(".gz") else open(name, "wb"))  # noqa: SIM115
     with raw, io.TextIOWrapper(raw, encoding="utf-8", newline="\n") as text:
         yield text

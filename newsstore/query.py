@@ -90,6 +90,7 @@ def parse_when(text: str, zone: tzinfo, *, end: bool = False) -> datetime:
         value = datetime.fromisoformat(text.replace("Z", "+00:00").replace(" ", "T", 1))
     except ValueError as exc:
         raise InvalidQueryError(
-            f"cannot read {text!r} as a date (YYYY-MM-DD) or datetime (YYYY-MM-DDTHH:MM[:SS][±HH:MM])"
+            f"cannot read {text!r} as a date (YYYY-MM-DD)"
+            " or a datetime (YYYY-MM-DDTHH:MM[:SS][±HH:MM])"
         ) from exc
     return value if value.tzinfo is not None else value.replace(tzinfo=zone)

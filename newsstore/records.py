@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone, tzinfo
 from fnmatch import fnmatch
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import IO, Any, Literal, cast
 
 from pydantic import ValidationError
 
@@ -329,7 +329,8 @@ def read_records(
     except OSError as exc:
         raise InvalidRecordError(f"cannot read: {exc.strerror}", source=source) from None
     with fp:
-        stream = io.BufferedReader(fp, _CHUNK) if not isinstance(fp, io.BufferedReader) else fp  # type: ignore[arg-type]
+        # Every opener returns a buffered stream (file, GzipFile, stdin.buffer): peek works.
+        stream = cast(io.BufferedReader, fp)
         try:
             head = stream.peek(_CHUNK)[:_CHUNK]
         except (OSError, EOFError) as exc:

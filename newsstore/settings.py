@@ -35,7 +35,7 @@ def redact_uri(text: str) -> str:
 
 
 def default_store_path() -> Path:
-    """Where the embedded store lives when no URI is set: ``$XDG_DATA_HOME/newsstore/newsstore.db``."""
+    """The embedded store's file when no URI is set: ``$XDG_DATA_HOME/newsstore/newsstore.db``."""
     base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
     return Path(base) / "newsstore" / "newsstore.db"
 

@@ -42,4 +42,6 @@ def open_store(
 
     if not uri:
         return SQLiteStore(default_store_path(), timezone=zone)
-    return SQLiteStore(uri.removeprefix("sqlite:///") if uri.startswith("sqlite:") else uri, timezone=zone)
+    return SQLiteStore(
+        uri.removeprefix("sqlite:///") if uri.startswith("sqlite:") else uri, timezone=zone
+    )

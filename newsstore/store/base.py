@@ -164,7 +164,7 @@ class Store(abc.ABC):
                 if plan.key not in conflicts:
                     counts.update(plan.outcomes)
             if not conflicts:
-                return ImportReport(**counts)
+                return ImportReport.model_validate(dict(counts))
             pending = {key: groups[key] for key in conflicts}
         raise StoreError(f"{len(pending)} keys kept conflicting with concurrent writers")
 

@@ -174,9 +174,10 @@ class MongoStore(Store):
         # History first: if the current write then loses a race, what was archived is still
         # a true version of the key, and history entries are idempotent.
         self._bulk(self._history_c, history)
-        return {plans[i].key for i in self._bulk(self._snapshots, [
-            self._current_op(plan, now) for plan in plans
-        ])}
+        return {
+            plans[i].key
+            for i in self._bulk(self._snapshots, [self._current_op(plan, now) for plan in plans])
+        }
 
     def _bulk(self, collection: Collection[dict[str, Any]], ops: list[Any]) -> list[int]:
         """Run an unordered bulk write; the indexes of ops that failed on a duplicate key."""
@@ -205,7 +206,9 @@ class MongoStore(Store):
     def _history_op(key: str, content_hash: str, fields: dict[str, Any], now: datetime) -> Any:
         doc = dict(fields, key=key, content_hash=content_hash, archived_at=now)
         # A duplicate-key error here means a concurrent writer archived the same version.
-        return UpdateOne({"_id": _history_id(key, content_hash)}, {"$setOnInsert": doc}, upsert=True)
+        return UpdateOne(
+            {"_id": _history_id(key, content_hash)}, {"$setOnInsert": doc}, upsert=True
+        )
 
     def _current_op(self, plan: KeyPlan, now: datetime) -> Any:
         touch: dict[str, Any] = {"$inc": {"seen_count": plan.seen}, "$max": {"last_seen": now}}
@@ -335,7 +338,9 @@ class MongoStore(Store):
 
     def _key_by_title(self, title: str, published_at: datetime) -> str | None:
         with self._errors():
-            doc = self._snapshots.find_one({"published_at": published_at, "title": title}, {"_id": 1})
+            doc = self._snapshots.find_one(
+                {"published_at": published_at, "title": title}, {"_id": 1}
+            )
         return None if doc is None else str(doc["_id"])
 
     # -- takedowns ---------------------------------------------------------------------

@@ -47,8 +47,20 @@ def _record(url: str = URL, **fields: object) -> str:
 def test_every_command_has_help_with_an_example(run) -> None:
     names = sorted(get_command(app).commands)  # type: ignore[attr-defined]
     assert names == sorted(
-        ["import", "export", "get", "find", "related", "history", "delete", "restore", "stats",
-         "parse", "render", "schema"]
+        [
+            "import",
+            "export",
+            "get",
+            "find",
+            "related",
+            "history",
+            "delete",
+            "restore",
+            "stats",
+            "parse",
+            "render",
+            "schema",
+        ]
     )
     listing = run("--help")
     assert listing.exit_code == 0
@@ -79,13 +91,19 @@ def test_import_ndjson_and_json_array_with_the_same_url_keeps_one(run, tmp_path:
     nd = tmp_path / "a.ndjson"
     nd.write_text(_record() + "\n" + _record(URL + "?utm_source=x") + "\n", encoding="utf-8")
     arr = tmp_path / "b.json"
-    arr.write_text("[" + _record("http://www.news.example.com/world/1.html") + "]", encoding="utf-8")
+    arr.write_text(
+        "[" + _record("http://www.news.example.com/world/1.html") + "]", encoding="utf-8"
+    )
 
     result = run("import", str(nd), str(arr))
     assert result.exit_code == 0
     assert result.stdout == "3 read: 1 inserted, 2 unchanged, 0 rejected\n"
     got = json.loads(run("get", "news.example.com/world/1.html".join(["https://", ""])).stdout)
-    assert got["stored"]["urls"] == [URL, URL + "?utm_source=x", "http://www.news.example.com/world/1.html"]
+    assert got["stored"]["urls"] == [
+        URL,
+        URL + "?utm_source=x",
+        "http://www.news.example.com/world/1.html",
+    ]
 
 
 def test_bad_records_are_reported_kept_and_the_rest_lands(run, tmp_path: Path) -> None:
@@ -112,7 +130,11 @@ def test_bad_records_are_reported_kept_and_the_rest_lands(run, tmp_path: Path) -
     assert f"rejected: {path}:3: " in result.stderr
     assert f"rejected: {path}:4: colour: Extra inputs are not permitted" in result.stderr
     kept = [json.loads(line) for line in rejects.read_text(encoding="utf-8").splitlines()]
-    assert [(k["line"], k["source"]) for k in kept] == [(2, str(path)), (3, str(path)), (4, str(path))]
+    assert [(k["line"], k["source"]) for k in kept] == [
+        (2, str(path)),
+        (3, str(path)),
+        (4, str(path)),
+    ]
     assert kept[1]["raw"] == "not json"
 
     # Fix the rejects file in place and import it: the import converges.
@@ -130,7 +152,9 @@ def test_bad_records_are_reported_kept_and_the_rest_lands(run, tmp_path: Path) -
 
 def test_strict_stops_at_the_first_bad_record(run, tmp_path: Path) -> None:
     path = tmp_path / "x.ndjson"
-    path.write_text(_record("https://n.example.com/1") + "\n{}\n" + _record("https://n.example.com/2") + "\n")
+    path.write_text(
+        _record("https://n.example.com/1") + "\n{}\n" + _record("https://n.example.com/2") + "\n"
+    )
     result = run("import", "--strict", str(path))
     assert result.exit_code == 1
     assert result.stderr.startswith(f"Error: {path}:2: title: Field required")
@@ -176,8 +200,10 @@ def test_unreachable_mongodb_never_shows_the_password(run) -> None:
 def test_find_by_day_in_beijing_time_and_as_json(run, tmp_path: Path) -> None:
     path = tmp_path / "d.ndjson"
     path.write_text(
-        _record("https://n.example.com/late", published_at="2023-11-14 23:30:00") + "\n"
-        + _record("https://n.example.com/next", published_at="2023-11-15 00:30:00") + "\n"
+        _record("https://n.example.com/late", published_at="2023-11-14 23:30:00")
+        + "\n"
+        + _record("https://n.example.com/next", published_at="2023-11-15 00:30:00")
+        + "\n"
     )
     run("import", str(path))
     beijing = json.loads(run("find", "--on", "2023-11-14", "--json").stdout)
@@ -190,13 +216,20 @@ def test_find_by_day_in_beijing_time_and_as_json(run, tmp_path: Path) -> None:
 
 def test_export_then_import_into_an_empty_store_round_trips(run, tmp_path: Path) -> None:
     run("import", str(SAMPLE))
-    for fmt, name in [("ndjson", "o.ndjson"), ("json", "o.json"), ("ejson", "o.ejson"),
-                      ("ejson-canonical", "o.ndjson.gz")]:
+    for fmt, name in [
+        ("ndjson", "o.ndjson"),
+        ("json", "o.json"),
+        ("ejson", "o.ejson"),
+        ("ejson-canonical", "o.ndjson.gz"),
+    ]:
         out = tmp_path / name
         result = run("export", "--format", fmt, "-o", str(out))
         assert result.exit_code == 0, result.output
         copy = tmp_path / f"copy-{fmt}.db"
-        assert run("import", "--store", str(copy), str(out)).stdout == "1 read: 1 inserted, 0 rejected\n"
+        assert (
+            run("import", "--store", str(copy), str(out)).stdout
+            == "1 read: 1 inserted, 0 rejected\n"
+        )
         original = json.loads(run("get", SAMPLE_KEY).stdout)
         copied = json.loads(run("get", "--store", str(copy), SAMPLE_KEY).stdout)
         assert {k: v for k, v in copied.items() if k != "stored"} == {
@@ -218,7 +251,10 @@ def test_export_fields_and_limit(run, tmp_path: Path) -> None:
 def test_history_delete_restore(run, tmp_path: Path) -> None:
     path = tmp_path / "v.ndjson"
     path.write_text(
-        _record(title="第一版") + "\n" + _record(title="第二版", snapshot_at="2023-11-15 08:00:00") + "\n"
+        _record(title="第一版")
+        + "\n"
+        + _record(title="第二版", snapshot_at="2023-11-15 08:00:00")
+        + "\n"
     )
     assert run("import", str(path)).stdout == "2 read: 1 inserted, 1 updated, 0 rejected\n"
     history = json.loads(run("history", URL, "--json").stdout)
@@ -238,7 +274,9 @@ def test_related_on_a_day(run) -> None:
     run("import", str(SAMPLE))
     result = run("related", "--on", "2023-08-02", "--ndjson")
     rows = [json.loads(line) for line in result.stdout.splitlines()]
-    assert [r["item"]["title"] for r in rows] == ["美方请柬,递到中国外交部,布林肯已做好准备,在华盛顿接待王毅"]
+    assert [r["item"]["title"] for r in rows] == [
+        "美方请柬,递到中国外交部,布林肯已做好准备,在华盛顿接待王毅"
+    ]
     assert rows[0]["listed_by"] == SAMPLE_KEY
 
 
@@ -265,7 +303,9 @@ def test_schema_is_valid_and_exports_validate_against_it(run) -> None:
     jsonschema.Draft202012Validator.check_schema(schema)
     run("import", str(SAMPLE))
     record = json.loads(run("export").stdout)
-    jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker()).validate(record)
+    jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker()).validate(
+        record
+    )
 
 
 def test_version(run) -> None:

@@ -75,7 +75,9 @@ def _check(uri: str, database: str, reports: list[dict[str, int]], workers: int)
             assert snapshot.stored.seen_count == workers * VERSIONS
             assert snapshot.stored.version_count == VERSIONS
             history = store.history(snapshot.stored.key)
-            assert sorted(h.paragraphs[0] for h in history) == [f"版本{v}" for v in range(VERSIONS - 1)]
+            assert sorted(h.paragraphs[0] for h in history) == [
+                f"版本{v}" for v in range(VERSIONS - 1)
+            ]
     total = {k: sum(r[k] for r in reports) for k in reports[0]}
     assert total["rejected"] == 0
     assert total["inserted"] == KEYS
@@ -92,7 +94,9 @@ def test_four_processes_on_one_sqlite_file(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not MONGODB_URI, reason="set NEWSSTORE_TEST_MONGODB_URI to run on a real MongoDB")
+@pytest.mark.skipif(
+    not MONGODB_URI, reason="set NEWSSTORE_TEST_MONGODB_URI to run on a real MongoDB"
+)
 def test_four_processes_on_one_mongodb(tmp_path: Path) -> None:
     from pymongo import MongoClient
 

@@ -17,7 +17,9 @@ URL = "https://news.example.com/world/2023/11/14/putin.html"
 
 
 def test_get_finds_a_snapshot_by_any_spelling_of_its_url(store: Store, make) -> None:
-    store.save(make(url="http://www.news.example.com/world/2023/11/14/putin.html?utm_source=wx#top"))
+    store.save(
+        make(url="http://www.news.example.com/world/2023/11/14/putin.html?utm_source=wx#top")
+    )
 
     for spelling in (
         URL,
@@ -26,7 +28,9 @@ def test_get_finds_a_snapshot_by_any_spelling_of_its_url(store: Store, make) -> 
     ):
         found = store.get(spelling)
         assert found.title == "普京接过华盛顿请柬"
-        assert found.url == "http://www.news.example.com/world/2023/11/14/putin.html?utm_source=wx#top"
+        assert (
+            found.url == "http://www.news.example.com/world/2023/11/14/putin.html?utm_source=wx#top"
+        )
         assert found.stored is not None
         assert found.stored.key == "https://news.example.com/world/2023/11/14/putin.html"
 
@@ -95,7 +99,9 @@ def test_newest_converges_whatever_the_arrival_order(store: Store, make, later) 
 def test_policy_keep_leaves_the_first_content_current(store: Store, make, later) -> None:
     first = make()
     store.save(first)
-    assert store.save(make(title="新标题", snapshot_at=later(first, 1)), policy="keep") == "versioned"
+    assert (
+        store.save(make(title="新标题", snapshot_at=later(first, 1)), policy="keep") == "versioned"
+    )
     assert store.get(URL).title == first.title
     assert [h.title for h in store.history(URL)] == ["新标题"]
 
@@ -235,11 +241,17 @@ def test_find_filters_sorts_and_pages(store: Store, make) -> None:
 
 def test_related_items_by_day_link_to_stored_snapshots(store: Store, make) -> None:
     day = datetime(2023, 8, 2, 18, 16, tzinfo=BEIJING)
-    target = make(url="https://n.example.com/target", title="美方请柬", published_at=day, related=[])
+    target = make(
+        url="https://n.example.com/target", title="美方请柬", published_at=day, related=[]
+    )
     lister = make(
         related=[
             {"title": "美方请柬", "excerpt": "...", "published_at": day},
-            {"title": "别的", "url": "https://n.example.com/target?utm_source=x", "published_at": day},
+            {
+                "title": "别的",
+                "url": "https://n.example.com/target?utm_source=x",
+                "published_at": day,
+            },
             {"title": "不相关", "published_at": day + timedelta(days=1)},
         ],
         more_in_category=[{"excerpt": "只有摘要", "published_at": day}],
@@ -256,7 +268,9 @@ def test_related_items_by_day_link_to_stored_snapshots(store: Store, make) -> No
     assert {h.listed_by.url for h in hits} == {URL}
 
 
-def test_stats_count_categories_sources_days_versions_and_takedowns(store: Store, make, later) -> None:
+def test_stats_count_categories_sources_days_versions_and_takedowns(
+    store: Store, make, later
+) -> None:
     a = make()
     store.save_many(
         [
@@ -290,7 +304,9 @@ def test_export_of_one_store_imports_identically_into_another(
     from newsstore.store.sqlite import SQLiteStore
 
     a = make()
-    store.save_many([a, make(url="https://n.example.com/2", title="二"), make(url=None, title="无")])
+    store.save_many(
+        [a, make(url="https://n.example.com/2", title="二"), make(url=None, title="无")]
+    )
     path = tmp_path / "out.ndjson"
     with path.open("w", encoding="utf-8") as fp:
         assert store.export(fp) == 3
@@ -307,5 +323,3 @@ def test_dry_run_counts_without_writing(store: Store, make, tmp_path) -> None:
     report = store.import_records([path], dry_run=True)
     assert report.inserted == 1
     assert store.count() == 0
-
-
