@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import json
 import sys
 from collections.abc import Iterator
@@ -9,6 +10,7 @@ from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import typer
 from typer.core import TyperGroup
@@ -38,6 +40,7 @@ class _Group(TyperGroup):
 app = typer.Typer(
     cls=_Group,
     no_args_is_help=True,
+    rich_markup_mode=None,  # plain usage errors: one readable block, easy to grep
     pretty_exceptions_show_locals=False,  # a MongoDB URI in a local may hold a password
     help="Keep crawled news-page snapshots, deduplicated on their original URL.",
 )
@@ -55,12 +58,40 @@ DatabaseOpt = Annotated[
     str,
     typer.Option("--database", envvar="NEWSSTORE_DATABASE", help="Database name on MongoDB."),
 ]
+
+
+def _zone_name(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise typer.BadParameter(f"unknown time zone {value!r} (try Asia/Shanghai or UTC)") from None
+    return value
+
+
+def _encoding_name(value: str | None) -> str | None:
+    if value is not None:
+        try:
+            codecs.lookup(value)
+        except LookupError:
+            raise typer.BadParameter(f"unknown encoding {value!r} (try gb18030)") from None
+    return value
+
+
 TzOpt = Annotated[
     str,
     typer.Option(
         "--tz",
         envvar="NEWSSTORE_TIMEZONE",
+        callback=_zone_name,
         help="Zone for naive input times, day boundaries and output.",
+    ),
+]
+EncodingOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--encoding",
+        callback=_encoding_name,
+        help="Encoding of snapshot text files. Default: UTF-8, else GB18030.",
     ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print a JSON array.")]
@@ -108,7 +139,7 @@ def import_(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate and count only.")] = False,
     glob: Annotated[str, typer.Option("--glob", help="File filter inside directories.")] = "*",
     follow_symlinks: Annotated[bool, typer.Option("--follow-symlinks")] = False,
-    encoding: Annotated[str | None, typer.Option("--encoding", help="Text file encoding.")] = None,
+    encoding: EncodingOpt = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     store: StoreOpt = None,
     database: DatabaseOpt = _DEFAULTS.database,
@@ -310,10 +341,10 @@ def stats(
 
 @app.command()
 def parse(
-    files: Annotated[list[Path], typer.Argument(help="Snapshot text files.")],
-    encoding: Annotated[
-        str | None, typer.Option("--encoding", help="Default: UTF-8, else GB18030.")
-    ] = None,
+    files: Annotated[
+        list[Path], typer.Argument(help="Snapshot text files.", exists=True, dir_okay=False)
+    ],
+    encoding: EncodingOpt = None,
     tz: TzOpt = _DEFAULTS.timezone,
 ) -> None:
     """Parse snapshot text files and print JSON (NDJSON for several files).
@@ -327,7 +358,10 @@ def parse(
 
 @app.command()
 def render(
-    file: Annotated[Path, typer.Argument(help="A snapshot as JSON (as `parse` or `get` print).")],
+    file: Annotated[
+        Path,
+        typer.Argument(help="A snapshot as JSON (as `parse` or `get` print).", exists=True),
+    ],
 ) -> None:
     """Render a snapshot JSON back to the crawler's text form.
 

@@ -312,3 +312,26 @@ def test_version(run) -> None:
     from newsstore import __version__
 
     assert run("--version").stdout == f"newsstore {__version__}\n"
+
+
+def test_bad_zone_encoding_and_missing_files_are_usage_errors(run, tmp_path: Path) -> None:
+    bad_tz = run("find", "--tz", "Mars/Olympus")
+    assert bad_tz.exit_code == 2 and "unknown time zone 'Mars/Olympus'" in bad_tz.output
+    bad_enc = run("parse", "--encoding", "klingon", str(SAMPLE))
+    assert bad_enc.exit_code == 2 and "unknown encoding 'klingon'" in bad_enc.output
+    assert run("parse", str(tmp_path / "missing.txt")).exit_code == 2
+
+
+def test_import_of_a_missing_file_is_reported_and_the_others_land(run, tmp_path: Path) -> None:
+    missing = tmp_path / "missing.ndjson"
+    result = run("import", str(missing), str(SAMPLE))
+    assert result.exit_code == 1
+    assert result.stdout == "2 read: 1 inserted, 1 rejected\n"
+    assert f"rejected: {missing}: cannot read: No such file or directory" in result.stderr
+
+
+def test_gb18030_snapshot_text_is_detected(run, tmp_path: Path) -> None:
+    page = tmp_path / "gbk.txt"
+    page.write_bytes(SAMPLE.read_text(encoding="utf-8").encode("gb18030"))
+    assert run("import", str(page)).stdout == "1 read: 1 inserted, 0 rejected\n"
+    assert json.loads(run("get", SAMPLE_KEY).stdout)["source"] == "河南广播电视台"
