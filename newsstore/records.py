@@ -229,7 +229,10 @@ def _read_json(fp: IO[bytes], source: str, context: dict[str, Any]) -> Iterator[
                 # The element may run past the buffer: read more, up to a sane record size.
                 if len(buf) - pos < _MAX_RECORD and fill():
                     continue
-                problem = "truncated JSON" if eof and exc.pos >= len(buf) - 1 else "invalid JSON"
+                truncated = eof and (
+                    exc.msg.startswith("Unterminated") or exc.pos >= len(buf.rstrip())
+                )
+                problem = "truncated JSON" if truncated else "invalid JSON"
                 raise InvalidRecordError(
                     f"{problem}: {exc.msg} (the rest of the array cannot be read)",
                     source=source,
@@ -329,12 +332,15 @@ def read_records(
     except OSError as exc:
         raise InvalidRecordError(f"cannot read: {exc.strerror}", source=source) from None
     with fp:
-        # Every opener returns a buffered stream (file, GzipFile, stdin.buffer): peek works.
-        stream = cast(io.BufferedReader, fp)
+        # Files, GzipFile and stdin.buffer can peek; anything else gets a buffer.
+        stream = fp if hasattr(fp, "peek") else io.BufferedReader(fp)  # type: ignore[type-var]
+        stream = cast(io.BufferedReader, stream)
         try:
             head = stream.peek(_CHUNK)[:_CHUNK]
         except (OSError, EOFError) as exc:
             raise InvalidRecordError(f"cannot read: {exc}", source=source) from None
+        if not head.lstrip(b"\xef\xbb\xbf \t\r\n"):
+            raise InvalidRecordError("empty file: no records", source=source)
         fmt = format if format != "auto" else _detect(name, head)
         if fmt == "ndjson":
             yield from _read_ndjson(stream, source, context)

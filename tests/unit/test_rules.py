@@ -1,0 +1,74 @@
+"""The dedup and versioning rules, as a table: state + records + policy → outcomes and writes."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from newsstore import Snapshot
+from newsstore.store.rules import Incoming, KeyState, plan_key
+
+T0 = datetime(2023, 11, 14, 7, 45, tzinfo=timezone.utc)
+
+
+def rec(content: str, hours: int | None = 0) -> Incoming:
+    when = None if hours is None else T0 + timedelta(hours=hours)
+    snap = Snapshot(title="t", paragraphs=[content], snapshot_at=when, url="https://e.com/a")
+    return Incoming("https://e.com/a", f"h-{content}", snap, b"")
+
+
+def state(content: str, hours: int | None = 0, *known: str) -> KeyState:
+    when = None if hours is None else T0 + timedelta(hours=hours)
+    hashes = frozenset({f"h-{content}", *(f"h-{k}" for k in known)})
+    return KeyState("https://e.com/a", f"h-{content}", when, hashes, rev=3)
+
+
+@pytest.mark.parametrize(
+    ("current", "records", "policy", "outcomes", "new_current", "history", "archives"),
+    [
+        (None, [rec("a")], "newest", {"inserted": 1}, "a", [], False),
+        (state("a"), [rec("a")], "newest", {"unchanged": 1}, None, [], False),
+        (state("a"), [rec("b", 1)], "newest", {"updated": 1}, "b", [], True),
+        (state("a"), [rec("b", -1)], "newest", {"versioned": 1}, None, ["b"], False),
+        (state("a", 0, "b"), [rec("b", 5)], "newest", {"unchanged": 1}, None, [], False),
+        (state("a", None), [rec("b", None)], "newest", {"updated": 1}, "b", [], True),  # hash tie-break
+        (state("b", None), [rec("a", None)], "newest", {"versioned": 1}, None, ["a"], False),
+        (state("a", None), [rec("b", 0)], "newest", {"updated": 1}, "b", [], True),  # a time beats none
+        (state("a"), [rec("b", 1)], "keep", {"versioned": 1}, None, ["b"], False),
+        (state("a"), [rec("b", -1)], "replace", {"updated": 1}, "b", [], True),
+        (state("a", 0, "b"), [rec("b", -1)], "replace", {"updated": 1}, "b", [], True),
+        (None, [rec("a"), rec("b", 1)], "newest", {"inserted": 1, "updated": 1}, "b", ["a"], False),
+        (None, [rec("b", 1), rec("a")], "newest", {"inserted": 1, "versioned": 1}, "b", ["a"], False),
+        (
+            state("a"),
+            [rec("b", 1), rec("c", 2), rec("b", 1)],
+            "newest",
+            {"updated": 2, "unchanged": 1},
+            "c",
+            ["b"],
+            True,
+        ),
+    ],
+)
+def test_plan(current, records, policy, outcomes, new_current, history, archives) -> None:
+    plan = plan_key(current, records, policy=policy)
+    assert dict(plan.outcomes) == outcomes
+    assert (plan.current.snapshot.paragraphs[0] if plan.current else None) == new_current
+    assert [h.snapshot.paragraphs[0] for h in plan.history] == history
+    assert plan.archive_current is archives
+    assert plan.seen == len(records)
+    assert plan.expected_rev == (None if current is None else 3)
+
+
+def test_tombstoned_keys_suppress_everything_and_write_nothing() -> None:
+    plan = plan_key(state("a"), [rec("b", 1), rec("a")], tombstoned=True)
+    assert dict(plan.outcomes) == {"suppressed": 2}
+    assert not plan.writes and plan.current is None and plan.history == []
+
+
+def test_new_hashes_and_url_spellings_are_collected_once() -> None:
+    a, b = rec("a"), rec("b", 1)
+    plan = plan_key(None, [a, b, a, b])
+    assert plan.new_hashes == ["h-a", "h-b"]
+    assert plan.urls == ["https://e.com/a"]
