@@ -15,6 +15,8 @@ same article crawled as ``http://www.Example.com:80/a?utm_source=x#top`` and
 - an empty path becomes ``/`` [w3lib]
 - query arguments are sorted by key then value; spaces are written ``+`` and a
   bare ``a`` becomes ``a=`` [w3lib]
+- the ``;params`` of the last path segment are percent-normalised like the rest of the
+  path (w3lib leaves them as they are) [newsstore]
 - the fragment is dropped: it never reaches the server [w3lib]
 - an empty query (``?``, ``?&``) is dropped [w3lib]
 - only ``http`` and ``https`` URLs with a host are accepted; anything else
@@ -149,7 +151,8 @@ def _normalise_params(path: str) -> str:
     Without this ``/a;%7e`` and ``/a;~`` get different keys, while ``/a;%7e/b`` and
     ``/a;~/b`` (where the ``;`` is not in the last segment) do not. Canonicalising the
     params as an ordinary segment, behind a guard character so that ``..`` is no dot
-    segment, applies w3lib's path rules to them. Rare, so the second call is cheap.
+    segment, applies w3lib's path rules to them. Params are rare, so the second call
+    costs little overall.
     """
     semi = path.find(";", path.rfind("/"))
     out = canonicalize_url(f"http://h/_{path[semi + 1 :]}/")

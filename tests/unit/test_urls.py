@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
@@ -497,51 +499,10 @@ def test_total_on_ascii_after_https(text: str) -> None:
 
 # Pieces that matter to a URL parser, so random strings hit ports, brackets, user
 # info, dot segments, params and escapes far more often than plain text does.
+_TOKENS = ": / // ? # @ [ ] . .. ; = & % %2e %7E %E4%B8%AD www. WWW. a Z 0 80 443 65536 ::1"
+_TOKENS += " xn-- - _ 例子 测试 ß ｅ 。"
 _URL_TOKENS = st.lists(
-    st.sampled_from(
-        [
-            ":",
-            "/",
-            "//",
-            "?",
-            "#",
-            "@",
-            "[",
-            "]",
-            ".",
-            "..",
-            ";",
-            "=",
-            "&",
-            "%",
-            "%2e",
-            "%7E",
-            "%E4%B8%AD",
-            "\\",
-            " ",
-            "\t",
-            "\u3000",
-            "www.",
-            "WWW.",
-            "a",
-            "Z",
-            "0",
-            "80",
-            "443",
-            "65536",
-            "::1",
-            "xn--",
-            "-",
-            "_",
-            "例子",
-            "测试",
-            "ß",
-            "ｅ",
-            "。",
-            "\ud800",
-            "\x00",
-        ]
-    ),
+    st.sampled_from([*_TOKENS.split(), "\\", " ", "\t", "\u3000", "\ud800", "\x00"]),
     max_size=20,
 ).map("".join)
 
@@ -554,11 +515,10 @@ def test_total_on_url_shaped_text(scheme: str, rest: str) -> None:
 
 def _check_total(url: str) -> None:
     """Only a str or InvalidURLError comes out, and what comes out is consistent."""
-    try:
+    key: str | None = None
+    with contextlib.suppress(InvalidURLError):
         key = canonical_url(url)
-    except InvalidURLError:
-        key = None
-    else:
+    if key is not None:
         assert canonical_url(key) == key
         assert url_prefix(url) in {key, key + "?"}
     try:
@@ -570,10 +530,8 @@ def _check_total(url: str) -> None:
         assert key is not None
         assert host == host_of(key)
         assert key.startswith(f"https://{host}")
-    try:
+    with contextlib.suppress(InvalidURLError):
         assert isinstance(reversed_host(url), str)
-    except InvalidURLError:
-        pass
 
 
 @PROPERTY
