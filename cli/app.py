@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import errno
 import json
 import sys
 from collections.abc import Iterator
@@ -34,6 +35,14 @@ class _Group(TyperGroup):
             return super().invoke(ctx)
         except NewsstoreError as exc:
             output.err.print(f"Error: {redact_uri(str(exc))}", markup=False)
+            raise typer.Exit(1) from None
+        except OSError as exc:
+            # A file the user named cannot be written or read (disk full, permissions): one
+            # line too, not a traceback. A closed pipe is left to click, which exits quietly.
+            if exc.errno == errno.EPIPE:
+                raise
+            where = f"{exc.filename}: " if exc.filename else ""
+            output.err.print(f"Error: {where}{exc.strerror or exc}", markup=False)
             raise typer.Exit(1) from None
 
 
@@ -204,8 +213,14 @@ def export(
     _choice("--format", format, EXPORT_FORMATS)
     query = _query(url, match, on, from_, to, time_field, category, source, sort, limit, 0, tz)
     chosen = fields.split(",") if fields else None
-    with _store(store, database, tz) as st, open_output(out, sys.stdout) as fp:
-        count = st.export(fp, query, format=format, fields=chosen)  # type: ignore[arg-type]
+    try:
+        with _store(store, database, tz) as st, open_output(out, sys.stdout) as fp:
+            count = st.export(fp, query, format=format, fields=chosen)  # type: ignore[arg-type]
+    except OSError as exc:
+        if exc.filename is not None or out in (None, "-"):
+            raise
+        # A failed write (disk full) does not say which file: name the output.
+        raise OSError(exc.errno, f"cannot write: {exc.strerror}", out) from exc
     if out not in (None, "-"):
         output.err.print(f"{count} snapshots written to {out}", markup=False)
 

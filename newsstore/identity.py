@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from datetime import datetime, timezone, tzinfo
 
-from .schemas import RelatedItem, Snapshot
+from .schemas import Snapshot, in_zone
 from .urls import canonical_url
 
 __all__ = [
@@ -23,50 +24,79 @@ __all__ = [
     "content_json",
     "fingerprint_key",
     "snapshot_key",
+    "to_zone",
     "utc_content",
     "with_zone",
 ]
 
 _UTC = timezone.utc
-_HASH_EXCLUDE = frozenset({"url", "stored"})
+# Not mutated; passed to every serialisation rather than rebuilt each time.
+_HASH_EXCLUDE_SET = {"url", "stored"}
+_SERIALIZER = Snapshot.__pydantic_serializer__
 
 
 def with_zone(snapshot: Snapshot, zone: tzinfo) -> Snapshot:
     """A copy of ``snapshot`` with every time expressed in ``zone`` (same instants)."""
+    return to_zone(_copy(snapshot), zone)
 
-    def items(values: list[RelatedItem]) -> list[RelatedItem]:
-        return [
-            v.model_copy(update={"published_at": v.published_at.astimezone(zone)}) for v in values
-        ]
 
-    update: dict[str, object] = {
-        "related": items(snapshot.related),
-        "more_in_category": items(snapshot.more_in_category),
-    }
+def to_zone(snapshot: Snapshot, zone: tzinfo) -> Snapshot:
+    """Express every time of ``snapshot`` in ``zone`` (same instants), in place; returns it.
+
+    For a snapshot nobody else holds (just validated or read back): it changes the object
+    instead of copying it, which :func:`with_zone` does at many times the cost (a snapshot
+    has some twenty related items, each a model to copy).
+    """
+    # Plain __dict__ writes: the models have no assignment validation, so this is what
+    # setattr would do, minus pydantic's __setattr__ dispatch.
+    # in_zone gives times whose offset is not whole minutes (local mean time) in UTC, as
+    # JSON cannot hold them; UTC needs no such check.
+    convert: Callable[[datetime, tzinfo], datetime] = (
+        datetime.astimezone if zone is _UTC else in_zone
+    )
+    fields = snapshot.__dict__
     for name in ("published_at", "snapshot_at"):
-        value = getattr(snapshot, name)
+        value = fields[name]
         if value is not None:
-            update[name] = value.astimezone(zone)
+            fields[name] = convert(value, zone)
+    for items in (snapshot.related, snapshot.more_in_category):
+        for item in items:
+            item.__dict__["published_at"] = convert(item.published_at, zone)
     stored = snapshot.stored
     if stored is not None:
-        update["stored"] = stored.model_copy(
-            update={
-                name: value.astimezone(zone)
-                for name in ("first_seen", "last_seen", "archived_at")
-                if (value := getattr(stored, name)) is not None
-            }
-        )
-    return snapshot.model_copy(update=update)
+        fields = stored.__dict__
+        for name in ("first_seen", "last_seen", "archived_at"):
+            value = fields[name]
+            if value is not None:
+                fields[name] = convert(value, zone)
+    return snapshot
 
 
-def utc_content(snapshot: Snapshot) -> tuple[Snapshot, bytes]:
+def _copy(snapshot: Snapshot) -> Snapshot:
+    """``snapshot`` copied deep enough for :func:`to_zone` to change the copy alone.
+
+    The snapshot, its item lists and items, and ``stored`` are new objects; strings and
+    the other lists are shared, as ``model_copy`` shares them.
+    """
+    copied = snapshot.model_copy()
+    fields = copied.__dict__
+    for name in ("related", "more_in_category"):
+        fields[name] = [item.model_copy() for item in fields[name]]
+    if copied.stored is not None:
+        fields["stored"] = copied.stored.model_copy()
+    return copied
+
+
+def utc_content(snapshot: Snapshot, *, copy: bool = True) -> tuple[Snapshot, bytes]:
     """The snapshot with its times in UTC and no ``stored`` part, and its content JSON.
 
     The JSON (times in UTC, no URL, no ``stored``) is what the content hash is taken over.
+    With ``copy=False`` the snapshot itself is changed and returned (see :func:`to_zone`).
     """
-    utc = with_zone(snapshot, _UTC)
-    utc.stored = None
-    return utc, utc.model_dump_json(exclude=set(_HASH_EXCLUDE)).encode()
+    utc = to_zone(_copy(snapshot) if copy else snapshot, _UTC)
+    utc.__dict__["stored"] = None
+    # The serializer's bytes are model_dump_json's, without its decode and our re-encode.
+    return utc, _SERIALIZER.to_json(utc, exclude=_HASH_EXCLUDE_SET)
 
 
 def content_json(snapshot: Snapshot) -> bytes:

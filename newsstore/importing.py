@@ -26,6 +26,7 @@ __all__ = ["MAX_RECORD_BYTES", "import_records"]
 # MongoDB refuses documents over 16 MiB; refusing them in every store keeps stores alike.
 MAX_RECORD_BYTES = 16 * 1024 * 1024 - 64 * 1024
 _MAX_ERRORS_KEPT = 100
+_BSON_GROWTH = 5
 
 Progress = Callable[[int, int], None]
 """Called as ``progress(records, bytes)`` with what was read since the last call."""
@@ -56,17 +57,31 @@ def import_records(
     """
     report = ImportReport()
     zone = timezone if timezone is not None else store.zone
+    paths = list(paths)
     with ExitStack() as stack:
-        reject_fp: IO[str] | None = None
+        reject_fp: IO[bytes] | None = None
+        rejects_id: tuple[int, int] | None = None
         if rejects is not None:
-            reject_fp = stack.enter_context(open(rejects, "w", encoding="utf-8"))
+            # Opened without truncating, so that a rejects file that is also an input is
+            # refused before it is emptied; unbuffered, so that a write that fails (disk
+            # full) fails on the spot and names the file.
+            reject_fp = stack.enter_context(open(rejects, "ab", buffering=0))
+            info = os.fstat(reject_fp.fileno())
+            rejects_id = (info.st_dev, info.st_ino)
+            for path in paths:
+                if _same_file(path, rejects_id):
+                    raise InvalidRecordError(
+                        "is also the rejects file, which would overwrite it",
+                        source=os.fspath(path),
+                    )
+            reject_fp.truncate(0)
 
         def reject(error: InvalidRecordError) -> None:
             report.rejected += 1
             if len(report.errors) < _MAX_ERRORS_KEPT:
                 report.errors.append(str(error))
             if reject_fp is not None:
-                reject_fp.write(_reject_line(error) + "\n")
+                _write_all(reject_fp, (_reject_line(error) + "\n").encode(), rejects)
             if strict:
                 raise error
 
@@ -79,6 +94,10 @@ def import_records(
 
         try:
             for path in iter_files(paths, glob=glob, follow_symlinks=follow_symlinks):
+                if rejects_id is not None and _same_file(path, rejects_id):
+                    # Our own output inside an imported directory: reading it while writing
+                    # it would feed every rejection back in, without end.
+                    continue
                 try:
                     for record in read_records(
                         path, format=format, timezone=zone, encoding=encoding
@@ -110,14 +129,16 @@ def _prepare(store: Store, record: Record) -> Incoming | InvalidRecordError:
         return record.error
     assert record.snapshot is not None
     try:
-        incoming = store.prepare(record.snapshot)
+        # The record is ours: prepare may reuse its snapshot rather than copy it.
+        incoming = store.prepare(record.snapshot, copy=False)
     except NewsstoreError as exc:
         return InvalidRecordError(
             str(exc), source=record.source, line=record.line, index=record.index, raw=record.raw
         )
-    if len(incoming.content) > MAX_RECORD_BYTES:
+    size = _stored_size(incoming)
+    if size > MAX_RECORD_BYTES:
         return InvalidRecordError(
-            f"record is {len(incoming.content) / 2**20:.1f} MiB; the limit is 16 MiB"
+            f"record is {size / 2**20:.1f} MiB; the limit is 16 MiB"
             " (MongoDB's document size limit)",
             source=record.source,
             line=record.line,
@@ -125,6 +146,37 @@ def _prepare(store: Store, record: Record) -> Incoming | InvalidRecordError:
             raw=record.raw[:1000],
         )
     return incoming
+
+
+def _stored_size(incoming: Incoming) -> int:
+    """The record's size as stored: its JSON, or its BSON form when that may be larger."""
+    size = len(incoming.content)
+    if size > MAX_RECORD_BYTES // _BSON_GROWTH:
+        # BSON spends up to ~5x the JSON on tiny list items (type byte, index key, length),
+        # so a record under the limit as JSON can be over it as a MongoDB document.
+        import bson
+
+        size = max(size, len(bson.encode(incoming.snapshot.model_dump(exclude={"stored"}))))
+    return size
+
+
+def _same_file(path: str | os.PathLike[str], file_id: tuple[int, int]) -> bool:
+    if os.fspath(path) == "-":
+        return False
+    try:
+        info = os.stat(path)
+    except OSError:
+        return False
+    return (info.st_dev, info.st_ino) == file_id
+
+
+def _write_all(fp: IO[bytes], data: bytes, name: str | os.PathLike[str] | None) -> None:
+    view = memoryview(data)
+    try:
+        while view:
+            view = view[fp.write(view) :]  # an unbuffered write may be partial
+    except OSError as exc:
+        raise OSError(exc.errno, f"cannot write rejects: {exc.strerror}", name) from exc
 
 
 def _reject_line(error: InvalidRecordError) -> str:
@@ -145,4 +197,11 @@ def _reject_line(error: InvalidRecordError) -> str:
         entry["record"] = value if isinstance(value, dict) else None
         if not isinstance(value, dict):
             entry["raw"] = raw
-    return json.dumps(entry, ensure_ascii=False)
+    text = json.dumps(entry, ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        # A lone surrogate (a "\\ud800" escape, a non-UTF-8 file name) has no UTF-8 form:
+        # written escaped, the line stays valid JSON and the import goes on.
+        text = json.dumps(entry)
+    return text

@@ -61,6 +61,11 @@ class Query:
             raise InvalidQueryError(f"unknown time field {self.time_field!r}")
         if self.sort not in ("newest", "oldest"):
             raise InvalidQueryError(f"unknown sort {self.sort!r}: newest or oldest")
+        for name, value in (("offset", self.offset), ("limit", self.limit)):
+            if value is None and name == "limit":
+                continue
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise InvalidQueryError(f"{name} must be an integer")
         if self.offset < 0 or (self.limit is not None and self.limit < 0):
             raise InvalidQueryError("offset and limit must not be negative")
 

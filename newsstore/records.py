@@ -25,9 +25,10 @@ import io
 import json
 import os
 import sys
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone, tzinfo
+from datetime import datetime, timedelta, timezone, tzinfo
 from fnmatch import fnmatch
 from pathlib import Path
 from typing import IO, Any, Literal, cast
@@ -47,6 +48,8 @@ _SUFFIXES = {".json": "json", ".ndjson": "ndjson", ".jsonl": "ndjson", ".txt": "
 _CHUNK = 1 << 20
 # An array element larger than this is refused rather than read into memory without end.
 _MAX_RECORD = 128 << 20
+# How much of the unreadable rest of a JSON array a rejection keeps, to show what it was.
+_RAW_KEPT = 1000
 
 
 @dataclass(slots=True)
@@ -76,18 +79,28 @@ def _reject_constant(name: str) -> Any:
 
 # -- Extended JSON ---------------------------------------------------------------------
 _EJSON_NUMBERS = {"$numberInt": int, "$numberLong": int, "$numberDouble": float}
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 def _ejson_hook(obj: dict[str, Any]) -> Any:
     if len(obj) == 1:
         (name, value), = obj.items()
         if name == "$date":
-            if isinstance(value, dict) and "$numberLong" in value:
-                return datetime.fromtimestamp(int(value["$numberLong"]) / 1000, timezone.utc)
-            if isinstance(value, (int, float)):
-                return datetime.fromtimestamp(value / 1000, timezone.utc)
+            # Exact milliseconds: fromtimestamp(ms / 1000) goes through a float and can be
+            # a millisecond off (before 1970), so export -> import would move the time.
+            try:
+                if isinstance(value, dict) and "$numberLong" in value:
+                    return _EPOCH + timedelta(milliseconds=int(value["$numberLong"]))
+                if isinstance(value, (int, float)) and not isinstance(value, bool):
+                    return _EPOCH + timedelta(milliseconds=value)
+            except (OverflowError, OSError):
+                # Beyond what datetime or the platform's time_t holds: a bad record, no crash.
+                raise ValueError("$date out of range") from None
             return value
         if name in _EJSON_NUMBERS:
+            if not isinstance(value, str):
+                # Extended JSON numbers are strings; int(1.5) would silently truncate.
+                raise ValueError(f"{name} must hold a string")
             return _EJSON_NUMBERS[name](value)
     for name in obj:
         if name.startswith("$"):
@@ -163,8 +176,24 @@ def _read_ndjson(fp: IO[bytes], source: str, context: dict[str, Any]) -> Iterato
 
 def _read_json(fp: IO[bytes], source: str, context: dict[str, Any]) -> Iterator[Record]:
     """A JSON array streamed element by element, or one JSON object."""
-    reader = io.TextIOWrapper(fp, encoding="utf-8-sig", errors="strict")
-    decoder = json.JSONDecoder(object_hook=_ejson_hook, parse_constant=_reject_constant)
+    # Undecodable bytes become lone surrogates, so that only the elements holding them are
+    # refused (see _bad_utf8) rather than everything from the first bad byte on.
+    reader = io.TextIOWrapper(fp, encoding="utf-8-sig", errors="surrogateescape")
+    # A value newsstore refuses (NaN, an unsupported $type) is noted, not raised, so that the
+    # decoder still finds the end of its element and only that element is refused.
+    problems: list[str] = []
+
+    def lenient_hook(obj: dict[str, Any]) -> Any:
+        try:
+            return _ejson_hook(obj)
+        except ValueError as exc:
+            problems.append(str(exc))
+            return obj
+
+    def lenient_constant(name: str) -> Any:
+        problems.append(f"{name} is not valid JSON")
+
+    decoder = json.JSONDecoder(object_hook=lenient_hook, parse_constant=lenient_constant)
     buf = ""
     pos = 0
     line = 1
@@ -174,12 +203,7 @@ def _read_json(fp: IO[bytes], source: str, context: dict[str, Any]) -> Iterator[
         nonlocal buf, pos, eof
         if eof:
             return False
-        try:
-            chunk = reader.read(_CHUNK)
-        except UnicodeDecodeError as exc:
-            raise InvalidRecordError(
-                f"invalid UTF-8 near byte {exc.start}", source=source, line=line
-            ) from None
+        chunk = reader.read(_CHUNK)
         if not chunk:
             eof = True
             return False
@@ -207,6 +231,10 @@ def _read_json(fp: IO[bytes], source: str, context: dict[str, Any]) -> Iterator[
         while fill():
             pass
         text = buf[pos:]
+        bad = _bad_utf8(text)
+        if bad is not None:
+            yield _rejected(source, line, None, *bad)
+            return
         try:
             data = _loads(text)
         except (ValueError, RecursionError) as exc:
@@ -222,6 +250,7 @@ def _read_json(fp: IO[bytes], source: str, context: dict[str, Any]) -> Iterator[
             return
         start_line = line
         while True:
+            problems.clear()  # a retry after reading more starts the element afresh
             try:
                 data, end = decoder.raw_decode(buf, pos)
                 break
@@ -238,21 +267,48 @@ def _read_json(fp: IO[bytes], source: str, context: dict[str, Any]) -> Iterator[
                     source=source,
                     line=start_line + buf.count("\n", pos, exc.pos),
                     index=index,
+                    raw=buf[pos : pos + _RAW_KEPT],  # the start of what was not read, to see
                 ) from None
-            except (ValueError, RecursionError) as exc:
-                raise InvalidRecordError(
-                    f"invalid JSON: {exc or 'nested too deeply'} (the rest of the array cannot be read)",
-                    source=source,
-                    line=start_line,
-                    index=index,
-                ) from None
+            except RecursionError:
+                # Too deep for the decoder: find where the element ends by its brackets, so
+                # that only this element is refused and the rest of the array is read.
+                skip_end = _container_end(buf, pos)
+                if skip_end is None and len(buf) - pos < _MAX_RECORD and fill():
+                    continue
+                if skip_end is None:
+                    raise InvalidRecordError(
+                        "truncated JSON: an element nested too deeply is not closed"
+                        " (the rest of the array cannot be read)",
+                        source=source,
+                        line=start_line,
+                        index=index,
+                        raw=buf[pos : pos + _RAW_KEPT],
+                    ) from None
+                problems.append("not valid JSON: nested too deeply")
+                data, end = None, skip_end
+                break
         text = buf[pos:end]
         line += text.count("\n")
         pos = end
-        yield _validate_obj(data, context, source, start_line, index, text)
+        bad = _bad_utf8(text)
+        if bad is not None:
+            yield _rejected(source, start_line, index, *bad)
+        elif problems:
+            yield _rejected(source, start_line, index, text, problems[0])
+        else:
+            yield _validate_obj(data, context, source, start_line, index, text)
         index += 1
         ch = skip_ws()
         if ch == "]":
+            pos += 1
+            if skip_ws() != "":
+                # Silently ignoring it would lose whatever follows (e.g. a second array).
+                raise InvalidRecordError(
+                    "invalid JSON: data after the closing ']' (not read)",
+                    source=source,
+                    line=line,
+                    raw=buf[pos : pos + _RAW_KEPT],
+                )
             return
         if ch != ",":
             problem = "truncated JSON: the array is not closed" if ch == "" else (
@@ -260,6 +316,45 @@ def _read_json(fp: IO[bytes], source: str, context: dict[str, Any]) -> Iterator[
             )
             raise InvalidRecordError(problem, source=source, line=line, index=index)
         pos += 1
+
+
+def _container_end(buf: str, pos: int) -> int | None:
+    """The end of the JSON array or object starting at ``buf[pos]``, or None if not in buf."""
+    depth = 0
+    in_string = False
+    i = pos
+    while i < len(buf):
+        ch = buf[i]
+        if in_string:
+            if ch == "\\":
+                i += 1
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+        elif ch in "]}":
+            depth -= 1
+            if depth == 0:
+                return i + 1
+        i += 1
+    return None
+
+
+def _bad_utf8(text: str) -> tuple[str, str] | None:
+    """For text decoded with ``surrogateescape``: its readable form and why it is refused.
+
+    Decoded UTF-8 never holds a surrogate (JSON ``\\ud800`` escapes are still six characters
+    here), so one marks a byte that was not UTF-8.
+    """
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        at = len(text[: exc.start].encode("utf-8", "surrogateescape"))
+        readable = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+        return readable, f"invalid UTF-8 at byte {at} of the record"
+    return None
 
 
 def _read_text(
@@ -289,7 +384,7 @@ def _detect(name: str, head: bytes) -> Format:
         first_line = head.lstrip(b"\xef\xbb\xbf \t\r\n").split(b"\n", 1)[0]
         try:
             json.loads(first_line)
-        except ValueError:
+        except (ValueError, RecursionError):  # too deeply nested is not valid either
             return "json" if b"\n" in head or len(head) < _CHUNK else "ndjson"
         return "ndjson"
     if looks_like_snapshot(head.decode("utf-8", errors="replace")):
@@ -342,16 +437,21 @@ def read_records(
         if not head.lstrip(b"\xef\xbb\xbf \t\r\n"):
             raise InvalidRecordError("empty file: no records", source=source)
         fmt = format if format != "auto" else _detect(name, head)
-        if fmt == "ndjson":
-            yield from _read_ndjson(stream, source, context)
-        elif fmt == "json":
-            yield from _read_json(stream, source, context)
-        else:
-            if b"\x00" in head:
-                raise InvalidRecordError(
-                    "binary file: not JSON, NDJSON or snapshot text", source=source
-                )
-            yield from _read_text(stream, source, context, encoding)
+        try:
+            if fmt == "ndjson":
+                yield from _read_ndjson(stream, source, context)
+            elif fmt == "json":
+                yield from _read_json(stream, source, context)
+            else:
+                if b"\x00" in head:
+                    raise InvalidRecordError(
+                        "binary file: not JSON, NDJSON or snapshot text", source=source
+                    )
+                yield from _read_text(stream, source, context, encoding)
+        except (OSError, EOFError, zlib.error) as exc:
+            # A truncated or corrupt .gz (EOFError, zlib.error) or an I/O error mid-file:
+            # what was read before lands, the file is reported, the next file is read.
+            raise InvalidRecordError(f"cannot read on: {exc}", source=source) from None
 
 
 def iter_files(
@@ -371,7 +471,19 @@ def iter_files(
             yield name
             continue
         root = Path(name).resolve()
+        seen: set[tuple[int, int]] = set()
         for dirpath, dirnames, filenames in os.walk(name, followlinks=follow_symlinks):
+            if follow_symlinks:
+                # A followed symlink loop (sub/up -> ..) would walk the same files again and
+                # again, 40 levels deep: visit each real directory once.
+                try:
+                    info = os.stat(dirpath)
+                except OSError:
+                    info = None
+                if info is None or (info.st_dev, info.st_ino) in seen:
+                    dirnames.clear()
+                    continue
+                seen.add((info.st_dev, info.st_ino))
             dirnames.sort()
             for filename in sorted(filenames):
                 full = os.path.join(dirpath, filename)

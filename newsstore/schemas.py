@@ -14,7 +14,7 @@ Rules that hold for every model here:
 
 from __future__ import annotations
 
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -42,9 +42,40 @@ def zone_from_context(context: Any) -> tzinfo:
     return ZoneInfo(zone) if isinstance(zone, str) else zone
 
 
+# Every stored time must be shown in any zone (offsets are under 24 h): without this margin
+# 0001-01-01T00:00 in Beijing or 9999-12-31T23:00-05:00 overflows datetime when converted.
+_EARLIEST = datetime(1, 1, 2, tzinfo=timezone.utc)
+_LATEST = datetime(9999, 12, 30, 23, 59, 59, 999000, tzinfo=timezone.utc)
+
+
+_MINUTE = timedelta(minutes=1)
+
+
+def in_zone(value: datetime, zone: tzinfo) -> datetime:
+    """``value`` in ``zone``, or in UTC where the zone's offset is not whole minutes.
+
+    Local mean time (Asia/Shanghai before 1901 is +08:05:43) does not survive JSON: pydantic
+    writes offsets to the minute, which moves the instant and breaks export -> import.
+    """
+    local = value.astimezone(zone)
+    offset = local.utcoffset()
+    if offset is not None and offset % _MINUTE:
+        return value.astimezone(timezone.utc)
+    return local
+
+
 def _aware_ms(value: datetime, info: ValidationInfo) -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
         value = value.replace(tzinfo=zone_from_context(info.context))
+    try:
+        in_range = _EARLIEST <= value <= _LATEST
+    except OverflowError:
+        in_range = False
+    if not in_range:
+        raise ValueError("time out of range: must be between 0001-01-02 and 9999-12-30 UTC")
+    offset = value.utcoffset()
+    if offset is not None and offset % _MINUTE:
+        value = value.astimezone(timezone.utc)  # see in_zone
     # MongoDB stores milliseconds; truncating here keeps both stores identical.
     return value.replace(microsecond=value.microsecond - value.microsecond % 1000)
 
@@ -60,7 +91,10 @@ class Image(BaseModel):
 
     model_config = _MODEL_CONFIG
 
-    position: int = Field(ge=0, description="Index of the paragraph the image precedes.")
+    # le: MongoDB stores at most a 64-bit integer; a larger one fails in the driver.
+    position: int = Field(
+        ge=0, le=2**63 - 1, description="Index of the paragraph the image precedes."
+    )
     caption: str | None = None
 
 

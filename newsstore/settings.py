@@ -1,13 +1,15 @@
 """Settings, read from the environment with the prefix ``NEWSSTORE_``.
 
-=====================  ==========================================  =========================
-variable               meaning                                     default
-=====================  ==========================================  =========================
-``NEWSSTORE_STORE``    store URI: ``mongodb://…``, ``sqlite:///…``  embedded SQLite file at
-                       or a plain file path                        :func:`default_store_path`
-``NEWSSTORE_DATABASE`` database name on MongoDB                    ``newsstore``
-``NEWSSTORE_TIMEZONE`` zone for naive times and day boundaries     ``Asia/Shanghai``
-=====================  ==========================================  =========================
+============================  ========================================  ======================
+variable                      meaning                                   default
+============================  ========================================  ======================
+``NEWSSTORE_STORE``           store URI: ``mongodb://…``,               embedded SQLite file
+                              ``sqlite:///…`` or a plain file path      (:func:`default_store_path`)
+``NEWSSTORE_DATABASE``        database name on MongoDB                  ``newsstore``
+``NEWSSTORE_TIMEZONE``        zone for naive times and day boundaries   ``Asia/Shanghai``
+``NEWSSTORE_SQLITE_TIMEOUT``  seconds a SQLite writer waits for         ``60``
+                              another writer's lock
+============================  ========================================  ======================
 
 The CLI's ``--store``/``--database``/``--tz`` flags read the same variables, so the
 precedence is always: flag, environment, default.
@@ -20,18 +22,25 @@ import re
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import field_validator
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["DEFAULT_TIMEZONE", "Settings", "default_store_path", "redact_uri"]
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
-_CREDENTIALS = re.compile(r"(?<=://)[^/@\s]+@")
+# The user info runs to the last "@" of the authority; in a MongoDB URI, to the last "@" of
+# the URI, since an unescaped "/" or "@" in a password must not leave a piece of it behind.
+_CREDENTIALS = re.compile(r"(?<=mongodb://)\S*@|(?<=mongodb\+srv://)\S*@|(?<=://)[^/\s]*@")
+# Options that carry secrets in a query (tlsCertificateKeyFilePassword, AWS_SESSION_TOKEN).
+_SECRET_OPTIONS = re.compile(
+    r"(?i)((?:authMechanismProperties|\w*(?:password|secret|token)\w*)=)[^&\s]*"
+)
 
 
 def redact_uri(text: str) -> str:
-    """``text`` with the ``user:password@`` part of any URI in it replaced by ``***@``."""
-    return _CREDENTIALS.sub("***@", text)
+    """``text`` with the ``user:password@`` part of any URI in it replaced by ``***@``,
+    and the values of secret-bearing query options by ``***``."""
+    return _SECRET_OPTIONS.sub(r"\1***", _CREDENTIALS.sub("***@", text))
 
 
 def default_store_path() -> Path:
@@ -45,9 +54,11 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="NEWSSTORE_", extra="ignore")
 
-    store: str | None = None
+    store: str | None = Field(default=None, repr=False)  # a MongoDB URI may hold a password
     database: str = "newsstore"
     timezone: str = DEFAULT_TIMEZONE
+    # How long a SQLite writer waits on a lock held by another process before failing.
+    sqlite_timeout: float = Field(default=60.0, ge=0)
 
     @field_validator("timezone")
     @classmethod

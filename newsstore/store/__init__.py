@@ -40,8 +40,11 @@ def open_store(
         return MongoStore(client[database or settings.database], timezone=zone, close_client=True)
     from .sqlite import SQLiteStore
 
+    timeout = settings.sqlite_timeout
     if not uri:
-        return SQLiteStore(default_store_path(), timezone=zone)
+        return SQLiteStore(default_store_path(), timezone=zone, timeout=timeout)
     return SQLiteStore(
-        uri.removeprefix("sqlite:///") if uri.startswith("sqlite:") else uri, timezone=zone
+        uri.removeprefix("sqlite:///") if uri.startswith("sqlite:") else uri,
+        timezone=zone,
+        timeout=timeout,
     )

@@ -99,10 +99,14 @@ class Store(abc.ABC):
         """Release the connection."""
 
     # -- writing -----------------------------------------------------------------------
-    def prepare(self, snapshot: Snapshot) -> Incoming:
-        """Compute a snapshot's key and content hash (raises InvalidURLError for a bad URL)."""
+    def prepare(self, snapshot: Snapshot, *, copy: bool = True) -> Incoming:
+        """Compute a snapshot's key and content hash (raises InvalidURLError for a bad URL).
+
+        ``copy=False`` moves ``snapshot`` itself to UTC and keeps it instead of a copy, for
+        callers that own it, such as the importer (copying costs more than the rest).
+        """
         key = snapshot_key(snapshot)
-        utc, content = utc_content(snapshot)
+        utc, content = utc_content(snapshot, copy=copy)
         return Incoming(key, hashlib.sha256(content).hexdigest(), utc, content)
 
     def save(self, snapshot: Snapshot, *, policy: Policy = "newest") -> str:
@@ -188,6 +192,10 @@ class Store(abc.ABC):
     # -- reading -----------------------------------------------------------------------
     def key_for(self, url_or_key: str) -> str:
         """The key a URL (any spelling) or an existing key (``content:…``) stands for."""
+        if not isinstance(url_or_key, str):
+            # Only a literal string is ever a key: a dict ({"$ne": None}) never reaches a store.
+            kind = type(url_or_key).__name__
+            raise InvalidQueryError(f"a URL or key must be a string, not {kind}")
         if url_or_key.startswith("content:"):
             return url_or_key
         return canonical_url(url_or_key)
@@ -260,6 +268,8 @@ class Store(abc.ABC):
     # -- takedowns ---------------------------------------------------------------------
     def delete(self, url_or_key: str, *, reason: str) -> Tombstone:
         """Take a key down: remove its snapshot and history, and suppress later imports."""
+        if not isinstance(reason, str):
+            raise InvalidQueryError(f"reason must be a string, not {type(reason).__name__}")
         key = self.key_for(url_or_key)
         url = url_or_key if not url_or_key.startswith("content:") else None
         return self._delete(key, url, reason, datetime.now(_UTC))

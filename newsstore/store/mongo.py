@@ -29,6 +29,7 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 from bson.codec_options import CodecOptions
+from bson.errors import InvalidDocument
 from pymongo import ASCENDING, DESCENDING, InsertOne, MongoClient, UpdateOne
 from pymongo.collection import Collection
 from pymongo.database import Database
@@ -67,10 +68,13 @@ def connect(uri: str, *, timeout_ms: int = 10_000) -> MongoClient[dict[str, Any]
     if "serverselectiontimeoutms" not in uri.lower():
         # A timeout written in the URI wins; keyword options would override it.
         options["serverSelectionTimeoutMS"] = timeout_ms
+    client: MongoClient[dict[str, Any]] | None = None
     try:
-        client: MongoClient[dict[str, Any]] = MongoClient(uri, **options)
+        client = MongoClient(uri, **options)
         client.admin.command("ping")
-    except PyMongoError as exc:
+    except (PyMongoError, ValueError) as exc:  # a malformed port is a plain ValueError
+        if client is not None:
+            client.close()  # else its monitor threads keep retrying the server
         raise StoreUnavailableError(
             f"cannot reach MongoDB at {redact_uri(uri)}: {redact_uri(str(exc))}"
         ) from None
@@ -129,6 +133,9 @@ class MongoStore(Store):
             raise StoreUnavailableError(f"MongoDB unavailable: {redact_uri(str(exc))}") from exc
         except PyMongoError as exc:
             raise StoreError(f"MongoDB error: {redact_uri(str(exc))}") from exc
+        except InvalidDocument as exc:
+            # DocumentTooLarge derives from bson's InvalidDocument, not from PyMongoError.
+            raise StoreError(f"MongoDB refused a document: {exc}") from exc
 
     # -- writing -----------------------------------------------------------------------
     def _write_transaction(self) -> AbstractContextManager[Any]:

@@ -13,19 +13,24 @@ never lose an update; readers are never blocked (WAL mode).
 
 from __future__ import annotations
 
+import functools
 import json
 import os
+import re
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone, tzinfo
+from datetime import datetime, timedelta, timezone, tzinfo
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
+
+from pydantic_core import to_json
 
 from ..errors import StoreError, StoreUnavailableError
-from ..identity import with_zone
+from ..export import ExportFormat, Utf8Output
+from ..identity import to_zone
 from ..query import Query
-from ..schemas import RelatedItem, Snapshot, StoredInfo
+from ..schemas import RelatedItem, Snapshot, StoredInfo, in_zone
 from ..settings import DEFAULT_TIMEZONE
 from ..urls import host_of, reversed_host
 from .base import Store, Tombstone
@@ -99,6 +104,128 @@ def _dt(value: int) -> datetime:
     return datetime.fromtimestamp(value / 1000, _UTC)
 
 
+# json.dumps(..., ensure_ascii=False) builds an encoder per call; this one is made once.
+_dumps = json.JSONEncoder(ensure_ascii=False).encode
+
+
+class _NDJSONLines:
+    """Export lines written from stored rows: the bytes ``model_dump_json`` gives, faster.
+
+    A row's ``content`` is the snapshot's JSON with every time in UTC, without ``url`` and
+    ``stored`` (:func:`~newsstore.identity.utc_content`). The line is ``{"url":…,`` + that
+    JSON with its times rewritten in ``zone`` + ``,"stored":{…}}``. Times are the values of
+    ``"published_at"`` and ``"snapshot_at"`` keys (in a JSON string a quote is escaped, so
+    the pattern only meets real keys); each is rewritten as pydantic writes that time in
+    ``zone`` as :func:`~newsstore.schemas.in_zone` gives it. A row whose JSON lacks a field
+    of today's model (written by an older version) goes through the model instead, so the
+    output never differs from the model path's.
+    """
+
+    _TIME = re.compile(rb'("(?:published_at|snapshot_at)":")([0-9][0-9T:.-]*)Z"')
+    _NAMES = tuple(Snapshot.model_fields)
+    # The splice puts "url" first and "stored" last, where the model has them.
+    _LAYOUT_OK = _NAMES[0] == "url" and _NAMES[-1] == "stored"
+    # Today's stored fields in order: the first opens the object; found in order, they
+    # show the row was written with all of them (nested objects come after the names
+    # they share with the top level).
+    _FIELDS = tuple(f'"{name}":'.encode() for name in _NAMES[1:-1])
+
+    def __init__(self, zone: tzinfo, slow: Callable[[tuple[Any, ...]], Snapshot]) -> None:
+        self.zone = zone
+        self.slow = slow
+        self._days: dict[bytes, tuple[int, bytes] | None] = {}
+        self._seen: dict[int, datetime] = {}
+
+    def line(self, row: tuple[Any, ...]) -> bytes:
+        key, url, urls, chash, hashes, first, last, seen, content = row
+        if not self._fits(content):
+            return self.slow(row).model_dump_json().encode() + b"\n"
+        parts = self._TIME.split(content)
+        # split gives [text, key, time, text, key, time, …, text]
+        parts[2::3] = [self._time(t) for t in parts[2::3]]
+        stored = StoredInfo.model_construct(
+            key=key,
+            content_hash=chash,
+            urls=json.loads(urls),
+            first_seen=self._when(first),
+            last_seen=self._when(last),
+            seen_count=seen,
+            version_count=len(json.loads(hashes)),
+        )
+        body = b"".join(parts)
+        return b"".join(
+            (
+                b'{"url":',
+                to_json(url),
+                b",",
+                body[1:-1],
+                b',"stored":',
+                _STORED_JSON(stored),
+                b"}\n",
+            )
+        )
+
+    def _fits(self, content: bytes) -> bool:
+        if not self._LAYOUT_OK or not content.startswith(b"{" + self._FIELDS[0]):
+            return False
+        pos = 0
+        for name in self._FIELDS:
+            pos = content.find(name, pos)
+            if pos < 0:
+                return False
+        return True
+
+    def _when(self, ms: int) -> datetime:
+        # first/last seen are the batch's clock: a few values shared by many rows.
+        found = self._seen.get(ms)
+        if found is None:
+            if len(self._seen) > 10_000:
+                self._seen.clear()
+            found = self._seen[ms] = in_zone(_dt(ms), self.zone)
+        return found
+
+    def _time(self, utc: bytes) -> bytes:
+        """``2023-11-14T03:19:00`` (UTC) -> ``2023-11-14T11:19:00+08:00"`` in the zone."""
+        day = utc[:10]
+        shift = self._days.get(day, False)
+        if shift is False:
+            shift = self._days[day] = _day_shift(self.zone, day)
+        if shift is not None:
+            seconds, suffix = shift
+            if seconds % 3600 == 0:
+                # Whole hours: the date stays the same unless the hour wraps around.
+                h = int(utc[11:13]) + seconds // 3600
+                if 0 <= h < 24:
+                    return b"%s%02d%s%s" % (utc[:11], h, utc[13:], suffix)
+            moved = datetime.fromisoformat(utc.decode()) + timedelta(seconds=seconds)
+            return moved.isoformat().encode() + suffix
+        exact = datetime.fromisoformat(utc.decode()).replace(tzinfo=_UTC)
+        return to_json(in_zone(exact, self.zone))[1:]
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _day_shift(zone: tzinfo, day: bytes) -> tuple[int, bytes] | None:
+    """A zone's offset all through a UTC day and how pydantic writes it (None: it varies).
+
+    Checked on every hour and at the day's last instant: zones change offset at most a few
+    times a year, never there and back within an hour. Cached across exports.
+    """
+    start = datetime.fromisoformat(day.decode()).replace(tzinfo=_UTC)
+    checks = [start + timedelta(hours=h) for h in range(24)]
+    checks.append(start + timedelta(days=1) - timedelta(microseconds=1))
+    offset = start.astimezone(zone).utcoffset()
+    if offset is None or any(t.astimezone(zone).utcoffset() != offset for t in checks):
+        return None
+    if offset % timedelta(minutes=1):
+        offset = timedelta(0)  # as in_zone: local mean time is written in UTC
+    # pydantic writes "Z" for a zero offset.
+    sample = to_json(datetime(2000, 1, 1, tzinfo=timezone(offset)))
+    return int(offset.total_seconds()), sample[20:]
+
+
+_STORED_JSON = StoredInfo.__pydantic_serializer__.to_json
+
+
 def _host(key: str) -> str | None:
     return None if key.startswith("content:") else reversed_host(host_of(key))
 
@@ -106,13 +233,21 @@ def _host(key: str) -> str | None:
 class SQLiteStore(Store):
     """Snapshots in one SQLite file (created if missing); ``":memory:"`` for a throwaway store."""
 
-    def __init__(self, path: str | os.PathLike[str], *, timezone: str | tzinfo = DEFAULT_TIMEZONE):
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        timezone: str | tzinfo = DEFAULT_TIMEZONE,
+        timeout: float = 60.0,
+    ):
+        # timeout: seconds to wait for another writer's lock before "database is locked".
         super().__init__(timezone=timezone)
         self.path = str(path)
+        self._lists: dict[str, tuple[str, list[str]]] = {}
         try:
             if self.path != ":memory:":
                 Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(self.path, isolation_level=None, timeout=60.0)
+            self._db = sqlite3.connect(self.path, isolation_level=None, timeout=timeout)
             self._db.execute("PRAGMA journal_mode=WAL")
             # WAL with synchronous=NORMAL never corrupts; a power cut may lose the last batch.
             self._db.execute("PRAGMA synchronous=NORMAL")
@@ -155,31 +290,40 @@ class SQLiteStore(Store):
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 yield
+                self._db.execute("COMMIT")
             except BaseException:
-                self._db.execute("ROLLBACK")
+                # SQLite may have rolled back already (disk full, I/O error): a second
+                # ROLLBACK would fail and hide the real error; a failed COMMIT needs one.
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
                 raise
-            self._db.execute("COMMIT")
 
     def _load_states(self, keys: list[str]) -> tuple[dict[str, KeyState], set[str]]:
         states: dict[str, KeyState] = {}
         tombstoned: set[str] = set()
+        # The stored URL and hash lists, for _write_plans in the same transaction: it then
+        # neither reads them again nor rewrites them when nothing is new (a re-import).
+        lists: dict[str, tuple[str, list[str]]] = {}
+        self._lists = lists
         # 500 keys a statement stays under SQLite's bound-parameter limit on old builds.
         for i in range(0, len(keys), 500):
             chunk = keys[i : i + 500]
             marks = ",".join("?" * len(chunk))
             rows = self._db.execute(
-                "SELECT key, content_hash, snapshot_at, hashes, rev FROM snapshots"
+                "SELECT key, content_hash, snapshot_at, hashes, rev, urls FROM snapshots"
                 f" WHERE key IN ({marks})",
                 chunk,
             )
-            for key, chash, snap_at, hashes, rev in rows:
+            for key, chash, snap_at, hashes, rev, urls in rows:
+                hash_list = json.loads(hashes)
                 states[key] = KeyState(
                     key,
                     chash,
                     None if snap_at is None else _dt(snap_at),
-                    frozenset(json.loads(hashes)),
+                    frozenset(hash_list),
                     rev,
                 )
+                lists[key] = (urls, hash_list)
             tombstoned.update(
                 row[0]
                 for row in self._db.execute(
@@ -221,7 +365,7 @@ class SQLiteStore(Store):
                     (
                         p.key,
                         p.current.snapshot.url,
-                        json.dumps(p.urls, ensure_ascii=False),
+                        _dumps(p.urls),
                         _host(p.key),
                         *self._columns(p.current),
                         json.dumps(p.new_hashes),
@@ -236,21 +380,25 @@ class SQLiteStore(Store):
             )
         updates = [p for p in plans if p.expected_rev is not None]
         changed: list[KeyPlan] = []
+        rewrites: list[tuple[str, str, str]] = []
         for plan in updates:
             # Only the keys with new URLs or hashes need their JSON lists rewritten.
             if plan.urls or plan.new_hashes:
-                row = db.execute(
-                    "SELECT urls, hashes FROM snapshots WHERE key = ?", (plan.key,)
-                ).fetchone()
-                urls = json.loads(row[0])
-                urls.extend(u for u in plan.urls if u not in urls)
-                hashes = json.loads(row[1]) + plan.new_hashes
-                db.execute(
-                    "UPDATE snapshots SET urls = ?, hashes = ? WHERE key = ?",
-                    (json.dumps(urls, ensure_ascii=False), json.dumps(hashes), plan.key),
-                )
+                urls_text, old_hashes = self._lists[plan.key]
+                urls = json.loads(urls_text)
+                new_urls = [u for u in plan.urls if u not in urls]
+                if new_urls or plan.new_hashes:
+                    rewrites.append(
+                        (
+                            _dumps(urls + new_urls),
+                            json.dumps(old_hashes + plan.new_hashes),
+                            plan.key,
+                        )
+                    )
             if plan.current is not None:
                 changed.append(plan)
+        if rewrites:
+            db.executemany("UPDATE snapshots SET urls = ?, hashes = ? WHERE key = ?", rewrites)
         if updates:
             db.executemany(
                 "UPDATE snapshots SET last_seen = max(last_seen, ?),"
@@ -297,15 +445,20 @@ class SQLiteStore(Store):
         updated = [(ids[p.key],) for p in plans if p.expected_rev is not None]
         if updated:
             self._db.executemany("DELETE FROM items WHERE snapshot_id = ?", updated)
-        rows = [
-            (_ms(item.published_at), ids[p.key], kind, pos)
-            for p in plans
-            if p.current is not None
-            for kind, items in enumerate(
-                (p.current.snapshot.related, p.current.snapshot.more_in_category)
-            )
-            for pos, item in enumerate(items)
-        ]
+        rows: list[tuple[int, int, int, int]] = []
+        add = rows.append
+        for p in plans:
+            if p.current is None:
+                continue
+            sid = ids[p.key]
+            snap = p.current.snapshot
+            # _ms inlined: some twenty items a snapshot make the call itself a cost.
+            for pos, item in enumerate(snap.related):
+                add((int(item.published_at.timestamp() * 1000), sid, 0, pos))
+            for pos, item in enumerate(snap.more_in_category):
+                add((int(item.published_at.timestamp() * 1000), sid, 1, pos))
+        # In key order, consecutive inserts land on the same B-tree pages.
+        rows.sort()
         self._db.executemany("INSERT OR IGNORE INTO items VALUES (?, ?, ?, ?)", rows)
 
     # -- reading -----------------------------------------------------------------------
@@ -322,7 +475,7 @@ class SQLiteStore(Store):
             seen_count=seen,
             version_count=len(json.loads(hashes)),
         )
-        return with_zone(snap, self.zone)
+        return to_zone(snap, self.zone)  # a fresh model: no copy needed
 
     def _get(self, key: str) -> Snapshot | None:
         with self._errors():
@@ -343,7 +496,7 @@ class SQLiteStore(Store):
             snap = Snapshot.model_validate_json(content)
             snap.url = url
             snap.stored = StoredInfo(key=key_, content_hash=chash, archived_at=_dt(archived))
-            out.append(with_zone(snap, self.zone))
+            out.append(to_zone(snap, self.zone))
         return out
 
     def _where(self, query: Query) -> tuple[str, list[Any]]:
@@ -372,6 +525,11 @@ class SQLiteStore(Store):
         return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
 
     def _find(self, query: Query) -> Iterator[Snapshot]:
+        for row in self._rows(query):
+            yield self._snapshot(row)
+
+    def _rows(self, query: Query) -> Iterator[tuple[Any, ...]]:
+        """The ``_SELECT`` rows matching ``query``, in its order, streamed."""
         where, params = self._where(query)
         column = "published_at" if query.time_field == "published" else "snapshot_at"
         order = "DESC" if query.sort == "newest" else "ASC"
@@ -386,20 +544,54 @@ class SQLiteStore(Store):
                 rows = cursor.fetchmany(500)
             if not rows:
                 return
-            for row in rows:
-                yield self._snapshot(row)
+            yield from rows
+
+    def export(
+        self,
+        fp: IO[str],
+        query: Query | None = None,
+        *,
+        format: ExportFormat = "ndjson",
+        fields: Iterable[str] | None = None,
+    ) -> int:
+        """As :meth:`Store.export`; whole-record NDJSON is written from the stored JSON.
+
+        A stored row is already the JSON of its snapshot (times in UTC, no URL or
+        ``stored``): its times are moved to the store's zone and the URL and ``stored``
+        part spliced in, which writes the very bytes ``model_dump_json`` would, without
+        validating every record back into a model (a row not in the expected layout is).
+        """
+        if format != "ndjson" or fields is not None:
+            return super().export(fp, query, format=format, fields=fields)
+        lines = _NDJSONLines(self.zone, self._snapshot)
+        count = 0
+        if isinstance(fp, Utf8Output):
+            # A file from open_output: UTF-8, "\n" kept, so the bytes can go under it.
+            fp.flush()
+            write = fp.buffer.write
+            for row in self._rows(query or Query()):
+                write(lines.line(row))
+                count += 1
+            return count
+        for row in self._rows(query or Query()):
+            fp.write(lines.line(row).decode())
+            count += 1
+        return count
 
     def _count(self, query: Query) -> int:
         where, params = self._where(query)
         with self._errors():
-            return int(self._db.execute(f"SELECT count(*) FROM snapshots{where}", params).fetchone()[0])
+            return int(
+                self._db.execute(f"SELECT count(*) FROM snapshots{where}", params).fetchone()[0]
+            )
 
     def _related_items(
         self, start: datetime, end: datetime
     ) -> Iterator[tuple[str, RelatedItem, Snapshot]]:
         with self._errors():
             rows = self._db.execute(
-                "SELECT DISTINCT snapshot_id FROM items WHERE published_at >= ? AND published_at < ?",
+                "SELECT DISTINCT snapshot_id FROM items"
+                " WHERE published_at >= ? AND published_at < ?",
                 (_ms(start), _ms(end)),
             ).fetchall()
         for (snapshot_id,) in rows:
@@ -423,7 +615,8 @@ class SQLiteStore(Store):
     def _delete(self, key: str, url: str | None, reason: str, now: datetime) -> Tombstone:
         with self._write_transaction():
             self._db.execute(
-                "INSERT OR REPLACE INTO tombstones VALUES (?, ?, ?, ?)", (key, url, reason, _ms(now))
+                "INSERT OR REPLACE INTO tombstones VALUES (?, ?, ?, ?)",
+                (key, url, reason, _ms(now)),
             )
             self._db.execute(
                 "DELETE FROM items WHERE snapshot_id IN (SELECT id FROM snapshots WHERE key = ?)",

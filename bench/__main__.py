@@ -1,0 +1,147 @@
+"""``python -m bench run [--scale N] [--rebuild]`` — see bench/README.md.
+
+Other commands: ``generate`` (write the generated data set), ``profile`` (one figure's work
+under pyinstrument), and ``_import`` (internal: one import in a fresh process, for peak RSS).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+
+def _import(db: str, source: str, format: str) -> None:
+    from newsstore.store.sqlite import SQLiteStore
+
+    from .measure import max_rss_mb, timed
+
+    with SQLiteStore(db) as store, timed() as timing:
+        report = store.import_records([source], format=format)
+    print(
+        json.dumps(
+            {
+                "wall": timing.wall,
+                "cpu": timing.cpu,
+                "maxrss_mb": max_rss_mb(),
+                "summary": report.summary(),
+                "counts": report.model_dump(exclude={"errors"}),
+                "errors": report.errors[:5],
+            }
+        )
+    )
+
+
+def _generate(count: int, ndjson: str | None, text_dir: str | None, seed: int) -> None:
+    from .generate import GenParams, write_ndjson, write_text_files
+
+    params = GenParams(seed=seed)
+    if ndjson == "-":
+        stdout = sys.stdout.fileno()
+        try:
+            with open(stdout, "w", encoding="utf-8", closefd=False, buffering=1 << 20) as out:
+                write_ndjson(out, count, params)
+        except BrokenPipeError:
+            pass
+    elif ndjson:
+        with open(ndjson, "w", encoding="utf-8") as fp:
+            write_ndjson(fp, count, params)
+    if text_dir:
+        write_text_files(Path(text_dir), count, params)
+
+
+def _profile(what: str, scale: float, out: str | None) -> None:
+    from pyinstrument import Profiler
+
+    from .generate import GenParams
+    from .measure import remove_db
+    from .suite import FULL_IMPORT, FULL_STORE, WORK, big_store, dataset, mongo_ops
+
+    params = GenParams()
+    WORK.mkdir(parents=True, exist_ok=True)
+    data = dataset(WORK, max(1_000, round(FULL_IMPORT * scale)), params)
+    profiler = Profiler()
+    if what in ("import", "reimport"):
+        from newsstore.store.sqlite import SQLiteStore
+
+        db = WORK / "profile.db"
+        remove_db(db)
+        with SQLiteStore(db) as store:
+            if what == "reimport":
+                store.import_records([data])
+            profiler.start()
+            store.import_records([data])
+            profiler.stop()
+        remove_db(db)
+    elif what == "mongo":
+        profiler.start()
+        mongo_ops(data)
+        profiler.stop()
+    else:
+        import os
+
+        from newsstore.export import open_output
+        from newsstore.store.sqlite import SQLiteStore
+
+        db, _ = big_store(WORK, max(10_000, round(FULL_STORE * scale)), params, False)
+        with SQLiteStore(db) as store:
+            profiler.start()
+            if what == "export":
+                with open_output(os.devnull, sys.stdout) as fp:
+                    store.export(fp)
+            else:  # get
+                from .generate import record
+
+                for i in range(0, 20_000, 7):
+                    url = record(params, i)["url"]
+                    if url:
+                        store.get(url)
+            profiler.stop()
+    text = profiler.output_text(unicode=True, color=False)
+    if out:
+        Path(out).write_text(text, encoding="utf-8")
+    print(text)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="run every figure, print the table, write bench/results.json")
+    run.add_argument(
+        "--scale",
+        type=float,
+        default=1.0,
+        help="1 = import 100k, store 1M (default); 0.05 is a quick check",
+    )
+    run.add_argument("--rebuild", action="store_true", help="rebuild the cached big store")
+    gen = sub.add_parser("generate", help="write the generated data set")
+    gen.add_argument("--count", type=int, required=True)
+    gen.add_argument("--ndjson", help="NDJSON output file, - for standard output")
+    gen.add_argument("--text-dir", help="directory for snapshot text pages")
+    gen.add_argument("--seed", type=int, default=20231114)
+    prof = sub.add_parser("profile", help="profile one figure's work with pyinstrument")
+    prof.add_argument("what", choices=["import", "reimport", "mongo", "export", "get"])
+    prof.add_argument("--scale", type=float, default=0.2)
+    prof.add_argument("-o", "--output", help="also write the profile to this file")
+    imp = sub.add_parser("_import", help=argparse.SUPPRESS)
+    imp.add_argument("--db", required=True)
+    imp.add_argument("--source", required=True)
+    # Named, not detected: detection of standard input can see a partial first line.
+    imp.add_argument("--format", default="ndjson")
+    args = parser.parse_args(argv)
+
+    if args.command == "run":
+        from .suite import run as run_suite
+
+        run_suite(args.scale, rebuild=args.rebuild)
+    elif args.command == "generate":
+        _generate(args.count, args.ndjson, args.text_dir, args.seed)
+    elif args.command == "profile":
+        _profile(args.what, args.scale, args.output)
+    else:
+        _import(args.db, args.source, args.format)
+
+
+if __name__ == "__main__":
+    main()
