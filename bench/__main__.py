@@ -33,6 +33,16 @@ def _import(db: str, source: str, format: str) -> None:
     )
 
 
+def _store(db: str, count: int) -> None:
+    from dataclasses import asdict
+
+    from .generate import GenParams
+    from .suite import fig_store
+
+    figures = fig_store(Path(db), GenParams(), count)
+    print(json.dumps({"figures": [asdict(f) for f in figures]}, ensure_ascii=False))
+
+
 def _generate(count: int, ndjson: str | None, text_dir: str | None, seed: int) -> None:
     from .generate import GenParams, write_ndjson, write_text_files
 
@@ -129,6 +139,9 @@ def main(argv: list[str] | None = None) -> None:
     imp.add_argument("--source", required=True)
     # Named, not detected: detection of standard input can see a partial first line.
     imp.add_argument("--format", default="ndjson")
+    store = sub.add_parser("_store", help=argparse.SUPPRESS)
+    store.add_argument("--db", required=True)
+    store.add_argument("--count", type=int, required=True)
     args = parser.parse_args(argv)
 
     if args.command == "run":
@@ -139,6 +152,8 @@ def main(argv: list[str] | None = None) -> None:
         _generate(args.count, args.ndjson, args.text_dir, args.seed)
     elif args.command == "profile":
         _profile(args.what, args.scale, args.output)
+    elif args.command == "_store":
+        _store(args.db, args.count)
     else:
         _import(args.db, args.source, args.format)
 

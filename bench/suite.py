@@ -347,6 +347,13 @@ def fig_text_import(work: Path, params: GenParams, count: int) -> Figure | None:
     )
 
 
+def fig_store_child(db: Path, count: int) -> list[Figure]:
+    """:func:`fig_store` in a fresh process, like the imports: no heap left by the others."""
+    _say(f"get by URL, day lookups and export on the {count:,}-snapshot store (fresh process)")
+    proc, _ = run_child(child_python("_store", "--db", str(db), "--count", str(count)))
+    return [Figure(**f) for f in child_json(proc)["figures"]]
+
+
 def fig_store(db: Path, params: GenParams, count: int, seed: int = 7) -> list[Figure]:
     """Get by URL, one day's lookup and export, on the big store."""
     from newsstore.export import open_output, write_snapshots
@@ -357,7 +364,7 @@ def fig_store(db: Path, params: GenParams, count: int, seed: int = 7) -> list[Fi
     figures: list[Figure] = []
     with SQLiteStore(db) as store:
         # -- get by URL, as spelled in the data (so canonicalisation is included)
-        urls = []
+        urls: list[str] = []
         while len(urls) < 2_200:
             url = record(params, rng.randrange(count))["url"]
             if url:
@@ -560,7 +567,7 @@ def run(
     if text is not None:
         figures.append(text)
     db, meta = big_store(work, n_store, params, rebuild)
-    figures += fig_store(db, params, n_store)
+    figures += fig_store_child(db, n_store)
     figures += fig_rss(first, n_import, meta, n_store)
 
     info["load_average_end"] = os.getloadavg()

@@ -99,7 +99,7 @@ class Utf8Output(io.TextIOWrapper):
     """
 
     def __init__(self, raw: IO[bytes]) -> None:
-        super().__init__(raw, encoding="utf-8", newline="\n")  # type: ignore[arg-type]
+        super().__init__(raw, encoding="utf-8", newline="\n")
 
 
 @contextmanager

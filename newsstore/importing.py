@@ -15,10 +15,10 @@ from contextlib import ExitStack
 from datetime import tzinfo
 from typing import IO
 
-from .errors import InvalidRecordError, NewsstoreError
-from .records import DEFAULT_GLOB, Format, Record, iter_files, read_records
-from .schemas import ImportReport
-from .store.base import Store
+from .errors import InvalidRecordError, NewsstoreError, StoreError
+from .records import DEFAULT_GLOB, Format, Record, _validate_json, iter_files, read_records
+from .schemas import ImportReport, Snapshot
+from .store.base import Recalled, Remembered, Store
 from .store.rules import Incoming, Policy
 
 __all__ = ["MAX_RECORD_BYTES", "import_records"]
@@ -85,6 +85,20 @@ def import_records(
             if strict:
                 raise error
 
+        # A store that remembers lines knows an NDJSON line it saved before by its digest:
+        # such a line is not validated again (a re-import). Under "replace" a known line
+        # may still change the store, so every line is read in full.
+        memory = store._line_memory(zone) if policy != "replace" else None
+        last_digest: list[bytes | None] = [None]
+
+        def recall(raw: bytes) -> tuple[bytes, bytes, tuple[str, str, str | None]] | None:
+            assert memory is not None
+            digest = memory(raw)
+            found = store._recall_line(digest)
+            # read_records yields this line's record before it reads the next line.
+            last_digest[0] = digest
+            return None if found is None else (digest, raw, found)
+
         batch: list[Incoming] = []
 
         def flush() -> None:
@@ -100,11 +114,21 @@ def import_records(
                     continue
                 try:
                     for record in read_records(
-                        path, format=format, timezone=zone, encoding=encoding
+                        path,
+                        format=format,
+                        timezone=zone,
+                        encoding=encoding,
+                        recall=recall if memory is not None else None,
                     ):
                         if progress is not None:
                             progress(1, len(record.raw))
-                        incoming = _prepare(store, record)
+                        digest, last_digest[0] = last_digest[0], None
+                        if record.recalled is not None:
+                            incoming: Incoming | InvalidRecordError = _recalled(store, record, zone)
+                        else:
+                            incoming = _prepare(store, record)
+                            if digest is not None and isinstance(incoming, Incoming):
+                                incoming = Remembered(*_fields(incoming), digest)
                         if isinstance(incoming, InvalidRecordError):
                             flush()  # in strict mode, what came before the bad record lands
                             reject(incoming)
@@ -146,6 +170,31 @@ def _prepare(store: Store, record: Record) -> Incoming | InvalidRecordError:
             raw=record.raw[:1000],
         )
     return incoming
+
+
+def _fields(rec: Incoming) -> tuple[str, str, Snapshot, bytes]:
+    return rec.key, rec.content_hash, rec.snapshot, rec.content
+
+
+def _recalled(store: Store, record: Record, zone: str | tzinfo) -> Recalled:
+    """The record of a line the store knows: what it gave before, and how to read it again."""
+    digest, raw, (key, content_hash, url) = record.recalled
+
+    def materialize() -> Incoming:
+        # The same bytes, zone and code gave a valid record before; they do again.
+        again = _validate_json(raw, {"timezone": zone}, record.source, record.line, None)
+        full = _prepare(store, again)
+        if isinstance(full, InvalidRecordError):
+            raise StoreError(f"a remembered line no longer reads: {full}")
+        return full
+
+    # Only the URL: the rules read no more of a record whose content hash is known.
+    # (A copy of a made model: model_construct costs a hundred times more.)
+    stub = _STUB.model_copy(update={"url": url})
+    return Recalled(key, content_hash, stub, b"", digest, materialize)
+
+
+_STUB = Snapshot(title="(recalled line)")
 
 
 def _stored_size(incoming: Incoming) -> int:

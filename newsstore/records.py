@@ -26,7 +26,7 @@ import json
 import os
 import sys
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone, tzinfo
 from fnmatch import fnmatch
@@ -42,6 +42,8 @@ from .schemas import Snapshot
 __all__ = ["FORMATS", "Format", "Record", "iter_files", "read_records"]
 
 Format = Literal["auto", "json", "ndjson", "text"]
+Recall = Callable[[bytes], Any]
+"""A hook that may recognise an NDJSON line before it is validated (see read_records)."""
 FORMATS: tuple[Format, ...] = ("auto", "json", "ndjson", "text")
 DEFAULT_GLOB = "*"
 _SUFFIXES = {".json": "json", ".ndjson": "ndjson", ".jsonl": "ndjson", ".txt": "text"}
@@ -62,6 +64,8 @@ class Record:
     raw: str
     snapshot: Snapshot | None = None
     error: InvalidRecordError | None = None
+    # What read_records' ``recall`` said of a line it knew: the line was not validated.
+    recalled: Any = None
 
 
 def _error_text(exc: ValidationError) -> str:
@@ -165,12 +169,20 @@ def _rejected(source: str, line: int | None, index: int | None, text: str, messa
 
 
 # -- readers ---------------------------------------------------------------------------
-def _read_ndjson(fp: IO[bytes], source: str, context: dict[str, Any]) -> Iterator[Record]:
+def _read_ndjson(
+    fp: IO[bytes], source: str, context: dict[str, Any], recall: Recall | None = None
+) -> Iterator[Record]:
     for number, raw in enumerate(fp, 1):
         if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
             raw = raw[3:]
         raw = raw.strip()
         if raw:
+            if recall is not None:
+                recalled = recall(raw)
+                if recalled is not None:
+                    text = raw.decode("utf-8", errors="replace")
+                    yield Record(source, number, None, text, recalled=recalled)
+                    continue
             yield _validate_json(raw, context, source, number, None)
 
 
@@ -412,12 +424,18 @@ def read_records(
     format: Format = "auto",
     timezone: str | tzinfo | None = None,
     encoding: str | None = None,
+    recall: Recall | None = None,
 ) -> Iterator[Record]:
     """Stream the records of one file (``"-"`` is standard input), validated.
 
     Invalid records come out with ``error`` set and reading goes on; a file that cannot be
     read at all (missing, truncated array, not a supported format) raises
     :class:`~newsstore.InvalidRecordError`.
+
+    ``recall`` is offered each NDJSON line (bytes, stripped) before it is validated; when it
+    returns something, the line is not validated and its record has neither ``snapshot``
+    nor ``error`` but ``recalled``, what ``recall`` returned (the importer recognises
+    lines it saw before this way).
     """
     name = os.fspath(path)
     source = "<stdin>" if name == "-" else name
@@ -439,7 +457,7 @@ def read_records(
         fmt = format if format != "auto" else _detect(name, head)
         try:
             if fmt == "ndjson":
-                yield from _read_ndjson(stream, source, context)
+                yield from _read_ndjson(stream, source, context, recall)
             elif fmt == "json":
                 yield from _read_json(stream, source, context)
             else:

@@ -14,7 +14,7 @@ Rules that hold for every model here:
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import datetime, timezone, tzinfo
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -48,7 +48,6 @@ _EARLIEST = datetime(1, 1, 2, tzinfo=timezone.utc)
 _LATEST = datetime(9999, 12, 30, 23, 59, 59, 999000, tzinfo=timezone.utc)
 
 
-_MINUTE = timedelta(minutes=1)
 
 
 def in_zone(value: datetime, zone: tzinfo) -> datetime:
@@ -59,25 +58,33 @@ def in_zone(value: datetime, zone: tzinfo) -> datetime:
     """
     local = value.astimezone(zone)
     offset = local.utcoffset()
-    if offset is not None and offset % _MINUTE:
+    if offset is not None and (offset.seconds % 60 or offset.microseconds):
         return value.astimezone(timezone.utc)
     return local
 
 
 def _aware_ms(value: datetime, info: ValidationInfo) -> datetime:
-    if value.tzinfo is None or value.utcoffset() is None:
+    # Hot path: a snapshot has a couple of dozen times, validated on every import, so each
+    # step below is taken only when it can change the value (utcoffset() on a ZoneInfo and
+    # aware comparisons are what cost here).
+    if value.tzinfo is None:
         value = value.replace(tzinfo=zone_from_context(info.context))
-    try:
-        in_range = _EARLIEST <= value <= _LATEST
-    except OverflowError:
-        in_range = False
-    if not in_range:
-        raise ValueError("time out of range: must be between 0001-01-02 and 9999-12-30 UTC")
     offset = value.utcoffset()
-    if offset is not None and offset % _MINUTE:
+    if offset is None:
+        value = value.replace(tzinfo=zone_from_context(info.context))
+        offset = value.utcoffset()
+    if value.year in (1, 9999):  # offsets are under 24 h: only the end years can overflow
+        try:
+            in_range = _EARLIEST <= value <= _LATEST
+        except OverflowError:
+            in_range = False
+        if not in_range:
+            raise ValueError("time out of range: must be between 0001-01-02 and 9999-12-30 UTC")
+    if offset is not None and (offset.seconds % 60 or offset.microseconds):
         value = value.astimezone(timezone.utc)  # see in_zone
     # MongoDB stores milliseconds; truncating here keeps both stores identical.
-    return value.replace(microsecond=value.microsecond - value.microsecond % 1000)
+    extra = value.microsecond % 1000
+    return value.replace(microsecond=value.microsecond - extra) if extra else value
 
 
 Timestamp = Annotated[datetime, AfterValidator(_aware_ms)]

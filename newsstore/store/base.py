@@ -10,7 +10,7 @@ import abc
 import hashlib
 import os
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date, datetime, timezone, tzinfo
@@ -27,7 +27,7 @@ from ..settings import DEFAULT_TIMEZONE
 from ..urls import canonical_url, host_of, reversed_host, url_prefix
 from .rules import Incoming, KeyPlan, KeyState, Policy, plan_key
 
-__all__ = ["RelatedHit", "Stats", "Store", "Tombstone"]
+__all__ = ["Recalled", "RelatedHit", "Remembered", "Stats", "Store", "Tombstone"]
 
 _UTC = timezone.utc
 # Keys whose conditional write lost a race are re-planned; a key that loses this many times
@@ -35,6 +35,30 @@ _UTC = timezone.utc
 _MAX_ROUNDS = 20
 # Sorts after every character, so [prefix, prefix + _TOP) is "starts with prefix".
 _TOP = "\U0010ffff"
+
+
+@dataclass(frozen=True, slots=True)
+class Remembered(Incoming):
+    """An incoming record read from an input line the store may remember by its digest.
+
+    Stores that keep a line memory (``Store._line_memory``) map the digest of each line
+    they save to its key, content hash and URL, so that the line is known when it comes
+    again (a re-import) and need not be validated and hashed again.
+    """
+
+    digest: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Recalled(Remembered):
+    """A line the store saved before: key, content hash and URL recalled, not recomputed.
+
+    Its ``snapshot`` holds the URL alone and ``content`` is empty. That is all the rules
+    need for a content hash the key already has (``unchanged``); in any other case
+    :meth:`Store.save_prepared` calls ``materialize``, which validates the line.
+    """
+
+    materialize: Callable[[], Incoming]
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +180,8 @@ class Store(abc.ABC):
             now = datetime.now(_UTC)
             with self._write_transaction():
                 states, tombstoned = self._load_states(list(pending))
+                for key, recs in pending.items():
+                    _settle(recs, states.get(key), key in tombstoned, policy)
                 plans = [
                     plan_key(
                         states.get(key), recs, policy=policy, tombstoned=key in tombstoned
@@ -164,6 +190,16 @@ class Store(abc.ABC):
                 ]
                 writes = [p for p in plans if p.writes]
                 conflicts = set() if dry_run else self._write_plans(writes, now)
+                if not dry_run:
+                    self._remember_lines(
+                        [
+                            rec
+                            for key, recs in pending.items()
+                            if key not in conflicts
+                            for rec in recs
+                            if type(rec) is Remembered
+                        ]
+                    )
             for plan in plans:
                 if plan.key not in conflicts:
                     counts.update(plan.outcomes)
@@ -171,6 +207,23 @@ class Store(abc.ABC):
                 return ImportReport.model_validate(dict(counts))
             pending = {key: groups[key] for key in conflicts}
         raise StoreError(f"{len(pending)} keys kept conflicting with concurrent writers")
+
+    def _line_memory(self, zone: str | tzinfo) -> Callable[[bytes], bytes] | None:
+        """The digest of an input line read in ``zone``, if this store remembers lines.
+
+        A digest must stand for everything that decides what the line becomes (its bytes,
+        the zone of its naive times, the code that validates and keys it). The default:
+        no memory, every line is validated.
+        """
+        return None
+
+    def _recall_line(self, digest: bytes) -> tuple[str, str, str | None] | None:
+        """Key, content hash and URL of a line remembered under ``digest``, if any."""
+        return None
+
+    def _remember_lines(self, records: list[Remembered]) -> None:
+        """Remember the lines of records just saved (called in the write transaction)."""
+        return None
 
     def import_records(self, paths: Iterable[str | os.PathLike[str]], **options: Any) -> ImportReport:
         """Import files into this store; see :func:`newsstore.import_records` for options."""
@@ -354,3 +407,24 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def _keys_with_versions(self) -> int: ...
+
+
+def _settle(
+    records: list[Incoming], state: KeyState | None, tombstoned: bool, policy: Policy
+) -> None:
+    """Replace each recalled record the rules cannot decide by its hash alone, in place.
+
+    A recalled record is ``unchanged`` (or ``suppressed``) when its key is stored, its
+    content hash is one the key has, and the policy is not ``replace``: then the rules
+    never look past its hash and URL. Otherwise (the key was deleted or changed by another
+    writer since the line was recalled) the line is validated after all.
+    """
+    for i, rec in enumerate(records):
+        if not isinstance(rec, Recalled) or tombstoned:
+            continue
+        if policy != "replace" and state is not None and rec.content_hash in state.hashes:
+            continue
+        full = rec.materialize()
+        if full.key != rec.key:  # the digest covers the code that keys a line
+            raise StoreError(f"a remembered line no longer gives key {rec.key}")
+        records[i] = full

@@ -3,7 +3,9 @@
 Layout: ``snapshots`` holds the current snapshot of each key (``key`` is UNIQUE, so the
 database itself refuses a second record for a key), with the fields lookups filter on as
 indexed columns and the rest as JSON; ``history`` holds other contents per key (unique on
-key and content hash); ``tombstones`` the takedowns; ``items`` the dates of related items.
+key and content hash); ``tombstones`` the takedowns; ``items`` the dates of related items;
+``lines`` the digests of imported NDJSON lines, with the key and content hash each gave
+(so that a line imported again is known without validating it; see ``_line_memory``).
 Times are stored as integer milliseconds since the epoch, UTC.
 
 Writers run each batch in a ``BEGIN IMMEDIATE`` transaction: the load, the decision and
@@ -14,6 +16,8 @@ never lose an update; readers are never blocked (WAL mode).
 from __future__ import annotations
 
 import functools
+import hashlib
+import importlib
 import json
 import os
 import re
@@ -33,13 +37,14 @@ from ..query import Query
 from ..schemas import RelatedItem, Snapshot, StoredInfo, in_zone
 from ..settings import DEFAULT_TIMEZONE
 from ..urls import host_of, reversed_host
-from .base import Store, Tombstone
+from .base import Remembered, Store, Tombstone
 from .rules import Incoming, KeyPlan, KeyState
 
 __all__ = ["SQLiteStore"]
 
 _UTC = timezone.utc
-_SCHEMA_VERSION = 1
+# 2 added ``lines``; opening a version 1 store adds it (every statement is IF NOT EXISTS).
+_SCHEMA_VERSION = 2
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS snapshots (
     id INTEGER PRIMARY KEY,
@@ -88,7 +93,17 @@ CREATE TABLE IF NOT EXISTS items (
     PRIMARY KEY (published_at, snapshot_id, kind, position)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS items_snapshot ON items (snapshot_id);
+CREATE TABLE IF NOT EXISTS lines (
+    digest BLOB PRIMARY KEY,
+    key TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    url TEXT
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS lines_key ON lines (key);
 """
+# What decides the key and content hash an NDJSON line gives: a change to any of these
+# modules (or to the version) is a new line memory.
+_LINE_MODULES = ("records", "schemas", "identity", "urls")
 _KINDS = ("related", "more_in_category")
 _SELECT = (
     "SELECT key, url, urls, content_hash, hashes, first_seen, last_seen, seen_count, content"
@@ -123,8 +138,20 @@ class _NDJSONLines:
 
     _TIME = re.compile(rb'("(?:published_at|snapshot_at)":")([0-9][0-9T:.-]*)Z"')
     _NAMES = tuple(Snapshot.model_fields)
-    # The splice puts "url" first and "stored" last, where the model has them.
-    _LAYOUT_OK = _NAMES[0] == "url" and _NAMES[-1] == "stored"
+    # The splice puts "url" first and "stored" last, where the model has them, and writes
+    # "stored" from a dict of these fields.
+    _LAYOUT_OK = (_NAMES[0], _NAMES[-1]) == ("url", "stored") and tuple(
+        StoredInfo.model_fields
+    ) == (
+        "key",
+        "content_hash",
+        "urls",
+        "first_seen",
+        "last_seen",
+        "seen_count",
+        "version_count",
+        "archived_at",
+    )
     # Today's stored fields in order: the first opens the object; found in order, they
     # show the row was written with all of them (nested objects come after the names
     # they share with the top level).
@@ -134,6 +161,7 @@ class _NDJSONLines:
         self.zone = zone
         self.slow = slow
         self._days: dict[bytes, tuple[int, bytes] | None] = {}
+        self._hours: dict[bytes, tuple[bytes, bytes]] = {}
         self._seen: dict[int, datetime] = {}
 
     def line(self, row: tuple[Any, ...]) -> bytes:
@@ -141,28 +169,30 @@ class _NDJSONLines:
         if not self._fits(content):
             return self.slow(row).model_dump_json().encode() + b"\n"
         parts = self._TIME.split(content)
-        # split gives [text, key, time, text, key, time, …, text]
-        parts[2::3] = [self._time(t) for t in parts[2::3]]
-        stored = StoredInfo.model_construct(
-            key=key,
-            content_hash=chash,
-            urls=json.loads(urls),
-            first_seen=self._when(first),
-            last_seen=self._when(last),
-            seen_count=seen,
-            version_count=len(json.loads(hashes)),
-        )
-        body = b"".join(parts)
+        # split gives [text, key, time, text, key, time, …, text]; a time in a UTC hour
+        # seen before is rewritten here, without a call.
+        hours = self._hours
+        parts[2::3] = [
+            h[0] + t[13:] + h[1] if (h := hours.get(t[:13])) is not None else self._time(t)
+            for t in parts[2::3]
+        ]
+        # StoredInfo's fields in their order (checked in _LAYOUT_OK): pydantic writes this
+        # dict as it writes the model.
+        stored = {
+            "key": key,
+            "content_hash": chash,
+            "urls": json.loads(urls),
+            "first_seen": self._when(first),
+            "last_seen": self._when(last),
+            "seen_count": seen,
+            # A list of hex digests: two quotes each (json.loads would cost more).
+            "version_count": hashes.count('"') // 2,
+            "archived_at": None,
+        }
+        parts[0] = parts[0][1:]  # the content's "{" and "}" give way to url and stored
+        parts[-1] = parts[-1][:-1]
         return b"".join(
-            (
-                b'{"url":',
-                to_json(url),
-                b",",
-                body[1:-1],
-                b',"stored":',
-                _STORED_JSON(stored),
-                b"}\n",
-            )
+            (b'{"url":', to_json(url), b",", *parts, b',"stored":', to_json(stored), b"}\n")
         )
 
     def _fits(self, content: bytes) -> bool:
@@ -186,21 +216,42 @@ class _NDJSONLines:
 
     def _time(self, utc: bytes) -> bytes:
         """``2023-11-14T03:19:00`` (UTC) -> ``2023-11-14T11:19:00+08:00"`` in the zone."""
+        # A shift of whole hours moves only "YYYY-MM-DDTHH": that part is looked up per
+        # UTC hour (some 9,000 a year), the minutes, seconds and fraction are kept.
+        hour = self._hours.get(utc[:13])
+        if hour is not None:
+            return hour[0] + utc[13:] + hour[1]
         day = utc[:10]
-        shift = self._days.get(day, False)
-        if shift is False:
+        try:
+            shift = self._days[day]
+        except KeyError:
             shift = self._days[day] = _day_shift(self.zone, day)
         if shift is not None:
             seconds, suffix = shift
-            if seconds % 3600 == 0:
-                # Whole hours: the date stays the same unless the hour wraps around.
-                h = int(utc[11:13]) + seconds // 3600
-                if 0 <= h < 24:
-                    return b"%s%02d%s%s" % (utc[:11], h, utc[13:], suffix)
             moved = datetime.fromisoformat(utc.decode()) + timedelta(seconds=seconds)
-            return moved.isoformat().encode() + suffix
+            local = moved.isoformat().encode()
+            if seconds % 3600 == 0:
+                if len(self._hours) >= 100_000:
+                    self._hours.clear()
+                self._hours[utc[:13]] = (local[:13], suffix)
+            return local + suffix
         exact = datetime.fromisoformat(utc.decode()).replace(tzinfo=_UTC)
         return to_json(in_zone(exact, self.zone))[1:]
+
+
+@functools.lru_cache(maxsize=16)
+def _line_salt(zone: str) -> hashlib._Hash:
+    """The start of every line digest in ``zone``: version, schema and the deciding code."""
+    from .. import __version__
+
+    salt = hashlib.sha256(f"newsstore {__version__} {_SCHEMA_VERSION} {zone}".encode())
+    for name in _LINE_MODULES:
+        module = importlib.import_module(f"newsstore.{name}")
+        try:
+            salt.update(Path(module.__file__ or "").read_bytes())
+        except OSError:
+            salt.update(name.encode())  # no source to read: the version stands for it
+    return salt
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -221,9 +272,6 @@ def _day_shift(zone: tzinfo, day: bytes) -> tuple[int, bytes] | None:
     # pydantic writes "Z" for a zero offset.
     sample = to_json(datetime(2000, 1, 1, tzinfo=timezone(offset)))
     return int(offset.total_seconds()), sample[20:]
-
-
-_STORED_JSON = StoredInfo.__pydantic_serializer__.to_json
 
 
 def _host(key: str) -> str | None:
@@ -420,6 +468,33 @@ class SQLiteStore(Store):
         if current:
             self._index_items(current)
         return set()  # under the write lock there are no lost races
+
+    def _line_memory(self, zone: str | tzinfo) -> Callable[[bytes], bytes] | None:
+        name = zone if isinstance(zone, str) else getattr(zone, "key", None)
+        if not isinstance(name, str):
+            return None  # a zone without a name cannot be part of a digest
+        salt = _line_salt(name)
+
+        def digest(raw: bytes) -> bytes:
+            h = salt.copy()
+            h.update(raw)
+            return h.digest()[:16]
+
+        return digest
+
+    def _recall_line(self, digest: bytes) -> tuple[str, str, str | None] | None:
+        with self._errors():
+            row = self._db.execute(
+                "SELECT key, content_hash, url FROM lines WHERE digest = ?", (digest,)
+            ).fetchone()
+        return None if row is None else (row[0], row[1], row[2])
+
+    def _remember_lines(self, records: list[Remembered]) -> None:
+        if records:
+            self._db.executemany(
+                "INSERT OR IGNORE INTO lines VALUES (?, ?, ?, ?)",
+                [(r.digest, r.key, r.content_hash, r.snapshot.url) for r in records],
+            )
 
     @staticmethod
     def _columns(rec: Incoming) -> tuple[Any, ...]:
@@ -624,6 +699,7 @@ class SQLiteStore(Store):
             )
             self._db.execute("DELETE FROM snapshots WHERE key = ?", (key,))
             self._db.execute("DELETE FROM history WHERE key = ?", (key,))
+            self._db.execute("DELETE FROM lines WHERE key = ?", (key,))
         return Tombstone(key, url, reason, now.astimezone(self.zone))
 
     def _restore(self, key: str) -> bool:
@@ -655,4 +731,3 @@ class SQLiteStore(Store):
                 "SELECT count(*) FROM snapshots WHERE json_array_length(hashes) > 1"
             ).fetchone()
         return int(row[0])
-
