@@ -73,7 +73,9 @@ def _zone_name(value: str) -> str:
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
-        raise typer.BadParameter(f"unknown time zone {value!r} (try Asia/Shanghai or UTC)") from None
+        raise typer.BadParameter(
+            f"unknown time zone {value!r} (try Asia/Shanghai or UTC)"
+        ) from None
     return value
 
 

@@ -88,7 +88,7 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 def _ejson_hook(obj: dict[str, Any]) -> Any:
     if len(obj) == 1:
-        (name, value), = obj.items()
+        ((name, value),) = obj.items()
         if name == "$date":
             # Exact milliseconds: fromtimestamp(ms / 1000) goes through a float and can be
             # a millisecond off (before 1970), so export -> import would move the time.
@@ -323,8 +323,10 @@ def _read_json(fp: IO[bytes], source: str, context: dict[str, Any]) -> Iterator[
                 )
             return
         if ch != ",":
-            problem = "truncated JSON: the array is not closed" if ch == "" else (
-                f"invalid JSON: expected ',' or ']' but found {ch!r}"
+            problem = (
+                "truncated JSON: the array is not closed"
+                if ch == ""
+                else (f"invalid JSON: expected ',' or ']' but found {ch!r}")
             )
             raise InvalidRecordError(problem, source=source, line=line, index=index)
         pos += 1
@@ -393,11 +395,15 @@ def _detect(name: str, head: bytes) -> Format:
         return "json"
     if start == b"{":
         # One object per line is NDJSON; an object spread over lines is a single JSON record.
-        first_line = head.lstrip(b"\xef\xbb\xbf \t\r\n").split(b"\n", 1)[0]
+        body = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+        if b"\n" not in body:
+            # One line, or the start of one (a pipe peeks what has arrived so far): read as
+            # NDJSON, which streams, and is the same thing for a single one-line object.
+            return "ndjson"
         try:
-            json.loads(first_line)
+            json.loads(body.split(b"\n", 1)[0])
         except (ValueError, RecursionError):  # too deeply nested is not valid either
-            return "json" if b"\n" in head or len(head) < _CHUNK else "ndjson"
+            return "json"
         return "ndjson"
     if looks_like_snapshot(head.decode("utf-8", errors="replace")):
         return "text"
@@ -507,7 +513,10 @@ def iter_files(
                 full = os.path.join(dirpath, filename)
                 if not fnmatch(filename, glob):
                     continue
-                if not follow_symlinks and os.path.islink(full):
-                    if not Path(full).resolve().is_relative_to(root):
-                        continue
+                if (
+                    not follow_symlinks
+                    and os.path.islink(full)
+                    and not Path(full).resolve().is_relative_to(root)
+                ):
+                    continue
                 yield full

@@ -48,8 +48,6 @@ _EARLIEST = datetime(1, 1, 2, tzinfo=timezone.utc)
 _LATEST = datetime(9999, 12, 30, 23, 59, 59, 999000, tzinfo=timezone.utc)
 
 
-
-
 def in_zone(value: datetime, zone: tzinfo) -> datetime:
     """``value`` in ``zone``, or in UTC where the zone's offset is not whole minutes.
 

@@ -183,9 +183,7 @@ class Store(abc.ABC):
                 for key, recs in pending.items():
                     _settle(recs, states.get(key), key in tombstoned, policy)
                 plans = [
-                    plan_key(
-                        states.get(key), recs, policy=policy, tombstoned=key in tombstoned
-                    )
+                    plan_key(states.get(key), recs, policy=policy, tombstoned=key in tombstoned)
                     for key, recs in pending.items()
                 ]
                 writes = [p for p in plans if p.writes]
@@ -225,7 +223,9 @@ class Store(abc.ABC):
         """Remember the lines of records just saved (called in the write transaction)."""
         return None
 
-    def import_records(self, paths: Iterable[str | os.PathLike[str]], **options: Any) -> ImportReport:
+    def import_records(
+        self, paths: Iterable[str | os.PathLike[str]], **options: Any
+    ) -> ImportReport:
         """Import files into this store; see :func:`newsstore.import_records` for options."""
         from ..importing import import_records
 
@@ -290,7 +290,9 @@ class Store(abc.ABC):
         """How many snapshots match ``query`` (offset and limit ignored)."""
         return self._count((query or Query()).page(0, None))
 
-    def on_day(self, day: date, *, time_field: str = "published", zone: tzinfo | None = None) -> Query:
+    def on_day(
+        self, day: date, *, time_field: str = "published", zone: tzinfo | None = None
+    ) -> Query:
         """A query for one calendar day in ``zone`` (the store's zone by default)."""
         start, end = day_range(day, zone or self.zone)
         if time_field not in ("published", "snapshot"):

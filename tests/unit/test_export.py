@@ -44,7 +44,10 @@ def test_every_format_imports_back_to_the_same_snapshot(snapshot, fmt, tmp_path:
 
 
 def test_plain_json_keeps_the_offset(snapshot) -> None:
-    assert json.loads(export([snapshot], "ndjson"))["published_at"] == "2023-11-14T11:19:00.123000+08:00"
+    assert (
+        json.loads(export([snapshot], "ndjson"))["published_at"]
+        == "2023-11-14T11:19:00.123000+08:00"
+    )
     assert export([], "json") == "[]\n"
 
 
@@ -95,6 +98,10 @@ def test_extended_json_reads_in_the_node_driver(snapshot, fmt) -> None:
         " Number(doc.images[0].position)])); });"
     )
     out = subprocess.run(
-        ["node", "-e", script], input=export([snapshot], fmt), capture_output=True, text=True, check=True
+        ["node", "-e", script],
+        input=export([snapshot], fmt),
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert json.loads(out.stdout) == ["2023-11-14T03:19:00.123Z", "标题", 3]

@@ -41,7 +41,9 @@ def test_a_day_is_the_calendar_day_of_the_zone_even_across_dst() -> None:
     assert start.astimezone(timezone.utc) == datetime(2023, 11, 13, 16, tzinfo=timezone.utc)
     assert end - start == timedelta(days=1)
     spring_start, spring_end = day_range(date(2024, 3, 31), PARIS)
-    assert spring_end.astimezone(timezone.utc) - spring_start.astimezone(timezone.utc) == timedelta(hours=23)
+    assert spring_end.astimezone(timezone.utc) - spring_start.astimezone(timezone.utc) == timedelta(
+        hours=23
+    )
 
 
 @pytest.mark.parametrize(

@@ -57,7 +57,7 @@ def test_json_array_streams_elements_with_index_and_line(tmp_path: Path, monkeyp
 
 def test_json_array_with_a_bad_element_keeps_the_others(tmp_path: Path) -> None:
     path = tmp_path / "a.json"
-    path.write_text(f"[{line(1)}, {{\"title\": 5}}, {line(3)}]", encoding="utf-8")
+    path.write_text(f'[{line(1)}, {{"title": 5}}, {line(3)}]', encoding="utf-8")
     got = read(path)
     assert [r.snapshot is not None for r in got] == [True, False, True]
     assert str(got[1].error).startswith(f"{path}:1[1]: title: Input should be a valid string")
@@ -81,8 +81,11 @@ def test_single_pretty_object(tmp_path: Path) -> None:
 def test_extended_json_relaxed_and_canonical(tmp_path: Path) -> None:
     path = tmp_path / "e.ndjson"
     relaxed = rec(1, published_at={"$date": "2023-11-14T03:19:00Z"})
-    canonical = rec(2, published_at={"$date": {"$numberLong": "1699931940000"}},
-                    images=[{"position": {"$numberInt": "2"}}])
+    canonical = rec(
+        2,
+        published_at={"$date": {"$numberLong": "1699931940000"}},
+        images=[{"position": {"$numberInt": "2"}}],
+    )
     unsupported = rec(3, title={"$binary": {"base64": "AA==", "subType": "00"}})
     path.write_text("\n".join(json.dumps(r) for r in (relaxed, canonical, unsupported)) + "\n")
     got = read(path)
@@ -90,7 +93,9 @@ def test_extended_json_relaxed_and_canonical(tmp_path: Path) -> None:
     assert got[0].snapshot.published_at.isoformat() == "2023-11-14T03:19:00+00:00"
     assert got[1].snapshot and got[1].snapshot.published_at == got[0].snapshot.published_at
     assert got[1].snapshot.images[0].position == 2
-    assert got[2].error is not None and "unsupported Extended JSON type $binary" in str(got[2].error)
+    assert got[2].error is not None and "unsupported Extended JSON type $binary" in str(
+        got[2].error
+    )
 
 
 def test_nan_and_infinity_are_not_json(tmp_path: Path) -> None:
@@ -146,3 +151,28 @@ def test_directories_recurse_filter_and_stay_inside(tmp_path: Path) -> None:
     assert found == ["a.ndjson", "b/c.ndjson", "b/inside.ndjson"]
     followed = list(iter_files([root], glob="*.ndjson", follow_symlinks=True))
     assert str(root / "link.ndjson") in followed
+
+
+def test_ndjson_on_a_pipe_is_streamed_even_when_the_first_line_arrives_in_pieces(
+    tmp_path: Path,
+) -> None:
+    import subprocess
+
+    # A writer that sends half a line, pauses, then the rest: the reader's peek sees a
+    # partial first line and must still stream NDJSON rather than read a single object.
+    script = (
+        "import sys, time; data = sys.argv[1].encode(); half = len(data) // 2;"
+        "sys.stdout.buffer.write(data[:half]); sys.stdout.flush(); time.sleep(0.3);"
+        "sys.stdout.buffer.write(data[half:]); sys.stdout.flush()"
+    )
+    payload = line(1) + "\n" + line(2) + "\n"
+    reader = (
+        "import sys; from newsstore import read_records;"
+        "print([r.line for r in read_records('-')])"
+    )
+    writer = subprocess.Popen([sys.executable, "-c", script, payload], stdout=subprocess.PIPE)
+    out = subprocess.run(
+        [sys.executable, "-c", reader], stdin=writer.stdout, capture_output=True, text=True, check=True
+    )
+    writer.wait()
+    assert out.stdout.strip() == "[1, 2]"

@@ -32,14 +32,38 @@ def state(content: str, hours: int | None = 0, *known: str) -> KeyState:
         (state("a"), [rec("b", 1)], "newest", {"updated": 1}, "b", [], True),
         (state("a"), [rec("b", -1)], "newest", {"versioned": 1}, None, ["b"], False),
         (state("a", 0, "b"), [rec("b", 5)], "newest", {"unchanged": 1}, None, [], False),
-        (state("a", None), [rec("b", None)], "newest", {"updated": 1}, "b", [], True),  # hash tie-break
+        (
+            state("a", None),
+            [rec("b", None)],
+            "newest",
+            {"updated": 1},
+            "b",
+            [],
+            True,
+        ),  # hash tie-break
         (state("b", None), [rec("a", None)], "newest", {"versioned": 1}, None, ["a"], False),
-        (state("a", None), [rec("b", 0)], "newest", {"updated": 1}, "b", [], True),  # a time beats none
+        (
+            state("a", None),
+            [rec("b", 0)],
+            "newest",
+            {"updated": 1},
+            "b",
+            [],
+            True,
+        ),  # a time beats none
         (state("a"), [rec("b", 1)], "keep", {"versioned": 1}, None, ["b"], False),
         (state("a"), [rec("b", -1)], "replace", {"updated": 1}, "b", [], True),
         (state("a", 0, "b"), [rec("b", -1)], "replace", {"updated": 1}, "b", [], True),
         (None, [rec("a"), rec("b", 1)], "newest", {"inserted": 1, "updated": 1}, "b", ["a"], False),
-        (None, [rec("b", 1), rec("a")], "newest", {"inserted": 1, "versioned": 1}, "b", ["a"], False),
+        (
+            None,
+            [rec("b", 1), rec("a")],
+            "newest",
+            {"inserted": 1, "versioned": 1},
+            "b",
+            ["a"],
+            False,
+        ),
         (
             state("a"),
             [rec("b", 1), rec("c", 2), rec("b", 1)],
