@@ -8,10 +8,11 @@ time, and a fixed rejects file can be imported as it is.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
-from collections.abc import Callable, Iterable
-from contextlib import ExitStack
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import ExitStack, contextmanager
 from datetime import tzinfo
 from typing import IO
 
@@ -59,6 +60,7 @@ def import_records(
     zone = timezone if timezone is not None else store.zone
     paths = list(paths)
     with ExitStack() as stack:
+        stack.enter_context(_no_cyclic_gc())
         reject_fp: IO[bytes] | None = None
         rejects_id: tuple[int, int] | None = None
         if rejects is not None:
@@ -170,6 +172,23 @@ def _prepare(store: Store, record: Record) -> Incoming | InvalidRecordError:
             raw=record.raw[:1000],
         )
     return incoming
+
+
+@contextmanager
+def _no_cyclic_gc() -> Iterator[None]:
+    """Pause the cycle collector for the import.
+
+    An import allocates millions of short-lived, acyclic objects (models, rows) that
+    reference counting frees at once; the collector's repeated scans of them cost about a
+    sixth of the import time and free nothing.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _fields(rec: Incoming) -> tuple[str, str, Snapshot, bytes]:
