@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import datetime, timezone, tzinfo
 
 from .schemas import Snapshot, in_zone
@@ -122,11 +122,12 @@ def fingerprint_key(snapshot: Snapshot) -> str:
     return "content:" + digest[:32]
 
 
-def snapshot_key(snapshot: Snapshot) -> str:
+def snapshot_key(snapshot: Snapshot, *, tracking_params: Collection[str] | None = None) -> str:
     """The dedup key: the canonical URL, else :func:`fingerprint_key`.
 
+    ``tracking_params`` replaces the default list of query parameters dropped from the key.
     Raises :class:`~newsstore.InvalidURLError` when the URL is present but not an http(s) URL.
     """
     if snapshot.url is None or not snapshot.url.strip():
         return fingerprint_key(snapshot)
-    return canonical_url(snapshot.url)
+    return canonical_url(snapshot.url, tracking_params=tracking_params)

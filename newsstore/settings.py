@@ -9,6 +9,8 @@ variable                      meaning                                   default
 ``NEWSSTORE_TIMEZONE``        zone for naive times and day boundaries   ``Asia/Shanghai``
 ``NEWSSTORE_SQLITE_TIMEOUT``  seconds a SQLite writer waits for         ``60``
                               another writer's lock
+``NEWSSTORE_TRACKING_PARAMS`` comma-separated query parameters        ``urls.DEFAULT_``
+                              dropped from URL keys (``utm_*``: prefix)  ``TRACKING_PARAMS``
 ============================  ========================================  ======================
 
 The CLI's ``--store``/``--database``/``--tz`` flags read the same variables, so the
@@ -59,6 +61,16 @@ class Settings(BaseSettings):
     timezone: str = DEFAULT_TIMEZONE
     # How long a SQLite writer waits on a lock held by another process before failing.
     sqlite_timeout: float = Field(default=60.0, ge=0)
+    # Comma-separated query parameters dropped from URL keys ("utm_*" is a prefix rule);
+    # unset: newsstore.urls.DEFAULT_TRACKING_PARAMS. Keys depend on it: set it once per store.
+    tracking_params: str | None = None
+
+    @property
+    def tracking_param_list(self) -> list[str] | None:
+        """``tracking_params`` as a list, or None for the documented default list."""
+        if self.tracking_params is None:
+            return None
+        return [p.strip() for p in self.tracking_params.split(",") if p.strip()]
 
     @field_validator("timezone")
     @classmethod

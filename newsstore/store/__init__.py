@@ -32,19 +32,28 @@ def open_store(
     settings = settings or Settings()
     uri = uri or settings.store
     zone = timezone or settings.timezone
+    params = settings.tracking_param_list
     if uri and uri.startswith(("mongodb://", "mongodb+srv://")):
         # Imported here so that users of the embedded store never load the driver.
         from .mongo import MongoStore, connect
 
         client = connect(uri)
-        return MongoStore(client[database or settings.database], timezone=zone, close_client=True)
+        return MongoStore(
+            client[database or settings.database],
+            timezone=zone,
+            close_client=True,
+            tracking_params=params,
+        )
     from .sqlite import SQLiteStore
 
     timeout = settings.sqlite_timeout
     if not uri:
-        return SQLiteStore(default_store_path(), timezone=zone, timeout=timeout)
+        return SQLiteStore(
+            default_store_path(), timezone=zone, timeout=timeout, tracking_params=params
+        )
     return SQLiteStore(
         uri.removeprefix("sqlite:///") if uri.startswith("sqlite:") else uri,
         timezone=zone,
         timeout=timeout,
+        tracking_params=params,
     )

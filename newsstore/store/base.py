@@ -10,7 +10,7 @@ import abc
 import hashlib
 import os
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date, datetime, timezone, tzinfo
@@ -103,8 +103,16 @@ class Store(abc.ABC):
 
     zone: tzinfo
 
-    def __init__(self, *, timezone: str | tzinfo = DEFAULT_TIMEZONE) -> None:
+    def __init__(
+        self,
+        *,
+        timezone: str | tzinfo = DEFAULT_TIMEZONE,
+        tracking_params: Collection[str] | None = None,
+    ) -> None:
         self.zone = ZoneInfo(timezone) if isinstance(timezone, str) else timezone
+        # None: newsstore.urls.DEFAULT_TRACKING_PARAMS. Keys depend on it, so a store should
+        # keep one list for its lifetime.
+        self.tracking_params = None if tracking_params is None else frozenset(tracking_params)
 
     # -- lifecycle ---------------------------------------------------------------------
     def __enter__(self) -> Store:
@@ -129,7 +137,7 @@ class Store(abc.ABC):
         ``copy=False`` moves ``snapshot`` itself to UTC and keeps it instead of a copy, for
         callers that own it, such as the importer (copying costs more than the rest).
         """
-        key = snapshot_key(snapshot)
+        key = snapshot_key(snapshot, tracking_params=self.tracking_params)
         utc, content = utc_content(snapshot, copy=copy)
         return Incoming(key, hashlib.sha256(content).hexdigest(), utc, content)
 
@@ -251,7 +259,7 @@ class Store(abc.ABC):
             raise InvalidQueryError(f"a URL or key must be a string, not {kind}")
         if url_or_key.startswith("content:"):
             return url_or_key
-        return canonical_url(url_or_key)
+        return canonical_url(url_or_key, tracking_params=self.tracking_params)
 
     def _url_range(self, query: Query) -> tuple[str, str, str | None]:
         """How a query's URL filter reads on the indexed columns: (column, value or low, high).
@@ -263,7 +271,7 @@ class Store(abc.ABC):
         if query.match == "exact":
             return "key", self.key_for(url), None
         if query.match == "prefix":
-            prefix = url_prefix(url)
+            prefix = url_prefix(url, tracking_params=self.tracking_params)
             return "key", prefix, prefix + _TOP
         host = reversed_host(host_of(url_prefix(url if "://" in url else "https://" + url)))
         if query.match == "host":
@@ -311,7 +319,7 @@ class Store(abc.ABC):
     def _link(self, item: RelatedItem) -> str | None:
         if item.url:
             try:
-                key = canonical_url(item.url)
+                key = canonical_url(item.url, tracking_params=self.tracking_params)
             except Exception:
                 key = None
             if key is not None and self._get(key) is not None:

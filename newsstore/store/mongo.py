@@ -23,6 +23,7 @@ Keys that failed with 11000 are re-loaded and re-planned; the user never sees th
 
 from __future__ import annotations
 
+from collections import abc
 from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import datetime, tzinfo
@@ -98,8 +99,9 @@ class MongoStore(Store):
         *,
         timezone: str | tzinfo = DEFAULT_TIMEZONE,
         close_client: bool = False,
+        tracking_params: abc.Collection[str] | None = None,
     ):
-        super().__init__(timezone=timezone)
+        super().__init__(timezone=timezone, tracking_params=tracking_params)
         # Read times as aware UTC and convert in one place, as the SQLite store does.
         options: CodecOptions[dict[str, Any]] = CodecOptions(tz_aware=True)
         self._database = database

@@ -22,7 +22,7 @@ import json
 import os
 import re
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone, tzinfo
 from pathlib import Path
@@ -287,9 +287,10 @@ class SQLiteStore(Store):
         *,
         timezone: str | tzinfo = DEFAULT_TIMEZONE,
         timeout: float = 60.0,
+        tracking_params: Collection[str] | None = None,
     ):
         # timeout: seconds to wait for another writer's lock before "database is locked".
-        super().__init__(timezone=timezone)
+        super().__init__(timezone=timezone, tracking_params=tracking_params)
         self.path = str(path)
         self._lists: dict[str, tuple[str, list[str]]] = {}
         try:
@@ -473,7 +474,9 @@ class SQLiteStore(Store):
         name = zone if isinstance(zone, str) else getattr(zone, "key", None)
         if not isinstance(name, str):
             return None  # a zone without a name cannot be part of a digest
-        salt = _line_salt(name)
+        # The key of a line depends on the tracking-parameter list too.
+        params = "" if self.tracking_params is None else ",".join(sorted(self.tracking_params))
+        salt = _line_salt(f"{name}|{params}")
 
         def digest(raw: bytes) -> bytes:
             h = salt.copy()

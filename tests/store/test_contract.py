@@ -323,3 +323,14 @@ def test_dry_run_counts_without_writing(store: Store, make, tmp_path) -> None:
     report = store.import_records([path], dry_run=True)
     assert report.inserted == 1
     assert store.count() == 0
+
+
+def test_the_tracking_parameter_list_is_configurable(make, tmp_path, monkeypatch) -> None:
+    from newsstore import open_store
+
+    monkeypatch.setenv("NEWSSTORE_TRACKING_PARAMS", "utm_*,ref")
+    with open_store(f"sqlite:///{tmp_path / 'custom.db'}") as custom:
+        custom.save_many([make(url=URL + "?ref=home"), make(url=URL + "?spm=1.2")])
+        # "ref" is dropped by this store's list; "spm" (a default) is kept, so it is another page.
+        assert custom.count() == 2
+        assert custom.get(URL + "?utm_source=x&ref=feed").url == URL + "?ref=home"

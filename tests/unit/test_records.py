@@ -167,12 +167,15 @@ def test_ndjson_on_a_pipe_is_streamed_even_when_the_first_line_arrives_in_pieces
     )
     payload = line(1) + "\n" + line(2) + "\n"
     reader = (
-        "import sys; from newsstore import read_records;"
-        "print([r.line for r in read_records('-')])"
+        "import sys; from newsstore import read_records;print([r.line for r in read_records('-')])"
     )
     writer = subprocess.Popen([sys.executable, "-c", script, payload], stdout=subprocess.PIPE)
     out = subprocess.run(
-        [sys.executable, "-c", reader], stdin=writer.stdout, capture_output=True, text=True, check=True
+        [sys.executable, "-c", reader],
+        stdin=writer.stdout,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     writer.wait()
     assert out.stdout.strip() == "[1, 2]"
