@@ -105,6 +105,15 @@ EncodingOpt = Annotated[
         help="Encoding of snapshot text files. Default: UTF-8, else GB18030.",
     ),
 ]
+UrlOpt = Annotated[str | None, typer.Option("--url", help="A URL, path prefix, host or domain.")]
+MatchOpt = Annotated[str, typer.Option("--match", help="exact, prefix, host or domain.")]
+OnOpt = Annotated[str | None, typer.Option("--on", help="One day, YYYY-MM-DD.")]
+FromOpt = Annotated[str | None, typer.Option("--from", help="Start date or datetime.")]
+ToOpt = Annotated[str | None, typer.Option("--to", help="End date (inclusive) or datetime.")]
+TimeFieldOpt = Annotated[str, typer.Option("--time", help="published or snapshot.")]
+CategoryOpt = Annotated[str | None, typer.Option("--category")]
+SourceOpt = Annotated[str | None, typer.Option("--source")]
+SortOpt = Annotated[str, typer.Option("--sort", help="newest or oldest.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print a JSON array.")]
 NdjsonOpt = Annotated[bool, typer.Option("--ndjson", help="Print one JSON object a line.")]
 _DEFAULTS = Settings.model_construct()
@@ -192,17 +201,15 @@ def export(
         str, typer.Option("--format", help=f"One of {', '.join(EXPORT_FORMATS)}.")
     ] = "ndjson",
     fields: Annotated[str | None, typer.Option("--fields", help="Comma-separated fields.")] = None,
-    url: Annotated[str | None, typer.Option("--url")] = None,
-    match: Annotated[str, typer.Option("--match", help="exact, prefix, host or domain.")] = "exact",
-    on: Annotated[str | None, typer.Option("--on", help="One day, YYYY-MM-DD.")] = None,
-    from_: Annotated[str | None, typer.Option("--from", help="Start date or datetime.")] = None,
-    to: Annotated[
-        str | None, typer.Option("--to", help="End date (inclusive) or datetime.")
-    ] = None,
-    time_field: Annotated[str, typer.Option("--time", help="published or snapshot.")] = "published",
-    category: Annotated[str | None, typer.Option("--category")] = None,
-    source: Annotated[str | None, typer.Option("--source")] = None,
-    sort: Annotated[str, typer.Option("--sort", help="newest or oldest.")] = "newest",
+    url: UrlOpt = None,
+    match: MatchOpt = "exact",
+    on: OnOpt = None,
+    from_: FromOpt = None,
+    to: ToOpt = None,
+    time_field: TimeFieldOpt = "published",
+    category: CategoryOpt = None,
+    source: SourceOpt = None,
+    sort: SortOpt = "newest",
     limit: Annotated[int | None, typer.Option("--limit", min=0)] = None,
     store: StoreOpt = None,
     database: DatabaseOpt = _DEFAULTS.database,
@@ -244,19 +251,15 @@ def get(
 
 @app.command()
 def find(
-    url: Annotated[
-        str | None, typer.Option("--url", help="A URL, path prefix, host or domain.")
-    ] = None,
-    match: Annotated[str, typer.Option("--match", help="exact, prefix, host or domain.")] = "exact",
-    on: Annotated[str | None, typer.Option("--on", help="One day, YYYY-MM-DD.")] = None,
-    from_: Annotated[str | None, typer.Option("--from", help="Start date or datetime.")] = None,
-    to: Annotated[
-        str | None, typer.Option("--to", help="End date (inclusive) or datetime.")
-    ] = None,
-    time_field: Annotated[str, typer.Option("--time", help="published or snapshot.")] = "published",
-    category: Annotated[str | None, typer.Option("--category")] = None,
-    source: Annotated[str | None, typer.Option("--source")] = None,
-    sort: Annotated[str, typer.Option("--sort", help="newest or oldest.")] = "newest",
+    url: UrlOpt = None,
+    match: MatchOpt = "exact",
+    on: OnOpt = None,
+    from_: FromOpt = None,
+    to: ToOpt = None,
+    time_field: TimeFieldOpt = "published",
+    category: CategoryOpt = None,
+    source: SourceOpt = None,
+    sort: SortOpt = "newest",
     limit: Annotated[int, typer.Option("--limit", min=0)] = 50,
     offset: Annotated[int, typer.Option("--offset", min=0, help="Skip this many (paging).")] = 0,
     as_json: JsonOpt = False,
