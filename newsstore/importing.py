@@ -14,7 +14,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import tzinfo
-from typing import IO
+from typing import IO, Any
 
 from .errors import InvalidRecordError, NewsstoreError, StoreError
 from .records import DEFAULT_GLOB, Format, Record, _validate_json, iter_files, read_records
@@ -222,10 +222,36 @@ def _stored_size(incoming: Incoming) -> int:
     if size > MAX_RECORD_BYTES // _BSON_GROWTH:
         # BSON spends up to ~5x the JSON on tiny list items (type byte, index key, length),
         # so a record under the limit as JSON can be over it as a MongoDB document.
-        import bson
-
-        size = max(size, len(bson.encode(incoming.snapshot.model_dump(exclude={"stored"}))))
+        size = max(size, bson_size(incoming.snapshot.model_dump(exclude={"stored"})))
     return size
+
+
+def bson_size(value: dict[str, Any]) -> int:
+    """The size of ``value`` encoded as a BSON document, computed without the driver.
+
+    Covers what a snapshot dumps to: documents, arrays, strings, ints, floats, bools,
+    datetimes and None (BSON spec: length, elements of type byte + key + value, NUL).
+    """
+
+    def element(key: str, item: Any) -> int:
+        return 1 + len(key.encode("utf-8", "surrogatepass")) + 1 + size_of(item)
+
+    def size_of(item: Any) -> int:
+        if isinstance(item, dict):
+            return 5 + sum(element(k, v) for k, v in item.items())
+        if isinstance(item, (list, tuple)):
+            return 5 + sum(element(str(i), v) for i, v in enumerate(item))
+        if isinstance(item, str):
+            return 4 + len(item.encode("utf-8", "surrogatepass")) + 1
+        if item is None:
+            return 0
+        if isinstance(item, bool):
+            return 1
+        if isinstance(item, int):
+            return 4 if -(2**31) <= item < 2**31 else 8
+        return 8  # float, datetime
+
+    return size_of(value)
 
 
 def _same_file(path: str | os.PathLike[str], file_id: tuple[int, int]) -> bool:

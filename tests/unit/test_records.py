@@ -179,3 +179,14 @@ def test_ndjson_on_a_pipe_is_streamed_even_when_the_first_line_arrives_in_pieces
     )
     writer.wait()
     assert out.stdout.strip() == "[1, 2]"
+
+
+def test_bson_size_matches_the_driver_for_a_snapshot(make) -> None:
+    import bson
+
+    from newsstore.importing import bson_size
+
+    snapshot = make(images=[{"position": 3, "caption": None}], paragraphs=["", "中文", "x" * 300])
+    doc = snapshot.model_dump(exclude={"stored"})
+    doc["big"] = 2**40
+    assert bson_size(doc) == len(bson.encode(doc))
