@@ -91,15 +91,12 @@ def import_records(
         # such a line is not validated again (a re-import). Under "replace" a known line
         # may still change the store, so every line is read in full.
         memory = store._line_memory(zone) if policy != "replace" else None
-        last_digest: list[bytes | None] = [None]
 
-        def recall(raw: bytes) -> tuple[bytes, bytes, tuple[str, str, str | None]] | None:
+        def recall(raw: bytes) -> tuple[bytes, tuple[bytes, tuple[str, str, str | None]] | None]:
             assert memory is not None
             digest = memory(raw)
             found = store._recall_line(digest)
-            # read_records yields this line's record before it reads the next line.
-            last_digest[0] = digest
-            return None if found is None else (digest, raw, found)
+            return digest, None if found is None else (raw, found)
 
         batch: list[Incoming] = []
 
@@ -124,7 +121,7 @@ def import_records(
                     ):
                         if progress is not None:
                             progress(1, len(record.raw))
-                        digest, last_digest[0] = last_digest[0], None
+                        digest = record.digest
                         if record.recalled is not None:
                             incoming: Incoming | InvalidRecordError = _recalled(store, record, zone)
                         else:
@@ -197,7 +194,9 @@ def _fields(rec: Incoming) -> tuple[str, str, Snapshot, bytes]:
 
 def _recalled(store: Store, record: Record, zone: str | tzinfo) -> Recalled:
     """The record of a line the store knows: what it gave before, and how to read it again."""
-    digest, raw, (key, content_hash, url) = record.recalled
+    raw, (key, content_hash, url) = record.recalled
+    digest = record.digest
+    assert digest is not None
 
     def materialize() -> Incoming:
         # The same bytes, zone and code gave a valid record before; they do again.

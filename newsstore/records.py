@@ -42,8 +42,8 @@ from .schemas import Snapshot
 __all__ = ["FORMATS", "Format", "Record", "iter_files", "read_records"]
 
 Format = Literal["auto", "json", "ndjson", "text"]
-Recall = Callable[[bytes], Any]
-"""A hook that may recognise an NDJSON line before it is validated (see read_records)."""
+Recall = Callable[[bytes], tuple[bytes, Any]]
+"""A hook that names an NDJSON line by a digest and may recognise it (see read_records)."""
 FORMATS: tuple[Format, ...] = ("auto", "json", "ndjson", "text")
 DEFAULT_GLOB = "*"
 _SUFFIXES = {".json": "json", ".ndjson": "ndjson", ".jsonl": "ndjson", ".txt": "text"}
@@ -66,6 +66,8 @@ class Record:
     error: InvalidRecordError | None = None
     # What read_records' ``recall`` said of a line it knew: the line was not validated.
     recalled: Any = None
+    # The digest ``recall`` gave the line, known or not.
+    digest: bytes | None = None
 
 
 def _error_text(exc: ValidationError) -> str:
@@ -177,13 +179,17 @@ def _read_ndjson(
             raw = raw[3:]
         raw = raw.strip()
         if raw:
-            if recall is not None:
-                recalled = recall(raw)
-                if recalled is not None:
-                    text = raw.decode("utf-8", errors="replace")
-                    yield Record(source, number, None, text, recalled=recalled)
-                    continue
-            yield _validate_json(raw, context, source, number, None)
+            if recall is None:
+                yield _validate_json(raw, context, source, number, None)
+                continue
+            digest, recalled = recall(raw)
+            if recalled is not None:
+                text = raw.decode("utf-8", errors="replace")
+                yield Record(source, number, None, text, recalled=recalled, digest=digest)
+                continue
+            record = _validate_json(raw, context, source, number, None)
+            record.digest = digest
+            yield record
 
 
 def _read_json(fp: IO[bytes], source: str, context: dict[str, Any]) -> Iterator[Record]:
@@ -438,10 +444,10 @@ def read_records(
     read at all (missing, truncated array, not a supported format) raises
     :class:`~newsstore.InvalidRecordError`.
 
-    ``recall`` is offered each NDJSON line (bytes, stripped) before it is validated; when it
-    returns something, the line is not validated and its record has neither ``snapshot``
-    nor ``error`` but ``recalled``, what ``recall`` returned (the importer recognises
-    lines it saw before this way).
+    ``recall`` is offered each NDJSON line (bytes, stripped) before it is validated and
+    returns ``(digest, recalled)``; every record of the line carries the digest. When
+    ``recalled`` is not None the line is not validated: its record has neither ``snapshot``
+    nor ``error`` but ``recalled`` (the importer recognises lines it saw before this way).
     """
     name = os.fspath(path)
     source = "<stdin>" if name == "-" else name
