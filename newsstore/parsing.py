@@ -251,11 +251,8 @@ def _decode(data: bytes, encoding: str | None, source: str | None) -> str:
         except LookupError as exc:
             raise ValueError(f"unknown encoding {encoding!r}") from exc
         except UnicodeDecodeError as exc:
-            line = data.count(b"\n", 0, exc.start) + 1
-            raise SnapshotParseError(
-                f"not valid {encoding} text: {exc.reason} at byte {exc.start}",
-                line=line,
-                source=source,
+            raise _undecodable(
+                data, exc, f"not valid {encoding} text: {exc.reason} at byte {exc.start}", source
             ) from None
     data = data.removeprefix(b"\xef\xbb\xbf")
     try:
@@ -265,12 +262,15 @@ def _decode(data: bytes, encoding: str | None, source: str | None) -> str:
     try:
         return data.decode("gb18030")
     except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise SnapshotParseError(
-            f"neither UTF-8 nor GB18030 text (byte {exc.start}); pass the encoding",
-            line=line,
-            source=source,
-        ) from None
+        message = f"neither UTF-8 nor GB18030 text (byte {exc.start}); pass the encoding"
+        raise _undecodable(data, exc, message, source) from None
+
+
+def _undecodable(
+    data: bytes, exc: UnicodeDecodeError, message: str, source: str | None
+) -> SnapshotParseError:
+    """A decoding failure, named by the line holding the bad byte."""
+    return SnapshotParseError(message, line=data.count(b"\n", 0, exc.start) + 1, source=source)
 
 
 def _parse(text: str, zone: tzinfo) -> dict[str, Any]:

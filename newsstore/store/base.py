@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 from ..errors import InvalidQueryError, NotFoundError, StoreError
 from ..export import ExportFormat, write_snapshots
 from ..identity import snapshot_key, utc_content
-from ..query import Query, day_range
+from ..query import Query, TimeField, day_range
 from ..schemas import ImportReport, RelatedItem, Snapshot
 from ..settings import DEFAULT_TIMEZONE
 from ..urls import canonical_url, host_of, reversed_host, url_prefix
@@ -299,13 +299,11 @@ class Store(abc.ABC):
         return self._count((query or Query()).page(0, None))
 
     def on_day(
-        self, day: date, *, time_field: str = "published", zone: tzinfo | None = None
+        self, day: date, *, time_field: TimeField = "published", zone: tzinfo | None = None
     ) -> Query:
         """A query for one calendar day in ``zone`` (the store's zone by default)."""
         start, end = day_range(day, zone or self.zone)
-        if time_field not in ("published", "snapshot"):
-            raise InvalidQueryError(f"unknown time field {time_field!r}")
-        return Query(start=start, end=end, time_field=time_field)  # type: ignore[arg-type]
+        return Query(start=start, end=end, time_field=time_field)  # Query checks the field
 
     def related_on(self, start: datetime, end: datetime) -> Iterator[RelatedHit]:
         """Related and more-in-category items dated in ``[start, end)``, with who lists them.
