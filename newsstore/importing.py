@@ -92,11 +92,14 @@ def import_records(
         # may still change the store, so every line is read in full.
         memory = store._line_memory(zone) if policy != "replace" else None
 
-        def recall(raw: bytes) -> tuple[bytes, tuple[bytes, tuple[str, str, str | None]] | None]:
+        def recall(raws: list[bytes]) -> list[tuple[bytes, Any]]:
             assert memory is not None
-            digest = memory(raw)
-            found = store._recall_line(digest)
-            return digest, None if found is None else (raw, found)
+            digests = [memory(raw) for raw in raws]
+            found = store._recall_lines(digests)
+            return [
+                (digest, None if (known := found.get(digest)) is None else (raw, known))
+                for digest, raw in zip(digests, raws, strict=True)
+            ]
 
         batch: list[Incoming] = []
 
@@ -120,7 +123,7 @@ def import_records(
                         recall=recall if memory is not None else None,
                     ):
                         if progress is not None:
-                            progress(1, len(record.raw))
+                            progress(1, record.size)
                         digest = record.digest
                         if record.recalled is not None:
                             incoming: Incoming | InvalidRecordError = _recalled(store, record, zone)

@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone, tzinfo
 from fnmatch import fnmatch
+from itertools import islice
 from pathlib import Path
 from typing import IO, Any, Literal, cast
 
@@ -42,12 +43,14 @@ from .schemas import Snapshot
 __all__ = ["FORMATS", "Format", "Record", "iter_files", "read_records"]
 
 Format = Literal["auto", "json", "ndjson", "text"]
-Recall = Callable[[bytes], tuple[bytes, Any]]
-"""A hook that names an NDJSON line by a digest and may recognise it (see read_records)."""
+Recall = Callable[[list[bytes]], list[tuple[bytes, Any]]]
+"""A hook that names NDJSON lines by digests and may recognise them (see read_records)."""
 FORMATS: tuple[Format, ...] = ("auto", "json", "ndjson", "text")
 DEFAULT_GLOB = "*"
 _SUFFIXES = {".json": "json", ".ndjson": "ndjson", ".jsonl": "ndjson", ".txt": "text"}
 _CHUNK = 1 << 20
+# NDJSON lines offered to ``recall`` at once: one lookup for many lines.
+_RECALL_LINES = 256
 # An array element larger than this is refused rather than read into memory without end.
 _MAX_RECORD = 128 << 20
 # How much of the unreadable rest of a JSON array a rejection keeps, to show what it was.
@@ -61,13 +64,25 @@ class Record:
     source: str
     line: int | None
     index: int | None
-    raw: str
+    # The record as read; an NDJSON line stays bytes until its text is asked for.
+    data: str | bytes
     snapshot: Snapshot | None = None
     error: InvalidRecordError | None = None
     # What read_records' ``recall`` said of a line it knew: the line was not validated.
     recalled: Any = None
     # The digest ``recall`` gave the line, known or not.
     digest: bytes | None = None
+
+    @property
+    def raw(self) -> str:
+        """The record's original text (undecodable bytes replaced)."""
+        data = self.data
+        return data if isinstance(data, str) else data.decode("utf-8", errors="replace")
+
+    @property
+    def size(self) -> int:
+        """The record's length as read (bytes for NDJSON, characters otherwise)."""
+        return len(self.data)
 
 
 def _error_text(exc: ValidationError) -> str:
@@ -122,12 +137,13 @@ def _loads(text: str | bytes) -> Any:
 def _validate_json(
     raw: bytes, context: dict[str, Any], source: str, line: int | None, index: int | None
 ) -> Record:
-    text = raw.decode("utf-8", errors="replace")
     try:
-        # Fast path: pydantic parses and validates the bytes in one go.
-        return Record(source, line, index, text, Snapshot.model_validate_json(raw, context=context))
+        # Fast path: pydantic parses and validates the bytes in one go (and the text is
+        # decoded only if someone asks for it).
+        return Record(source, line, index, raw, Snapshot.model_validate_json(raw, context=context))
     except ValidationError as exc:
         first = exc
+    text = raw.decode("utf-8", errors="replace")
     try:
         data = _loads(raw)
     except (ValueError, RecursionError) as exc:
@@ -174,22 +190,40 @@ def _rejected(source: str, line: int | None, index: int | None, text: str, messa
 def _read_ndjson(
     fp: IO[bytes], source: str, context: dict[str, Any], recall: Recall | None = None
 ) -> Iterator[Record]:
+    lines = _ndjson_lines(fp)
+    if recall is None:
+        for number, raw in lines:
+            yield _validate_json(raw, context, source, number, None)
+        return
+    while True:
+        chunk: list[tuple[int, bytes]] = []
+        failure: Exception | None = None
+        try:
+            chunk.extend(islice(lines, _RECALL_LINES))
+        except Exception as exc:  # the file cannot be read on: the lines before it count
+            failure = exc
+        answers = recall([raw for _, raw in chunk])
+        for (number, raw), (digest, recalled) in zip(chunk, answers, strict=True):
+            if recalled is not None:
+                yield Record(source, number, None, raw, recalled=recalled, digest=digest)
+            else:
+                record = _validate_json(raw, context, source, number, None)
+                record.digest = digest
+                yield record
+        if failure is not None:
+            raise failure
+        if len(chunk) < _RECALL_LINES:
+            return
+
+
+def _ndjson_lines(fp: IO[bytes]) -> Iterator[tuple[int, bytes]]:
+    """The non-blank lines of ``fp``, stripped, with their 1-based numbers."""
     for number, raw in enumerate(fp, 1):
         if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
             raw = raw[3:]
         raw = raw.strip()
         if raw:
-            if recall is None:
-                yield _validate_json(raw, context, source, number, None)
-                continue
-            digest, recalled = recall(raw)
-            if recalled is not None:
-                text = raw.decode("utf-8", errors="replace")
-                yield Record(source, number, None, text, recalled=recalled, digest=digest)
-                continue
-            record = _validate_json(raw, context, source, number, None)
-            record.digest = digest
-            yield record
+            yield number, raw
 
 
 def _read_json(fp: IO[bytes], source: str, context: dict[str, Any]) -> Iterator[Record]:
@@ -444,10 +478,11 @@ def read_records(
     read at all (missing, truncated array, not a supported format) raises
     :class:`~newsstore.InvalidRecordError`.
 
-    ``recall`` is offered each NDJSON line (bytes, stripped) before it is validated and
-    returns ``(digest, recalled)``; every record of the line carries the digest. When
-    ``recalled`` is not None the line is not validated: its record has neither ``snapshot``
-    nor ``error`` but ``recalled`` (the importer recognises lines it saw before this way).
+    ``recall`` is offered NDJSON lines (bytes, stripped; a few hundred at a time) before
+    they are validated and returns ``(digest, recalled)`` for each; every record of a line
+    carries its digest. When ``recalled`` is not None the line is not validated: its record
+    has neither ``snapshot`` nor ``error`` but ``recalled`` (the importer recognises lines it
+    saw before this way).
     """
     name = os.fspath(path)
     source = "<stdin>" if name == "-" else name

@@ -223,9 +223,9 @@ class Store(abc.ABC):
         """
         return None
 
-    def _recall_line(self, digest: bytes) -> tuple[str, str, str | None] | None:
-        """Key, content hash and URL of a line remembered under ``digest``, if any."""
-        return None
+    def _recall_lines(self, digests: list[bytes]) -> dict[bytes, tuple[str, str, str | None]]:
+        """Key, content hash and URL of each line remembered under one of ``digests``."""
+        return {}
 
     def _remember_lines(self, records: list[Remembered]) -> None:
         """Remember the lines of records just saved (called in the write transaction)."""

@@ -45,6 +45,7 @@ __all__ = ["SQLiteStore"]
 _UTC = timezone.utc
 # 2 added ``lines``; opening a version 1 store adds it (every statement is IF NOT EXISTS).
 _SCHEMA_VERSION = 2
+_CACHE_KIB = 32 * 1024
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS snapshots (
     id INTEGER PRIMARY KEY,
@@ -117,6 +118,12 @@ def _ms(value: datetime | None) -> int | None:
 
 def _dt(value: int) -> datetime:
     return datetime.fromtimestamp(value / 1000, _UTC)
+
+
+def _times_json(items: list[RelatedItem]) -> str:
+    """The items' times in epoch milliseconds, as a JSON array (a list of ints prints as one)."""
+    # _ms inlined: some twenty calls a snapshot are a cost of their own.
+    return str([int(item.published_at.timestamp() * 1000) for item in items])
 
 
 # json.dumps(..., ensure_ascii=False) builds an encoder per call; this one is made once.
@@ -297,9 +304,14 @@ class SQLiteStore(Store):
             if self.path != ":memory:":
                 Path(self.path).parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(self.path, isolation_level=None, timeout=timeout)
+            # Takes effect on a new file only: a snapshot's JSON (~11 KB) then fits one page.
+            self._db.execute("PRAGMA page_size=16384")
             self._db.execute("PRAGMA journal_mode=WAL")
             # WAL with synchronous=NORMAL never corrupts; a power cut may lose the last batch.
             self._db.execute("PRAGMA synchronous=NORMAL")
+            # Index pages are updated at random places (URLs, times); 32 MiB (the default is
+            # 2 MiB) keeps those of a large store's import in memory between batches.
+            self._db.execute(f"PRAGMA cache_size={-_CACHE_KIB}")
             version = self._db.execute("PRAGMA user_version").fetchone()[0]
         except (sqlite3.Error, OSError) as exc:
             raise StoreUnavailableError(f"cannot open SQLite store {self.path}: {exc}") from exc
@@ -485,12 +497,18 @@ class SQLiteStore(Store):
 
         return digest
 
-    def _recall_line(self, digest: bytes) -> tuple[str, str, str | None] | None:
+    def _recall_lines(self, digests: list[bytes]) -> dict[bytes, tuple[str, str, str | None]]:
+        found: dict[bytes, tuple[str, str, str | None]] = {}
         with self._errors():
-            row = self._db.execute(
-                "SELECT key, content_hash, url FROM lines WHERE digest = ?", (digest,)
-            ).fetchone()
-        return None if row is None else (row[0], row[1], row[2])
+            for i in range(0, len(digests), 500):  # the bound-parameter limit of old builds
+                chunk = digests[i : i + 500]
+                marks = ",".join("?" * len(chunk))
+                for digest, key, content_hash, url in self._db.execute(
+                    f"SELECT digest, key, content_hash, url FROM lines WHERE digest IN ({marks})",
+                    chunk,
+                ):
+                    found[digest] = (key, content_hash, url)
+        return found
 
     def _remember_lines(self, records: list[Remembered]) -> None:
         if records:
@@ -523,21 +541,20 @@ class SQLiteStore(Store):
         updated = [(ids[p.key],) for p in plans if p.expected_rev is not None]
         if updated:
             self._db.executemany("DELETE FROM items WHERE snapshot_id = ?", updated)
-        rows: list[tuple[int, int, int, int]] = []
+        # One row of parameters a snapshot, its item times as JSON arrays that SQLite
+        # unpacks itself: binding some twenty rows a snapshot from Python cost twice as much.
+        rows: list[tuple[int, str, str]] = []
         add = rows.append
         for p in plans:
             if p.current is None:
                 continue
-            sid = ids[p.key]
             snap = p.current.snapshot
-            # _ms inlined: some twenty items a snapshot make the call itself a cost.
-            for pos, item in enumerate(snap.related):
-                add((int(item.published_at.timestamp() * 1000), sid, 0, pos))
-            for pos, item in enumerate(snap.more_in_category):
-                add((int(item.published_at.timestamp() * 1000), sid, 1, pos))
-        # In key order, consecutive inserts land on the same B-tree pages.
-        rows.sort()
-        self._db.executemany("INSERT OR IGNORE INTO items VALUES (?, ?, ?, ?)", rows)
+            add((ids[p.key], _times_json(snap.related), _times_json(snap.more_in_category)))
+        self._db.executemany(
+            "INSERT OR IGNORE INTO items SELECT value, ?1, 0, key FROM json_each(?2)"
+            " UNION ALL SELECT value, ?1, 1, key FROM json_each(?3)",
+            rows,
+        )
 
     # -- reading -----------------------------------------------------------------------
     def _snapshot(self, row: tuple[Any, ...]) -> Snapshot:

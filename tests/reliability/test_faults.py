@@ -8,7 +8,7 @@
   was already stored.
 
 Making a file read-only is done with ``chmod`` when not root, else with ``chattr +i``
-(root ignores permissions); a full disk is a 256 KiB tmpfs (needs root and ``mount``)
+(root ignores permissions); a full disk is a 1 MiB tmpfs (needs root and ``mount``)
 and, everywhere, a file-size limit (``RLIMIT_FSIZE``) on a child process. A case whose
 mechanism is not available here is skipped, saying why.
 """
@@ -247,15 +247,18 @@ def test_sqlite_timeout_setting_reaches_the_store(tmp_path: Path) -> None:
 
 
 # -- full disk --------------------------------------------------------------------------------
+SMALL_DISK_KIB = 1024  # a new store (16 KiB pages) takes about 300 KiB
+
+
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
-    """A 256 KiB tmpfs (root only); skipped where it cannot be mounted."""
+    """A 1 MiB tmpfs (root only); skipped where it cannot be mounted."""
     mount = tmp_path / "disk"
     mount.mkdir()
     if os.geteuid() != 0:
         pytest.skip("mounting a small tmpfs needs root")
     result = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mount)],
+        ["mount", "-t", "tmpfs", "-o", f"size={SMALL_DISK_KIB}k", "tmpfs", str(mount)],
         capture_output=True,
         check=False,
     )
@@ -269,7 +272,7 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
 
 
 def test_full_disk_under_the_store(tmp_path: Path, small_disk: Path) -> None:
-    source = write_ndjson(tmp_path / "a.ndjson", 1500, paragraphs=["x" * 400])
+    source = write_ndjson(tmp_path / "a.ndjson", 1500, paragraphs=["x" * 1000])
     db = small_disk / "news.db"
     result = run("import", "--batch-size", "50", "--store", str(db), str(source))
     assert_one_line_error(result, f"SQLite store {db}: database or disk is full")
@@ -289,7 +292,7 @@ def test_full_disk_under_the_store(tmp_path: Path, small_disk: Path) -> None:
 
 
 def test_full_disk_under_the_rejects_file(tmp_path: Path, small_disk: Path) -> None:
-    (small_disk / "filler").write_bytes(b"\0" * (250 * 1024))
+    (small_disk / "filler").write_bytes(b"\0" * ((SMALL_DISK_KIB - 6) * 1024))
     source = tmp_path / "bad.ndjson"
     source.write_text("".join(record(n, title=n) + "\n" for n in range(200)), encoding="utf-8")
     rejects = small_disk / "rejects.ndjson"
@@ -303,18 +306,18 @@ def test_full_disk_under_the_rejects_file(tmp_path: Path, small_disk: Path) -> N
 
 def test_full_disk_under_the_export_file(tmp_path: Path, small_disk: Path) -> None:
     db = tmp_path / "news.db"
-    run("import", "--store", str(db), str(write_ndjson(tmp_path / "a.ndjson", 600)))
+    run("import", "--store", str(db), str(write_ndjson(tmp_path / "a.ndjson", 3000)))
     out = small_disk / "out.ndjson"
     result = run("export", "--store", str(db), "-o", str(out))
     assert_one_line_error(result, f"Error: {out}: cannot write: No space left on device")
 
 
 def _limit_file_size() -> None:
-    resource.setrlimit(resource.RLIMIT_FSIZE, (300_000, 300_000))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (1_000_000, 1_000_000))
 
 
 def test_file_size_limit_under_the_store_in_a_child_process(tmp_path: Path) -> None:
-    """The unprivileged stand-in for a full disk: writes past 300 KB fail with EFBIG."""
+    """The unprivileged stand-in for a full disk: writes past 1 MB fail with EFBIG."""
     source = write_ndjson(tmp_path / "a.ndjson", 3000, paragraphs=["x" * 400])
     db = tmp_path / "news.db"
     proc = subprocess.run(
