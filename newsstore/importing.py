@@ -61,6 +61,8 @@ def import_records(
     paths = list(paths)
     with ExitStack() as stack:
         stack.enter_context(_no_cyclic_gc())
+        if not dry_run:
+            stack.enter_context(store._write_group())
         reject_fp: IO[bytes] | None = None
         rejects_id: tuple[int, int] | None = None
         if rejects is not None:

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import tzinfo
 
 from ..settings import Settings, default_store_path
@@ -19,18 +20,18 @@ __all__ = ["POLICIES", "Policy", "RelatedHit", "Stats", "Store", "Tombstone", "o
 
 
 def open_store(
-    uri: str | None = None,
+    uri: str | os.PathLike[str] | None = None,
     *,
     database: str | None = None,
     timezone: str | tzinfo | None = None,
     settings: Settings | None = None,
 ) -> Store:
-    """Open the store a URI names; unset arguments come from :class:`Settings` (environment).
+    """Open the store a URI or a path names; unset arguments come from :class:`Settings`.
 
     Raises :class:`~newsstore.StoreUnavailableError` when it cannot be reached or opened.
     """
     settings = settings or Settings()
-    uri = uri or settings.store
+    uri = (os.fspath(uri) if uri is not None else None) or settings.store
     zone = timezone or settings.timezone
     params = settings.tracking_param_list
     if uri and uri.startswith(("mongodb://", "mongodb+srv://")):

@@ -11,7 +11,7 @@ import hashlib
 import os
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Iterator
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import date, datetime, timezone, tzinfo
 from types import TracebackType
@@ -213,6 +213,14 @@ class Store(abc.ABC):
                 return ImportReport.model_validate(dict(counts))
             pending = {key: groups[key] for key in conflicts}
         raise StoreError(f"{len(pending)} keys kept conflicting with concurrent writers")
+
+    def _write_group(self) -> AbstractContextManager[Any]:
+        """Scope in which consecutive batches may share transactions (an import's).
+
+        Whatever the exit, the batches that completed inside are committed (a batch that
+        fails is undone alone), as if each had committed on its own, which is the default.
+        """
+        return nullcontext()
 
     def _line_memory(self, zone: str | tzinfo) -> Callable[[bytes], bytes] | None:
         """The digest of an input line read in ``zone``, if this store remembers lines.

@@ -22,8 +22,9 @@ import json
 import os
 import re
 import sqlite3
+import time
 from collections.abc import Callable, Collection, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import IO, Any
@@ -46,6 +47,7 @@ _UTC = timezone.utc
 # 2 added ``lines``; opening a version 1 store adds it (every statement is IF NOT EXISTS).
 _SCHEMA_VERSION = 2
 _CACHE_KIB = 32 * 1024
+_GROUP_SECONDS = 1.0
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS snapshots (
     id INTEGER PRIMARY KEY,
@@ -300,6 +302,8 @@ class SQLiteStore(Store):
         super().__init__(timezone=timezone, tracking_params=tracking_params)
         self.path = str(path)
         self._lists: dict[str, tuple[str, list[str]]] = {}
+        # When the open transaction of a write group began (see _write_group), if one is.
+        self._group_started: float | None = None
         try:
             if self.path != ":memory:":
                 Path(self.path).parent.mkdir(parents=True, exist_ok=True)
@@ -347,6 +351,23 @@ class SQLiteStore(Store):
     # -- writing -----------------------------------------------------------------------
     @contextmanager
     def _write_transaction(self) -> Iterator[None]:
+        if self._group_started is not None:
+            with self._errors():
+                if not self._db.in_transaction:
+                    self._db.execute("BEGIN IMMEDIATE")
+                    self._group_started = time.monotonic()
+                # A batch that fails is undone alone; the group keeps the batches before it.
+                self._db.execute("SAVEPOINT batch")
+                try:
+                    yield
+                except BaseException:
+                    if self._db.in_transaction:
+                        self._db.execute("ROLLBACK TO batch")
+                    raise
+                self._db.execute("RELEASE batch")
+                if time.monotonic() - self._group_started >= _GROUP_SECONDS:
+                    self._db.execute("COMMIT")
+            return
         with self._errors():
             self._db.execute("BEGIN IMMEDIATE")
             try:
@@ -358,6 +379,42 @@ class SQLiteStore(Store):
                 if self._db.in_transaction:
                     self._db.execute("ROLLBACK")
                 raise
+
+    @contextmanager
+    def _write_group(self) -> Iterator[None]:
+        """Let the write batches inside share transactions, each held for up to ~1 s.
+
+        A commit writes every page the transaction changed; index pages (URLs, times) are
+        changed at random places, so a large store's commit rewrites most of its index
+        pages whatever the batch. Fewer, larger commits write them less often. The lock is
+        still released every second for other writers. A batch that fails is rolled back
+        alone and the batches before it are committed, as when each batch committed.
+        """
+        if self._group_started is not None:
+            yield  # already inside a group
+            return
+        self._group_started = 0.0
+        try:
+            yield
+        except BaseException:
+            # The error that stopped the group is the one to report.
+            with suppress(StoreError):
+                self._end_group()
+            raise
+        else:
+            self._end_group()
+        finally:
+            self._group_started = None
+
+    def _end_group(self) -> None:
+        if self._db.in_transaction:
+            with self._errors():
+                try:
+                    self._db.execute("COMMIT")
+                except BaseException:
+                    if self._db.in_transaction:
+                        self._db.execute("ROLLBACK")
+                    raise
 
     def _load_states(self, keys: list[str]) -> tuple[dict[str, KeyState], set[str]]:
         states: dict[str, KeyState] = {}
