@@ -26,6 +26,7 @@ import time
 from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from datetime import datetime, timedelta, timezone, tzinfo
+from itertools import chain
 from pathlib import Path
 from typing import IO, Any
 
@@ -45,7 +46,9 @@ __all__ = ["SQLiteStore"]
 
 _UTC = timezone.utc
 # 2 added ``lines``; opening a version 1 store adds it (every statement is IF NOT EXISTS).
-_SCHEMA_VERSION = 2
+# 3 indexes related items by day instead of by time; opening an older store rebuilds
+# ``items`` from the stored snapshots.
+_SCHEMA_VERSION = 3
 _CACHE_KIB = 32 * 1024
 _GROUP_SECONDS = 1.0
 _SCHEMA = """
@@ -89,11 +92,9 @@ CREATE TABLE IF NOT EXISTS tombstones (
     deleted_at INTEGER NOT NULL
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS items (
-    published_at INTEGER NOT NULL,
+    day INTEGER NOT NULL,
     snapshot_id INTEGER NOT NULL,
-    kind INTEGER NOT NULL,
-    position INTEGER NOT NULL,
-    PRIMARY KEY (published_at, snapshot_id, kind, position)
+    PRIMARY KEY (day, snapshot_id)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS items_snapshot ON items (snapshot_id);
 CREATE TABLE IF NOT EXISTS lines (
@@ -122,10 +123,26 @@ def _dt(value: int) -> datetime:
     return datetime.fromtimestamp(value / 1000, _UTC)
 
 
-def _times_json(items: list[RelatedItem]) -> str:
-    """The items' times in epoch milliseconds, as a JSON array (a list of ints prints as one)."""
-    # _ms inlined: some twenty calls a snapshot are a cost of their own.
-    return str([int(item.published_at.timestamp() * 1000) for item in items])
+# Related items are indexed by the calendar day of their time at UTC+8, the crawler's zone
+# (Beijing time): a snapshot's items fall on far fewer days than there are items, and a day
+# asked in Beijing time is one bucket. A range in any other zone reads the buckets it
+# overlaps and the items are then checked against the range itself.
+_DAY = timedelta(days=1)
+# Midnight of 1970-01-01 at UTC+8, written in UTC: the times of a snapshot being saved are
+# in UTC, and a difference of two times in the same zone object needs no offset lookups.
+_DAY_ZERO = datetime(1969, 12, 31, 16, tzinfo=_UTC)
+
+
+def _item_days(items: Iterable[RelatedItem]) -> set[int]:
+    return {(item.published_at - _DAY_ZERO) // _DAY for item in items}
+
+
+_INSERT_ITEMS = "INSERT OR IGNORE INTO items SELECT value, ?1 FROM json_each(?2)"
+
+
+def _day_range(start: datetime, end: datetime) -> tuple[int, int]:
+    """The first and last day bucket that ``[start, end)`` overlaps."""
+    return (start - _DAY_ZERO) // _DAY, (end - _DAY_ZERO - timedelta(microseconds=1)) // _DAY
 
 
 # json.dumps(..., ensure_ascii=False) builds an encoder per call; this one is made once.
@@ -324,10 +341,35 @@ class SQLiteStore(Store):
 
     def _create_schema(self) -> None:
         with self._write_transaction():
+            # Another process may have upgraded the file while this one waited for the lock.
+            version = self._db.execute("PRAGMA user_version").fetchone()[0]
+            if version >= _SCHEMA_VERSION:
+                return
+            columns = {row[1] for row in self._db.execute("PRAGMA table_info(items)")}
+            rebuild_items = "published_at" in columns  # a version 1 or 2 store
+            if rebuild_items:
+                self._db.execute("DROP TABLE items")
             for statement in _SCHEMA.split(";"):
                 if statement.strip():
                     self._db.execute(statement)
+            if rebuild_items:
+                self._reindex_items()
             self._db.execute(f"PRAGMA user_version={_SCHEMA_VERSION}")
+
+    def _reindex_items(self) -> None:
+        """Fill ``items`` from the stored snapshots (their JSON holds the items' UTC times)."""
+        cursor = self._db.execute("SELECT id, content FROM snapshots")
+        while rows := cursor.fetchmany(1000):
+            batch = []
+            for snapshot_id, content in rows:
+                data = json.loads(content)
+                days = {
+                    (datetime.fromisoformat(item["published_at"]) - _DAY_ZERO) // _DAY
+                    for kind in _KINDS
+                    for item in data.get(kind) or ()
+                }
+                batch.append((snapshot_id, str(list(days))))
+            self._db.executemany(_INSERT_ITEMS, batch)
 
     def __repr__(self) -> str:
         return f"SQLiteStore({self.path!r})"
@@ -598,20 +640,15 @@ class SQLiteStore(Store):
         updated = [(ids[p.key],) for p in plans if p.expected_rev is not None]
         if updated:
             self._db.executemany("DELETE FROM items WHERE snapshot_id = ?", updated)
-        # One row of parameters a snapshot, its item times as JSON arrays that SQLite
-        # unpacks itself: binding some twenty rows a snapshot from Python cost twice as much.
-        rows: list[tuple[int, str, str]] = []
-        add = rows.append
+        # One row of parameters a snapshot, its item days as a JSON array that SQLite unpacks
+        # itself: binding a row an item from Python cost twice as much.
+        rows: list[tuple[int, str]] = []
         for p in plans:
-            if p.current is None:
-                continue
-            snap = p.current.snapshot
-            add((ids[p.key], _times_json(snap.related), _times_json(snap.more_in_category)))
-        self._db.executemany(
-            "INSERT OR IGNORE INTO items SELECT value, ?1, 0, key FROM json_each(?2)"
-            " UNION ALL SELECT value, ?1, 1, key FROM json_each(?3)",
-            rows,
-        )
+            if p.current is not None:
+                snap = p.current.snapshot
+                days = _item_days(chain(snap.related, snap.more_in_category))
+                rows.append((ids[p.key], str(list(days))))
+        self._db.executemany(_INSERT_ITEMS, rows)
 
     # -- reading -----------------------------------------------------------------------
     def _snapshot(self, row: tuple[Any, ...]) -> Snapshot:
@@ -742,9 +779,8 @@ class SQLiteStore(Store):
     ) -> Iterator[tuple[str, RelatedItem, Snapshot]]:
         with self._errors():
             rows = self._db.execute(
-                "SELECT DISTINCT snapshot_id FROM items"
-                " WHERE published_at >= ? AND published_at < ?",
-                (_ms(start), _ms(end)),
+                "SELECT DISTINCT snapshot_id FROM items WHERE day BETWEEN ? AND ?",
+                _day_range(start, end),
             ).fetchall()
         for (snapshot_id,) in rows:
             row = self._db.execute(f"{_SELECT} WHERE id = ?", (snapshot_id,)).fetchone()

@@ -268,6 +268,41 @@ def test_related_items_by_day_link_to_stored_snapshots(store: Store, make) -> No
     assert {h.listed_by.url for h in hits} == {URL}
 
 
+_EDGE_TIMES = [
+    datetime(2023, 8, 1, 15, 59, 59, 999000, tzinfo=timezone.utc),  # 23:59:59.999 in Beijing
+    datetime(2023, 8, 1, 16, 0, tzinfo=timezone.utc),  # midnight in Beijing
+    datetime(2023, 8, 2, 0, 0, tzinfo=timezone.utc),
+    datetime(2023, 8, 2, 3, 59, tzinfo=timezone.utc),  # midnight in New York (EDT)
+    datetime(2023, 8, 2, 4, 0, tzinfo=timezone.utc),
+    datetime(1969, 12, 31, 15, 59, 59, 999000, tzinfo=timezone.utc),  # before the epoch
+    datetime(1969, 12, 31, 16, 0, tzinfo=timezone.utc),
+]
+
+
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [
+        (datetime(2023, 8, 2, tzinfo=BEIJING), datetime(2023, 8, 3, tzinfo=BEIJING)),
+        (datetime(2023, 8, 2, tzinfo=timezone.utc), datetime(2023, 8, 3, tzinfo=timezone.utc)),
+        (
+            datetime(2023, 8, 2, tzinfo=timezone(timedelta(hours=-4))),
+            datetime(2023, 8, 3, tzinfo=timezone(timedelta(hours=-4))),
+        ),
+        (_EDGE_TIMES[0], _EDGE_TIMES[1]),  # one millisecond
+        (_EDGE_TIMES[1], _EDGE_TIMES[4]),
+        (datetime(1969, 12, 31, tzinfo=BEIJING), datetime(1970, 1, 2, tzinfo=BEIJING)),
+    ],
+)
+def test_related_items_are_found_exactly_in_any_range_and_zone(
+    store: Store, make, start: datetime, end: datetime
+) -> None:
+    items = [{"title": f"t{i}", "published_at": t} for i, t in enumerate(_EDGE_TIMES)]
+    store.save_many([make(related=items[:4], more_in_category=items[4:])])
+    found = sorted(h.item.title or "" for h in store.related_on(start, end))
+    expected = sorted(f"t{i}" for i, t in enumerate(_EDGE_TIMES) if start <= t < end)
+    assert found == expected
+
+
 def test_stats_count_categories_sources_days_versions_and_takedowns(
     store: Store, make, later
 ) -> None:

@@ -1,0 +1,50 @@
+"""A SQLite store written by an earlier version opens, and is upgraded in place."""
+
+from __future__ import annotations
+
+import sqlite3
+from contextlib import closing
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from newsstore import Snapshot
+from newsstore.store.sqlite import SQLiteStore
+
+from ..conftest import BEIJING
+
+# The items table of schema versions 1 and 2 (newsstore 0.1.0): one row per item, by time.
+_OLD_ITEMS = """
+DROP TABLE items;
+CREATE TABLE items (
+    published_at INTEGER NOT NULL,
+    snapshot_id INTEGER NOT NULL,
+    kind INTEGER NOT NULL,
+    position INTEGER NOT NULL,
+    PRIMARY KEY (published_at, snapshot_id, kind, position)
+) WITHOUT ROWID;
+CREATE INDEX items_snapshot ON items (snapshot_id);
+PRAGMA user_version = 2;
+"""
+
+
+def test_a_version_2_store_gets_its_related_items_reindexed(tmp_path: Path, make) -> None:
+    db = tmp_path / "news.db"
+    day = datetime(2023, 8, 2, 18, 16, tzinfo=BEIJING)
+    lister: Snapshot = make(
+        related=[{"title": "昨天", "published_at": day - timedelta(days=1)}],
+        more_in_category=[{"title": "今天", "published_at": day}],
+    )
+    with SQLiteStore(db) as store:
+        store.save(lister)
+    with closing(sqlite3.connect(db)) as conn:
+        conn.executescript(_OLD_ITEMS)  # as 0.1.0 left it (its rows do not matter here)
+
+    with SQLiteStore(db) as store:
+        start = datetime(2023, 8, 2, tzinfo=BEIJING)
+        hits = list(store.related_on(start, start + timedelta(days=1)))
+        assert [(h.kind, h.item.title) for h in hits] == [("more_in_category", "今天")]
+        assert store.get(lister.url or "").title == lister.title
+    with closing(sqlite3.connect(db)) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 3
+        columns = [row[1] for row in conn.execute("PRAGMA table_info(items)")]
+        assert columns == ["day", "snapshot_id"]
