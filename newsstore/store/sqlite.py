@@ -4,8 +4,8 @@ Layout: ``snapshots`` holds the current snapshot of each key (``key`` is UNIQUE,
 database itself refuses a second record for a key), with the fields lookups filter on as
 indexed columns and the rest as JSON; ``history`` holds other contents per key (unique on
 key and content hash); ``tombstones`` the takedowns; ``items`` the dates of related items;
-``lines`` the digests of imported NDJSON lines, with the key and content hash each gave
-(so that a line imported again is known without validating it; see ``_line_memory``).
+``lines`` the digests of imported NDJSON lines, with the snapshot and content hash each
+gave (so that a line imported again is known without validating it; see ``_line_memory``).
 Times are stored as integer milliseconds since the epoch, UTC.
 
 Writers run each batch in a ``BEGIN IMMEDIATE`` transaction: the load, the decision and
@@ -46,8 +46,10 @@ __all__ = ["SQLiteStore"]
 
 _UTC = timezone.utc
 # 2 added ``lines``; opening a version 1 store adds it (every statement is IF NOT EXISTS).
-# 3 indexes related items by day instead of by time; opening an older store rebuilds
-# ``items`` from the stored snapshots.
+# 3 indexes related items by day instead of by time, and keeps lines by snapshot id (an
+# index that grows at its end) instead of by key (one that grows at random places);
+# opening an older store rebuilds ``items`` from the stored snapshots and starts ``lines``
+# afresh (it only saves re-validation).
 _SCHEMA_VERSION = 3
 _CACHE_KIB = 32 * 1024
 _GROUP_SECONDS = 1.0
@@ -99,11 +101,10 @@ CREATE TABLE IF NOT EXISTS items (
 CREATE INDEX IF NOT EXISTS items_snapshot ON items (snapshot_id);
 CREATE TABLE IF NOT EXISTS lines (
     digest BLOB PRIMARY KEY,
-    key TEXT NOT NULL,
-    content_hash TEXT NOT NULL,
-    url TEXT
+    snapshot_id INTEGER NOT NULL,
+    content_hash BLOB NOT NULL
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS lines_key ON lines (key);
+CREATE INDEX IF NOT EXISTS lines_snapshot ON lines (snapshot_id);
 """
 # What decides the key and content hash an NDJSON line gives: a change to any of these
 # modules (or to the version) is a new line memory.
@@ -319,6 +320,7 @@ class SQLiteStore(Store):
         super().__init__(timezone=timezone, tracking_params=tracking_params)
         self.path = str(path)
         self._lists: dict[str, tuple[str, list[str]]] = {}
+        self._ids: dict[str, int] = {}
         # When the open transaction of a write group began (see _write_group), if one is.
         self._group_started: float | None = None
         try:
@@ -349,6 +351,8 @@ class SQLiteStore(Store):
             rebuild_items = "published_at" in columns  # a version 1 or 2 store
             if rebuild_items:
                 self._db.execute("DROP TABLE items")
+            if "key" in {row[1] for row in self._db.execute("PRAGMA table_info(lines)")}:
+                self._db.execute("DROP TABLE lines")
             for statement in _SCHEMA.split(";"):
                 if statement.strip():
                     self._db.execute(statement)
@@ -576,10 +580,22 @@ class SQLiteStore(Store):
                     if p.current is not None
                 ],
             )
+        # The row id of every key written, for items and lines (new keys have theirs now).
+        self._ids = self._snapshot_ids([p.key for p in plans])
         current = [p for p in plans if p.current is not None]
         if current:
             self._index_items(current)
         return set()  # under the write lock there are no lost races
+
+    def _snapshot_ids(self, keys: list[str]) -> dict[str, int]:
+        ids: dict[str, int] = {}
+        for i in range(0, len(keys), 500):
+            chunk = keys[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            ids.update(
+                self._db.execute(f"SELECT key, id FROM snapshots WHERE key IN ({marks})", chunk)
+            )
+        return ids
 
     def _line_memory(self, zone: str | tzinfo) -> Callable[[bytes], bytes] | None:
         name = zone if isinstance(zone, str) else getattr(zone, "key", None)
@@ -597,24 +613,30 @@ class SQLiteStore(Store):
         return digest
 
     def _recall_lines(self, digests: list[bytes]) -> dict[bytes, tuple[str, str, str | None]]:
+        # No URL: the spelling a line had was added to its key's URLs when it was saved, and
+        # a key's URLs are only ever added to (a takedown deletes the key's lines).
         found: dict[bytes, tuple[str, str, str | None]] = {}
         with self._errors():
             for i in range(0, len(digests), 500):  # the bound-parameter limit of old builds
                 chunk = digests[i : i + 500]
                 marks = ",".join("?" * len(chunk))
-                for digest, key, content_hash, url in self._db.execute(
-                    f"SELECT digest, key, content_hash, url FROM lines WHERE digest IN ({marks})",
+                for digest, key, content_hash in self._db.execute(
+                    "SELECT l.digest, s.key, l.content_hash FROM lines l"
+                    f" JOIN snapshots s ON s.id = l.snapshot_id WHERE l.digest IN ({marks})",
                     chunk,
                 ):
-                    found[digest] = (key, content_hash, url)
+                    found[digest] = (key, content_hash.hex(), None)
         return found
 
     def _remember_lines(self, records: list[Remembered]) -> None:
-        if records:
-            self._db.executemany(
-                "INSERT OR IGNORE INTO lines VALUES (?, ?, ?, ?)",
-                [(r.digest, r.key, r.content_hash, r.snapshot.url) for r in records],
-            )
+        ids = self._ids  # of the keys _write_plans just wrote, in this transaction
+        rows = [
+            (r.digest, sid, bytes.fromhex(r.content_hash))
+            for r in records
+            if (sid := ids.get(r.key)) is not None  # None: a taken-down key
+        ]
+        if rows:
+            self._db.executemany("INSERT OR IGNORE INTO lines VALUES (?, ?, ?)", rows)
 
     @staticmethod
     def _columns(rec: Incoming) -> tuple[Any, ...]:
@@ -629,14 +651,7 @@ class SQLiteStore(Store):
         )
 
     def _index_items(self, plans: list[KeyPlan]) -> None:
-        keys = [p.key for p in plans]
-        ids: dict[str, int] = {}
-        for i in range(0, len(keys), 500):
-            chunk = keys[i : i + 500]
-            marks = ",".join("?" * len(chunk))
-            ids.update(
-                self._db.execute(f"SELECT key, id FROM snapshots WHERE key IN ({marks})", chunk)
-            )
+        ids = self._ids
         updated = [(ids[p.key],) for p in plans if p.expected_rev is not None]
         if updated:
             self._db.executemany("DELETE FROM items WHERE snapshot_id = ?", updated)
@@ -806,13 +821,14 @@ class SQLiteStore(Store):
                 "INSERT OR REPLACE INTO tombstones VALUES (?, ?, ?, ?)",
                 (key, url, reason, _ms(now)),
             )
-            self._db.execute(
-                "DELETE FROM items WHERE snapshot_id IN (SELECT id FROM snapshots WHERE key = ?)",
-                (key,),
-            )
+            for table in ("items", "lines"):  # before the row whose id they name goes
+                self._db.execute(
+                    f"DELETE FROM {table} WHERE snapshot_id IN"
+                    " (SELECT id FROM snapshots WHERE key = ?)",
+                    (key,),
+                )
             self._db.execute("DELETE FROM snapshots WHERE key = ?", (key,))
             self._db.execute("DELETE FROM history WHERE key = ?", (key,))
-            self._db.execute("DELETE FROM lines WHERE key = ?", (key,))
         return Tombstone(key, url, reason, now.astimezone(self.zone))
 
     def _restore(self, key: str) -> bool:

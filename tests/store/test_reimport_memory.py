@@ -9,8 +9,14 @@ from __future__ import annotations
 
 import io
 import json
+import sqlite3
+from contextlib import closing
 from pathlib import Path
+from typing import Any
 
+import pytest
+
+from newsstore import records
 from newsstore.store.mongo import MongoStore
 from newsstore.store.sqlite import SQLiteStore
 
@@ -88,3 +94,36 @@ def test_a_changed_tracking_list_is_not_served_from_memory(tmp_path: Path) -> No
         # Under this list the line's key is https://n.example.com/1.html: a new key.
         assert custom.import_records([path]).inserted == 1
         assert custom.count() == 2
+
+
+def test_a_known_line_is_not_validated_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _write(tmp_path / "a.ndjson", {k: 1 for k in range(5)})
+    with SQLiteStore(tmp_path / "s.db") as store:
+        assert store.import_records([path]).inserted == 5
+        validated: list[bytes] = []
+        real = records._validate_json
+
+        def counting(raw: bytes, *args: Any) -> Any:
+            validated.append(raw)
+            return real(raw, *args)
+
+        monkeypatch.setattr(records, "_validate_json", counting)
+        assert store.import_records([path]).unchanged == 5
+        assert validated == []
+
+
+def test_a_takedown_forgets_the_lines_of_its_key(tmp_path: Path) -> None:
+    path = _write(tmp_path / "a.ndjson", {k: 1 for k in range(3)})
+    db = tmp_path / "s.db"
+    with SQLiteStore(db) as store:
+        store.import_records([path])
+        store.delete("https://n.example.com/1.html", reason="request")
+        assert store.import_records([path]).suppressed == 1
+    with closing(sqlite3.connect(db)) as conn:
+        kept = conn.execute("SELECT count(*) FROM lines").fetchone()[0]
+        orphans = conn.execute(
+            "SELECT count(*) FROM lines WHERE snapshot_id NOT IN (SELECT id FROM snapshots)"
+        ).fetchone()[0]
+    assert (kept, orphans) == (2, 0)
