@@ -458,7 +458,9 @@ def _detect(name: str, head: bytes) -> Format:
 def _open(path: str) -> IO[bytes]:
     if path == "-":
         return sys.stdin.buffer
-    fp: IO[bytes] = open(path, "rb")  # noqa: SIM115 - closed by the caller
+    # A large buffer: a snapshot's line (~11 KB) is longer than the default one, which made
+    # every readline several reads.
+    fp: IO[bytes] = open(path, "rb", buffering=_CHUNK)  # noqa: SIM115 - closed by the caller
     if path.endswith(".gz"):
         return gzip.open(fp)  # type: ignore[return-value]
     return fp
