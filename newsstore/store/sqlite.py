@@ -8,9 +8,10 @@ key and content hash); ``tombstones`` the takedowns; ``items`` the dates of rela
 gave (so that a line imported again is known without validating it; see ``_line_memory``).
 Times are stored as integer milliseconds since the epoch, UTC.
 
-Writers run each batch in a ``BEGIN IMMEDIATE`` transaction: the load, the decision and
-the write happen under the write lock, so concurrent processes serialise per batch and
-never lose an update; readers are never blocked (WAL mode).
+Writers run each batch under the write lock (``BEGIN IMMEDIATE``; an import's batches
+share a transaction for up to a second, see ``_write_group``): the load, the decision and
+the write happen under the lock, so concurrent processes serialise and never lose an
+update; readers are never blocked (WAL mode).
 """
 
 from __future__ import annotations
