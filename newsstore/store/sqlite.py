@@ -470,31 +470,25 @@ class SQLiteStore(Store):
         # neither reads them again nor rewrites them when nothing is new (a re-import).
         lists: dict[str, tuple[str, list[str]]] = {}
         self._lists = lists
-        # 500 keys a statement stays under SQLite's bound-parameter limit on old builds.
-        for i in range(0, len(keys), 500):
-            chunk = keys[i : i + 500]
-            marks = ",".join("?" * len(chunk))
-            rows = self._db.execute(
-                "SELECT key, content_hash, snapshot_at, hashes, rev, urls FROM snapshots"
-                f" WHERE key IN ({marks})",
-                chunk,
+        rows = self._select_in(
+            "SELECT key, content_hash, snapshot_at, hashes, rev, urls FROM snapshots"
+            " WHERE key IN ({marks})",
+            keys,
+        )
+        for key, chash, snap_at, hashes, rev, urls in rows:
+            hash_list = json.loads(hashes)
+            states[key] = KeyState(
+                key,
+                chash,
+                None if snap_at is None else _dt(snap_at),
+                frozenset(hash_list),
+                rev,
             )
-            for key, chash, snap_at, hashes, rev, urls in rows:
-                hash_list = json.loads(hashes)
-                states[key] = KeyState(
-                    key,
-                    chash,
-                    None if snap_at is None else _dt(snap_at),
-                    frozenset(hash_list),
-                    rev,
-                )
-                lists[key] = (urls, hash_list)
-            tombstoned.update(
-                row[0]
-                for row in self._db.execute(
-                    f"SELECT key FROM tombstones WHERE key IN ({marks})", chunk
-                )
-            )
+            lists[key] = (urls, hash_list)
+        tombstoned.update(
+            row[0]
+            for row in self._select_in("SELECT key FROM tombstones WHERE key IN ({marks})", keys)
+        )
         return states, tombstoned
 
     def _write_plans(self, plans: list[KeyPlan], now: datetime) -> set[str]:
@@ -589,14 +583,16 @@ class SQLiteStore(Store):
         return set()  # under the write lock there are no lost races
 
     def _snapshot_ids(self, keys: list[str]) -> dict[str, int]:
-        ids: dict[str, int] = {}
-        for i in range(0, len(keys), 500):
-            chunk = keys[i : i + 500]
-            marks = ",".join("?" * len(chunk))
-            ids.update(
-                self._db.execute(f"SELECT key, id FROM snapshots WHERE key IN ({marks})", chunk)
-            )
-        return ids
+        return dict(self._select_in("SELECT key, id FROM snapshots WHERE key IN ({marks})", keys))
+
+    def _select_in(self, sql: str, values: list[Any]) -> Iterator[Any]:
+        """The rows of ``sql``, whose ``IN ({marks})`` takes ``values``, a chunk at a time.
+
+        500 values a statement stay under SQLite's bound-parameter limit on old builds.
+        """
+        for i in range(0, len(values), 500):
+            chunk = values[i : i + 500]
+            yield from self._db.execute(sql.format(marks=",".join("?" * len(chunk))), chunk)
 
     def _line_memory(self, zone: str | tzinfo) -> Callable[[bytes], bytes] | None:
         name = zone if isinstance(zone, str) else getattr(zone, "key", None)
@@ -616,18 +612,13 @@ class SQLiteStore(Store):
     def _recall_lines(self, digests: list[bytes]) -> dict[bytes, tuple[str, str, str | None]]:
         # No URL: the spelling a line had was added to its key's URLs when it was saved, and
         # a key's URLs are only ever added to (a takedown deletes the key's lines).
-        found: dict[bytes, tuple[str, str, str | None]] = {}
         with self._errors():
-            for i in range(0, len(digests), 500):  # the bound-parameter limit of old builds
-                chunk = digests[i : i + 500]
-                marks = ",".join("?" * len(chunk))
-                for digest, key, content_hash in self._db.execute(
-                    "SELECT l.digest, s.key, l.content_hash FROM lines l"
-                    f" JOIN snapshots s ON s.id = l.snapshot_id WHERE l.digest IN ({marks})",
-                    chunk,
-                ):
-                    found[digest] = (key, content_hash.hex(), None)
-        return found
+            rows = self._select_in(
+                "SELECT l.digest, s.key, l.content_hash FROM lines l"
+                " JOIN snapshots s ON s.id = l.snapshot_id WHERE l.digest IN ({marks})",
+                digests,
+            )
+            return {digest: (key, chash.hex(), None) for digest, key, chash in rows}
 
     def _remember_lines(self, records: list[Remembered]) -> None:
         ids = self._ids  # of the keys _write_plans just wrote, in this transaction
