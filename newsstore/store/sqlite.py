@@ -129,14 +129,19 @@ def _dt(value: int) -> datetime:
 # (Beijing time): a snapshot's items fall on far fewer days than there are items, and a day
 # asked in Beijing time is one bucket. A range in any other zone reads the buckets it
 # overlaps and the items are then checked against the range itself.
-_DAY = timedelta(days=1)
-# Midnight of 1970-01-01 at UTC+8, written in UTC: the times of a snapshot being saved are
-# in UTC, and a difference of two times in the same zone object needs no offset lookups.
-_DAY_ZERO = datetime(1969, 12, 31, 16, tzinfo=_UTC)
+_ORDINAL_ZERO = datetime(1970, 1, 1).toordinal()
+
+
+def _day_of(t: datetime) -> int:
+    """The day bucket of ``t``: its calendar date at UTC+8, in days since 1970-01-01."""
+    if t.tzinfo is not _UTC:
+        t = t.astimezone(_UTC)  # a snapshot being saved has its times in UTC already
+    # The UTC+8 date is the UTC date, or the next one from 16:00 UTC.
+    return t.toordinal() - _ORDINAL_ZERO + (t.hour >= 16)
 
 
 def _item_days(items: Iterable[RelatedItem]) -> set[int]:
-    return {(item.published_at - _DAY_ZERO) // _DAY for item in items}
+    return {_day_of(item.published_at) for item in items}
 
 
 _INSERT_ITEMS = "INSERT OR IGNORE INTO items SELECT value, ?1 FROM json_each(?2)"
@@ -144,7 +149,7 @@ _INSERT_ITEMS = "INSERT OR IGNORE INTO items SELECT value, ?1 FROM json_each(?2)
 
 def _day_range(start: datetime, end: datetime) -> tuple[int, int]:
     """The first and last day bucket that ``[start, end)`` overlaps."""
-    return (start - _DAY_ZERO) // _DAY, (end - _DAY_ZERO - timedelta(microseconds=1)) // _DAY
+    return _day_of(start), _day_of(end - timedelta(microseconds=1))
 
 
 # json.dumps(..., ensure_ascii=False) builds an encoder per call; this one is made once.
@@ -369,7 +374,7 @@ class SQLiteStore(Store):
             for snapshot_id, content in rows:
                 data = json.loads(content)
                 days = {
-                    (datetime.fromisoformat(item["published_at"]) - _DAY_ZERO) // _DAY
+                    _day_of(datetime.fromisoformat(item["published_at"]))
                     for kind in _KINDS
                     for item in data.get(kind) or ()
                 }
