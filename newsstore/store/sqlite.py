@@ -353,11 +353,11 @@ class SQLiteStore(Store):
             version = self._db.execute("PRAGMA user_version").fetchone()[0]
             if version >= _SCHEMA_VERSION:
                 return
-            columns = {row[1] for row in self._db.execute("PRAGMA table_info(items)")}
-            rebuild_items = "published_at" in columns  # a version 1 or 2 store
+            # Version 1 and 2 tables: items by time, lines by key.
+            rebuild_items = "published_at" in self._table_columns("items")
             if rebuild_items:
                 self._db.execute("DROP TABLE items")
-            if "key" in {row[1] for row in self._db.execute("PRAGMA table_info(lines)")}:
+            if "key" in self._table_columns("lines"):
                 self._db.execute("DROP TABLE lines")
             for statement in _SCHEMA.split(";"):
                 if statement.strip():
@@ -365,6 +365,9 @@ class SQLiteStore(Store):
             if rebuild_items:
                 self._reindex_items()
             self._db.execute(f"PRAGMA user_version={_SCHEMA_VERSION}")
+
+    def _table_columns(self, table: str) -> set[str]:
+        return {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
 
     def _reindex_items(self) -> None:
         """Fill ``items`` from the stored snapshots (their JSON holds the items' UTC times)."""
@@ -403,34 +406,37 @@ class SQLiteStore(Store):
     # -- writing -----------------------------------------------------------------------
     @contextmanager
     def _write_transaction(self) -> Iterator[None]:
-        if self._group_started is not None:
-            with self._errors():
-                if not self._db.in_transaction:
-                    self._db.execute("BEGIN IMMEDIATE")
+        with self._errors():
+            grouped = self._group_started is not None
+            if not (grouped and self._db.in_transaction):
+                self._db.execute("BEGIN IMMEDIATE")
+                if grouped:
                     self._group_started = time.monotonic()
+            if grouped:
                 # A batch that fails is undone alone; the group keeps the batches before it.
                 self._db.execute("SAVEPOINT batch")
-                try:
-                    yield
-                except BaseException:
-                    if self._db.in_transaction:
-                        self._db.execute("ROLLBACK TO batch")
-                    raise
-                self._db.execute("RELEASE batch")
-                if time.monotonic() - self._group_started >= _GROUP_SECONDS:
-                    self._db.execute("COMMIT")
-            return
-        with self._errors():
-            self._db.execute("BEGIN IMMEDIATE")
             try:
                 yield
-                self._db.execute("COMMIT")
             except BaseException:
                 # SQLite may have rolled back already (disk full, I/O error): a second
-                # ROLLBACK would fail and hide the real error; a failed COMMIT needs one.
+                # ROLLBACK would fail and hide the real error.
                 if self._db.in_transaction:
-                    self._db.execute("ROLLBACK")
+                    self._db.execute("ROLLBACK TO batch" if grouped else "ROLLBACK")
                 raise
+            if not grouped:
+                self._commit()
+                return
+            self._db.execute("RELEASE batch")
+            if time.monotonic() - (self._group_started or 0.0) >= _GROUP_SECONDS:
+                self._commit()
+
+    def _commit(self) -> None:
+        try:
+            self._db.execute("COMMIT")
+        except BaseException:
+            if self._db.in_transaction:  # a failed COMMIT leaves the transaction open
+                self._db.execute("ROLLBACK")
+            raise
 
     @contextmanager
     def _write_group(self) -> Iterator[None]:
@@ -461,12 +467,7 @@ class SQLiteStore(Store):
     def _end_group(self) -> None:
         if self._db.in_transaction:
             with self._errors():
-                try:
-                    self._db.execute("COMMIT")
-                except BaseException:
-                    if self._db.in_transaction:
-                        self._db.execute("ROLLBACK")
-                    raise
+                self._commit()
 
     def _load_states(self, keys: list[str]) -> tuple[dict[str, KeyState], set[str]]:
         states: dict[str, KeyState] = {}
