@@ -13,7 +13,7 @@ import json
 import os
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager
-from datetime import tzinfo
+from datetime import datetime, tzinfo
 from typing import IO, Any
 
 from .errors import InvalidRecordError, NewsstoreError, StoreError
@@ -155,15 +155,16 @@ def import_records(
 def _prepare(store: Store, record: Record) -> Incoming | InvalidRecordError:
     if record.error is not None:
         return record.error
-    assert record.snapshot is not None
+    snapshot = record.snapshot
+    assert snapshot is not None
     try:
         # The record is ours: prepare may reuse its snapshot rather than copy it.
-        incoming = store.prepare(record.snapshot, copy=False)
+        incoming = store.prepare(snapshot, copy=False)
     except NewsstoreError as exc:
         return InvalidRecordError(
             str(exc), source=record.source, line=record.line, index=record.index, raw=record.raw
         )
-    size = _stored_size(incoming)
+    size = _stored_size(incoming, snapshot)
     if size > MAX_RECORD_BYTES:
         return InvalidRecordError(
             f"record is {size / 2**20:.1f} MiB; the limit is 16 MiB"
@@ -193,8 +194,8 @@ def _no_cyclic_gc() -> Iterator[None]:
             gc.enable()
 
 
-def _fields(rec: Incoming) -> tuple[str, str, Snapshot, bytes]:
-    return rec.key, rec.content_hash, rec.snapshot, rec.content
+def _fields(rec: Incoming) -> tuple[str, str, str | None, datetime | None, bytes, Any]:
+    return rec.key, rec.content_hash, rec.url, rec.snapshot_at, rec.content, rec.payload
 
 
 def _recalled(store: Store, record: Record, zone: str | tzinfo) -> Recalled:
@@ -212,21 +213,16 @@ def _recalled(store: Store, record: Record, zone: str | tzinfo) -> Recalled:
         return full
 
     # Only the URL: the rules read no more of a record whose content hash is known.
-    # (A copy of a made model: model_construct costs a hundred times more.)
-    stub = _STUB.model_copy(update={"url": url})
-    return Recalled(key, content_hash, stub, b"", digest, materialize)
+    return Recalled(key, content_hash, url, None, b"", None, digest, materialize)
 
 
-_STUB = Snapshot(title="(recalled line)")
-
-
-def _stored_size(incoming: Incoming) -> int:
+def _stored_size(incoming: Incoming, snapshot: Snapshot) -> int:
     """The record's size as stored: its JSON, or its BSON form when that may be larger."""
     size = len(incoming.content)
     if size > MAX_RECORD_BYTES // _BSON_GROWTH:
         # BSON spends up to ~5x the JSON on tiny list items (type byte, index key, length),
         # so a record under the limit as JSON can be over it as a MongoDB document.
-        size = max(size, bson_size(incoming.snapshot.model_dump(exclude={"stored"})))
+        size = max(size, bson_size(snapshot.model_dump(exclude={"stored"})))
     return size
 
 

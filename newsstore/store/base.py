@@ -53,7 +53,7 @@ class Remembered(Incoming):
 class Recalled(Remembered):
     """A line the store saved before: key, content hash and URL recalled, not recomputed.
 
-    Its ``snapshot`` holds the URL alone and ``content`` is empty. That is all the rules
+    Its ``snapshot_at`` and ``payload`` are None and ``content`` is empty. That is all the rules
     need for a content hash the key already has (``unchanged``); in any other case
     :meth:`Store.save_prepared` calls ``materialize``, which validates the line.
     """
@@ -139,7 +139,21 @@ class Store(abc.ABC):
         """
         key = snapshot_key(snapshot, tracking_params=self.tracking_params)
         utc, content = utc_content(snapshot, copy=copy)
-        return Incoming(key, hashlib.sha256(content).hexdigest(), utc, content)
+        return Incoming(
+            key,
+            hashlib.sha256(content).hexdigest(),
+            utc.url,
+            utc.snapshot_at,
+            content,
+            self._payload(utc),
+        )
+
+    def _payload(self, snapshot: Snapshot) -> Any:
+        """What this adapter writes of ``snapshot`` beyond its content JSON (times in UTC).
+
+        Computed once per record in :meth:`prepare`; the rules never read it.
+        """
+        return None
 
     def save(self, snapshot: Snapshot, *, policy: Policy = "newest") -> str:
         """Save one snapshot; returns what happened: inserted, updated, unchanged, …"""

@@ -207,9 +207,14 @@ class MongoStore(Store):
             return [e["index"] for e in errors]
         return []
 
+    def _payload(self, snapshot: Snapshot) -> dict[str, Any]:
+        # The document's snapshot fields (times in UTC), dumped once at prepare time.
+        return snapshot.model_dump(exclude={"stored"})
+
     @staticmethod
     def _fields(rec: Incoming) -> dict[str, Any]:
-        return rec.snapshot.model_dump(exclude={"stored"})
+        fields: dict[str, Any] = rec.payload
+        return dict(fields)  # callers add to it
 
     @staticmethod
     def _history_op(key: str, content_hash: str, fields: dict[str, Any], now: datetime) -> Any:

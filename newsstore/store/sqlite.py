@@ -140,8 +140,14 @@ def _day_of(t: datetime) -> int:
     return t.toordinal() - _ORDINAL_ZERO + (t.hour >= 16)
 
 
-def _item_days(items: Iterable[RelatedItem]) -> set[int]:
-    return {_day_of(item.published_at) for item in items}
+def _item_days(snapshot: Snapshot) -> str:
+    """The day buckets of a snapshot's items (times in UTC), as the JSON array items takes."""
+    # _day_of inlined: it runs for some forty items a record.
+    days = {
+        t.toordinal() + (t.hour >= 16)
+        for t in [i.published_at for i in chain(snapshot.related, snapshot.more_in_category)]
+    }
+    return str([day - _ORDINAL_ZERO for day in days])
 
 
 _INSERT_ITEMS = "INSERT OR IGNORE INTO items SELECT value, ?1 FROM json_each(?2)"
@@ -509,7 +515,7 @@ class SQLiteStore(Store):
                 archive,
             )
         history = [
-            (p.key, h.content_hash, h.snapshot.url, _ms(h.snapshot.snapshot_at), now_ms, h.content)
+            (p.key, h.content_hash, h.url, _ms(h.snapshot_at), now_ms, h.content)
             for p in plans
             for h in p.history
         ]
@@ -529,7 +535,7 @@ class SQLiteStore(Store):
                 [
                     (
                         p.key,
-                        p.current.snapshot.url,
+                        p.current.url,
                         _dumps(p.urls),
                         _host(p.key),
                         *self._columns(p.current),
@@ -576,7 +582,7 @@ class SQLiteStore(Store):
                 " published_at = ?, snapshot_at = ?, content_hash = ?, content = ?,"
                 " rev = rev + 1 WHERE key = ?",
                 [
-                    (p.current.snapshot.url, *self._columns(p.current), p.current.content, p.key)
+                    (p.current.url, *self._columns(p.current), p.current.content, p.key)
                     for p in changed
                     if p.current is not None
                 ],
@@ -636,17 +642,21 @@ class SQLiteStore(Store):
         if rows:
             self._db.executemany("INSERT OR IGNORE INTO lines VALUES (?, ?, ?)", rows)
 
+    def _payload(self, snapshot: Snapshot) -> tuple[Any, ...]:
+        # The snapshot's indexed columns, and its item days for _index_items.
+        return (
+            snapshot.title,
+            snapshot.category,
+            snapshot.source,
+            _ms(snapshot.published_at),
+            _ms(snapshot.snapshot_at),
+            _item_days(snapshot),
+        )
+
     @staticmethod
     def _columns(rec: Incoming) -> tuple[Any, ...]:
-        s = rec.snapshot
-        return (
-            s.title,
-            s.category,
-            s.source,
-            _ms(s.published_at),
-            _ms(s.snapshot_at),
-            rec.content_hash,
-        )
+        title, category, source, published, snapshot_at, _ = rec.payload
+        return (title, category, source, published, snapshot_at, rec.content_hash)
 
     def _index_items(self, plans: list[KeyPlan]) -> None:
         ids = self._ids
@@ -658,9 +668,7 @@ class SQLiteStore(Store):
         rows: list[tuple[int, str]] = []
         for p in plans:
             if p.current is not None:
-                snap = p.current.snapshot
-                days = _item_days(chain(snap.related, snap.more_in_category))
-                rows.append((ids[p.key], str(list(days))))
+                rows.append((ids[p.key], p.current.payload[-1]))
         self._db.executemany(_INSERT_ITEMS, rows)
 
     # -- reading -----------------------------------------------------------------------

@@ -6,7 +6,6 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from newsstore import Snapshot
 from newsstore.store.rules import Incoming, KeyState, plan_key
 
 T0 = datetime(2023, 11, 14, 7, 45, tzinfo=timezone.utc)
@@ -14,8 +13,9 @@ T0 = datetime(2023, 11, 14, 7, 45, tzinfo=timezone.utc)
 
 def rec(content: str, hours: int | None = 0) -> Incoming:
     when = None if hours is None else T0 + timedelta(hours=hours)
-    snap = Snapshot(title="t", paragraphs=[content], snapshot_at=when, url="https://e.com/a")
-    return Incoming("https://e.com/a", f"h-{content}", snap, b"")
+    return Incoming(
+        "https://e.com/a", f"h-{content}", "https://e.com/a", when, content.encode(), None
+    )
 
 
 def state(content: str, hours: int | None = 0, *known: str) -> KeyState:
@@ -78,8 +78,8 @@ def state(content: str, hours: int | None = 0, *known: str) -> KeyState:
 def test_plan(current, records, policy, outcomes, new_current, history, archives) -> None:
     plan = plan_key(current, records, policy=policy)
     assert dict(plan.outcomes) == outcomes
-    assert (plan.current.snapshot.paragraphs[0] if plan.current else None) == new_current
-    assert [h.snapshot.paragraphs[0] for h in plan.history] == history
+    assert (plan.current.content.decode() if plan.current else None) == new_current
+    assert [h.content.decode() for h in plan.history] == history
     assert plan.archive_current is archives
     assert plan.seen == len(records)
     assert plan.expected_rev == (None if current is None else 3)
