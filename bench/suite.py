@@ -263,11 +263,12 @@ def mongo_ops(source: Path, batch_size: int = 1000) -> tuple[Timing, int, int]:
     from newsstore.importing import _no_cyclic_gc
     from newsstore.records import read_records
     from newsstore.store.mongo import MongoStore
+    from newsstore.store.base import Store
     from newsstore.store.rules import Incoming, plan_key
-    from newsstore.store.sqlite import SQLiteStore
 
-    builder: Any = object.__new__(MongoStore)  # the op builders touch no database
-    preparer = SQLiteStore(":memory:")  # Store.prepare is shared by every adapter
+    # A MongoStore without a client: prepare and the op builders touch no database.
+    builder: Any = object.__new__(MongoStore)
+    Store.__init__(builder)
     now = datetime.now(timezone.utc)
     count = 0
     size = 0
@@ -293,16 +294,15 @@ def mongo_ops(source: Path, batch_size: int = 1000) -> tuple[Timing, int, int]:
     # import_records runs with the cycle collector paused; so does its client-side work here.
     with _no_cyclic_gc(), timed() as timing:
         batch: list[Incoming] = []
-        for rec in read_records(source, timezone=preparer.zone):
+        for rec in read_records(source, timezone=builder.zone):
             assert rec.snapshot is not None
-            batch.append(preparer.prepare(rec.snapshot, copy=False))
+            batch.append(builder.prepare(rec.snapshot, copy=False))
             count += 1
             if len(batch) >= batch_size:
                 size += flush(batch)
                 batch = []
         if batch:
             size += flush(batch)
-    preparer.close()
     return timing, count, size
 
 
