@@ -28,6 +28,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from datetime import datetime, timedelta, timezone, tzinfo
 from itertools import chain
+from operator import add
 from pathlib import Path
 from typing import IO, Any
 
@@ -37,7 +38,7 @@ from ..errors import StoreError, StoreUnavailableError
 from ..export import ExportFormat, Utf8Output
 from ..identity import to_zone
 from ..query import Query
-from ..schemas import RelatedItem, Snapshot, StoredInfo, in_zone
+from ..schemas import Image, RelatedItem, Snapshot, StoredInfo, in_zone
 from ..settings import DEFAULT_TIMEZONE
 from ..urls import host_of, reversed_host
 from .base import Remembered, Store, Tombstone
@@ -175,21 +176,37 @@ class _NDJSONLines:
     output never differs from the model path's.
     """
 
-    _TIME = re.compile(rb'("(?:published_at|snapshot_at)":")([0-9][0-9T:.-]*)Z"')
+    # A time is split into its UTC hour ("YYYY-MM-DDTHH") and the rest. The pattern starts
+    # with a literal, which re finds fastest; "_at" keys are the two time fields alone
+    # (checked in _LAYOUT_OK).
+    _TIME = re.compile(rb'(_at":")([0-9][0-9T:.-]{12})([0-9T:.-]*)Z"')
     _NAMES = tuple(Snapshot.model_fields)
     # The splice puts "url" first and "stored" last, where the model has them, and writes
     # "stored" from a dict of these fields.
-    _LAYOUT_OK = (_NAMES[0], _NAMES[-1]) == ("url", "stored") and tuple(
-        StoredInfo.model_fields
-    ) == (
-        "key",
-        "content_hash",
-        "urls",
-        "first_seen",
-        "last_seen",
-        "seen_count",
-        "version_count",
-        "archived_at",
+    _LAYOUT_OK = (
+        {
+            name
+            for model in (Snapshot, RelatedItem, Image)
+            for name in model.model_fields
+            if name.endswith("_at")
+        }
+        == {"published_at", "snapshot_at"}
+        and (_NAMES[0], _NAMES[-1])
+        == (
+            "url",
+            "stored",
+        )
+        and tuple(StoredInfo.model_fields)
+        == (
+            "key",
+            "content_hash",
+            "urls",
+            "first_seen",
+            "last_seen",
+            "seen_count",
+            "version_count",
+            "archived_at",
+        )
     )
     # Today's stored fields in order: the first opens the object; found in order, they
     # show the row was written with all of them (nested objects come after the names
@@ -200,7 +217,10 @@ class _NDJSONLines:
         self.zone = zone
         self.slow = slow
         self._days: dict[bytes, tuple[int, bytes] | None] = {}
-        self._hours: dict[bytes, tuple[bytes, bytes]] = {}
+        # UTC hour -> that hour in the zone, and the offset that follows the time, for the
+        # hours of days the zone shifts by whole hours (some 9,000 hours a year).
+        self._local_hour = _Lookup(self._learn_hour)
+        self._suffix = _Lookup(self._learn_hour)
         self._seen: dict[int, datetime] = {}
 
     def line(self, row: tuple[Any, ...]) -> bytes:
@@ -208,13 +228,16 @@ class _NDJSONLines:
         if not self._fits(content):
             return self.slow(row).model_dump_json().encode() + b"\n"
         parts = self._TIME.split(content)
-        # split gives [text, key, time, text, key, time, …, text]; a time in a UTC hour
-        # seen before is rewritten here, without a call.
-        hours = self._hours
-        parts[2::3] = [
-            h[0] + t[13:] + h[1] if (h := hours.get(t[:13])) is not None else self._time(t)
-            for t in parts[2::3]
-        ]
+        # split gives [text, key, hour, rest, text, key, hour, rest, …, text]. A whole-hour
+        # shift moves the hour alone; the offset goes after the rest. Both are looked up
+        # from C (map), a Python call only for an hour not seen before.
+        hours = parts[2::4]
+        try:
+            parts[2::4] = map(self._local_hour.__getitem__, hours)
+            parts[3::4] = map(add, parts[3::4], map(self._suffix.__getitem__, hours))
+        except _UnevenShift:  # parts is unchanged: map is consumed before it is assigned
+            parts[2::4] = [self._time(h + rest) for h, rest in zip(hours, parts[3::4], strict=True)]
+            parts[3::4] = [b""] * len(hours)
         # StoredInfo's fields in their order (checked in _LAYOUT_OK): pydantic writes this
         # dict as it writes the model.
         stored = {
@@ -253,29 +276,54 @@ class _NDJSONLines:
             found = self._seen[ms] = in_zone(_dt(ms), self.zone)
         return found
 
-    def _time(self, utc: bytes) -> bytes:
-        """``2023-11-14T03:19:00`` (UTC) -> ``2023-11-14T11:19:00+08:00"`` in the zone."""
-        # A shift of whole hours moves only "YYYY-MM-DDTHH": that part is looked up per
-        # UTC hour (some 9,000 a year), the minutes, seconds and fraction are kept.
-        hour = self._hours.get(utc[:13])
-        if hour is not None:
-            return hour[0] + utc[13:] + hour[1]
-        day = utc[:10]
+    def _shift(self, day: bytes) -> tuple[int, bytes] | None:
         try:
-            shift = self._days[day]
+            return self._days[day]
         except KeyError:
             shift = self._days[day] = _day_shift(self.zone, day)
+            return shift
+
+    def _learn_hour(self, hour: bytes) -> None:
+        """Fill both lookups for UTC ``hour`` ("YYYY-MM-DDTHH"), or raise _UnevenShift."""
+        shift = self._shift(hour[:10])
+        if shift is None or shift[0] % 3600:
+            raise _UnevenShift
+        seconds, suffix = shift
+        try:
+            moved = datetime.fromisoformat(hour.decode() + ":00") + timedelta(seconds=seconds)
+        except (ValueError, OverflowError):
+            raise _UnevenShift from None  # _time has the exact answer (or error)
+        if len(self._suffix) >= 100_000:
+            self._local_hour.clear()
+            self._suffix.clear()
+        self._local_hour[hour] = moved.isoformat().encode()[:13]
+        self._suffix[hour] = suffix
+
+    def _time(self, utc: bytes) -> bytes:
+        """``2023-11-14T03:19:00`` (UTC) -> ``2023-11-14T11:19:00+08:00"`` in the zone."""
+        shift = self._shift(utc[:10])
         if shift is not None:
             seconds, suffix = shift
             moved = datetime.fromisoformat(utc.decode()) + timedelta(seconds=seconds)
-            local = moved.isoformat().encode()
-            if seconds % 3600 == 0:
-                if len(self._hours) >= 100_000:
-                    self._hours.clear()
-                self._hours[utc[:13]] = (local[:13], suffix)
-            return local + suffix
+            return moved.isoformat().encode() + suffix
         exact = datetime.fromisoformat(utc.decode()).replace(tzinfo=_UTC)
         return to_json(in_zone(exact, self.zone))[1:]
+
+
+class _UnevenShift(Exception):
+    """A UTC hour that the zone does not shift by whole hours (or not one shift all day)."""
+
+
+class _Lookup(dict[bytes, bytes]):
+    """A dict that calls ``learn(key)`` for a missing key, which fills it (or raises)."""
+
+    def __init__(self, learn: Callable[[bytes], None]) -> None:
+        super().__init__()
+        self._learn = learn
+
+    def __missing__(self, key: bytes) -> bytes:
+        self._learn(key)
+        return self[key]
 
 
 @functools.lru_cache(maxsize=16)

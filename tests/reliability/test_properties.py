@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from newsstore import Snapshot, import_records
+from newsstore import Snapshot, import_records, write_snapshots
 from newsstore.export import EXPORT_FORMATS
 from newsstore.store.sqlite import SQLiteStore
 
@@ -118,3 +118,40 @@ def test_export_import_export_is_identity(
             assert {
                 (s.stored.key, s.stored.content_hash) for s in second.find() if s.stored
             } == keys
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(
+    records=st.lists(snapshots(), min_size=1, max_size=4),
+    zone=st.sampled_from(
+        [
+            "Asia/Shanghai",  # +08:05:43 before 1901: written in UTC
+            "UTC",
+            "America/New_York",  # shifts by an hour twice a year
+            "Asia/Kolkata",  # +05:30: moves minutes, not only the hour
+            "Asia/Kathmandu",
+            "America/St_Johns",
+            "Africa/Monrovia",
+            "Australia/Lord_Howe",  # a half-hour daylight-saving shift
+        ]
+    ),
+)
+def test_sqlite_ndjson_export_writes_what_the_models_write(
+    records: list[dict[str, Any]], zone: str
+) -> None:
+    # The SQLite store writes NDJSON from its stored JSON, rewriting times by text; a user
+    # must get the very bytes model_dump_json gives, in any zone.
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        SQLiteStore(Path(tmp) / "a.db", timezone=zone) as store,
+    ):
+        store.save_many(Snapshot.model_validate(r) for r in records)
+        fast = StringIO()
+        store.export(fast)
+        models = StringIO()
+        write_snapshots(store.find(), models)
+        assert fast.getvalue() == models.getvalue()
