@@ -262,8 +262,8 @@ def mongo_ops(source: Path, batch_size: int = 1000) -> tuple[Timing, int, int]:
 
     from newsstore.importing import _no_cyclic_gc
     from newsstore.records import read_records
-    from newsstore.store.mongo import MongoStore
     from newsstore.store.base import Store
+    from newsstore.store.mongo import MongoStore
     from newsstore.store.rules import Incoming, plan_key
 
     # A MongoStore without a client: prepare and the op builders touch no database.
