@@ -53,8 +53,8 @@ class Remembered(Incoming):
 class Recalled(Remembered):
     """A line the store saved before: key, content hash and URL recalled, not recomputed.
 
-    Its ``snapshot_at`` and ``payload`` are None and ``content`` is empty. That is all the rules
-    need for a content hash the key already has (``unchanged``); in any other case
+    Its ``snapshot_at`` and ``payload`` are None and ``content`` is empty. That is all the
+    rules need for a content hash the key already has (``unchanged``); in any other case
     :meth:`Store.save_prepared` calls ``materialize``, which validates the line.
     """
 

@@ -181,32 +181,29 @@ class _NDJSONLines:
     # (checked in _LAYOUT_OK).
     _TIME = re.compile(rb'(_at":")([0-9][0-9T:.-]{12})([0-9T:.-]*)Z"')
     _NAMES = tuple(Snapshot.model_fields)
+    # Every field whose key _TIME can meet: it must be one of the two times.
+    _AT_FIELDS = frozenset(
+        name
+        for model in (Snapshot, RelatedItem, Image)
+        for name in model.model_fields
+        if name.endswith("_at")
+    )
+    _STORED = (
+        "key",
+        "content_hash",
+        "urls",
+        "first_seen",
+        "last_seen",
+        "seen_count",
+        "version_count",
+        "archived_at",
+    )
     # The splice puts "url" first and "stored" last, where the model has them, and writes
-    # "stored" from a dict of these fields.
+    # "stored" from a dict of _STORED's fields, in that order.
     _LAYOUT_OK = (
-        {
-            name
-            for model in (Snapshot, RelatedItem, Image)
-            for name in model.model_fields
-            if name.endswith("_at")
-        }
-        == {"published_at", "snapshot_at"}
-        and (_NAMES[0], _NAMES[-1])
-        == (
-            "url",
-            "stored",
-        )
-        and tuple(StoredInfo.model_fields)
-        == (
-            "key",
-            "content_hash",
-            "urls",
-            "first_seen",
-            "last_seen",
-            "seen_count",
-            "version_count",
-            "archived_at",
-        )
+        _AT_FIELDS.issubset({"published_at", "snapshot_at"})
+        and (_NAMES[0], _NAMES[-1]) == ("url", "stored")
+        and tuple(StoredInfo.model_fields) == _STORED
     )
     # Today's stored fields in order: the first opens the object; found in order, they
     # show the row was written with all of them (nested objects come after the names
@@ -236,8 +233,9 @@ class _NDJSONLines:
             parts[2::4] = map(self._local_hour.__getitem__, hours)
             parts[3::4] = map(add, parts[3::4], map(self._suffix.__getitem__, hours))
         except _UnevenShift:  # parts is unchanged: map is consumed before it is assigned
-            parts[2::4] = [self._time(h + rest) for h, rest in zip(hours, parts[3::4], strict=True)]
-            parts[3::4] = [b""] * len(hours)
+            times = [hour + rest for hour, rest in zip(hours, parts[3::4], strict=True)]
+            parts[2::4] = [self._time(t) for t in times]
+            parts[3::4] = [b""] * len(times)
         # StoredInfo's fields in their order (checked in _LAYOUT_OK): pydantic writes this
         # dict as it writes the model.
         stored = {
