@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import typer
@@ -19,7 +19,7 @@ from typer.core import TyperGroup
 from newsstore import NewsstoreError, Settings, Snapshot, __version__
 from newsstore.export import EXPORT_FORMATS, open_output
 from newsstore.parsing import parse_snapshot_file, render_snapshot
-from newsstore.query import Query, day_range, parse_when
+from newsstore.query import MATCHES, SORT_ORDERS, TIME_FIELDS, Query, day_range, parse_when
 from newsstore.records import FORMATS
 from newsstore.settings import redact_uri
 from newsstore.store import POLICIES, Store, open_store
@@ -171,13 +171,13 @@ def import_(
 
     Example: newsstore import crawl.ndjson.gz --rejects rejects.ndjson
     """
-    _choice("--format", format, FORMATS)
-    _choice("--on-duplicate", on_duplicate, POLICIES)
+    chosen_format = _choice("--format", format, FORMATS)
+    policy = _choice("--on-duplicate", on_duplicate, POLICIES)
     with _store(store, database, tz) as st, _progress(quiet) as progress:
         result = st.import_records(
             paths,
-            format=format,
-            policy=on_duplicate,
+            format=chosen_format,
+            policy=policy,
             batch_size=batch_size,
             rejects=rejects,
             strict=strict,
@@ -219,12 +219,12 @@ def export(
 
     Example: newsstore export --on 2023-11-14 --format json -o day.json
     """
-    _choice("--format", format, EXPORT_FORMATS)
+    export_format = _choice("--format", format, EXPORT_FORMATS)
     query = _query(url, match, on, from_, to, time_field, category, source, sort, limit, 0, tz)
     chosen = fields.split(",") if fields else None
     try:
         with _store(store, database, tz) as st, open_output(out, sys.stdout) as fp:
-            count = st.export(fp, query, format=format, fields=chosen)  # type: ignore[arg-type]
+            count = st.export(fp, query, format=export_format, fields=chosen)
     except OSError as exc:
         if exc.filename is not None or out in (None, "-"):
             raise
@@ -404,9 +404,15 @@ def schema() -> None:
 
 
 # -- helpers -------------------------------------------------------------------------------
-def _choice(name: str, value: str, allowed: tuple[str, ...]) -> None:
-    if value not in allowed:
-        raise typer.BadParameter(f"{value!r} is not one of {', '.join(allowed)}", param_hint=name)
+_C = TypeVar("_C", bound=str)
+
+
+def _choice(name: str, value: str, allowed: tuple[_C, ...]) -> _C:
+    """``value`` as the one of ``allowed`` it names (typed as they are), else a usage error."""
+    for choice in allowed:
+        if value == choice:
+            return choice
+    raise typer.BadParameter(f"{value!r} is not one of {', '.join(allowed)}", param_hint=name)
 
 
 def _day(text: str) -> date:
@@ -432,9 +438,9 @@ def _query(
     offset: int,
     tz: str,
 ) -> Query:
-    _choice("--match", match, ("exact", "prefix", "host", "domain"))
-    _choice("--time", time_field, ("published", "snapshot"))
-    _choice("--sort", sort, ("newest", "oldest"))
+    how = _choice("--match", match, MATCHES)
+    field = _choice("--time", time_field, TIME_FIELDS)
+    order = _choice("--sort", sort, SORT_ORDERS)
     zone = Settings(timezone=tz).zone
     start = end = None
     if on is not None:
@@ -447,13 +453,13 @@ def _query(
         end = parse_when(to, zone, end=True)
     return Query(
         url=url,
-        match=match,  # type: ignore[arg-type]
+        match=how,
         start=start,
         end=end,
-        time_field=time_field,  # type: ignore[arg-type]
+        time_field=field,
         category=category,
         source=source,
-        sort=sort,  # type: ignore[arg-type]
+        sort=order,
         offset=offset,
         limit=limit,
     )

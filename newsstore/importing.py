@@ -14,7 +14,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import datetime, tzinfo
-from typing import IO, Any
+from typing import IO, Any, TypedDict
 
 from .errors import InvalidRecordError, NewsstoreError, StoreError
 from .records import DEFAULT_GLOB, Format, Record, _validate_json, iter_files, read_records
@@ -22,7 +22,7 @@ from .schemas import ImportReport, Snapshot
 from .store.base import Recalled, Remembered, Store
 from .store.rules import Incoming, Policy
 
-__all__ = ["MAX_RECORD_BYTES", "import_records"]
+__all__ = ["MAX_RECORD_BYTES", "ImportOptions", "import_records"]
 
 # MongoDB refuses documents over 16 MiB; refusing them in every store keeps stores alike.
 MAX_RECORD_BYTES = 16 * 1024 * 1024 - 64 * 1024
@@ -31,6 +31,22 @@ _BSON_GROWTH = 5
 
 Progress = Callable[[int, int], None]
 """Called as ``progress(records, bytes)`` with what was read since the last call."""
+
+
+class ImportOptions(TypedDict, total=False):
+    """The keyword options of :func:`import_records`, for :meth:`Store.import_records`."""
+
+    format: Format
+    policy: Policy
+    batch_size: int
+    rejects: str | os.PathLike[str] | None
+    strict: bool
+    dry_run: bool
+    glob: str
+    follow_symlinks: bool
+    timezone: str | tzinfo | None
+    encoding: str | None
+    progress: Progress | None
 
 
 def import_records(

@@ -15,11 +15,24 @@ from typing import Literal
 
 from .errors import InvalidQueryError
 
-__all__ = ["Match", "Query", "TimeField", "day_range", "parse_when"]
+__all__ = [
+    "MATCHES",
+    "SORT_ORDERS",
+    "TIME_FIELDS",
+    "Match",
+    "Query",
+    "SortOrder",
+    "TimeField",
+    "day_range",
+    "parse_when",
+]
 
 Match = Literal["exact", "prefix", "host", "domain"]
 TimeField = Literal["published", "snapshot"]
 SortOrder = Literal["newest", "oldest"]
+MATCHES: tuple[Match, ...] = ("exact", "prefix", "host", "domain")
+TIME_FIELDS: tuple[TimeField, ...] = ("published", "snapshot")
+SORT_ORDERS: tuple[SortOrder, ...] = ("newest", "oldest")
 
 _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 

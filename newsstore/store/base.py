@@ -15,7 +15,7 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import date, datetime, timezone, tzinfo
 from types import TracebackType
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from ..errors import InvalidQueryError, NotFoundError, StoreError
@@ -26,6 +26,11 @@ from ..schemas import ImportReport, RelatedItem, Snapshot
 from ..settings import DEFAULT_TIMEZONE
 from ..urls import canonical_url, host_of, reversed_host, url_prefix
 from .rules import Incoming, KeyPlan, KeyState, Policy, plan_key
+
+if TYPE_CHECKING:  # importing imports this module
+    from typing_extensions import Unpack
+
+    from ..importing import ImportOptions
 
 __all__ = ["Recalled", "RelatedHit", "Remembered", "Stats", "Store", "Tombstone"]
 
@@ -254,7 +259,7 @@ class Store(abc.ABC):
         return None
 
     def import_records(
-        self, paths: Iterable[str | os.PathLike[str]], **options: Any
+        self, paths: Iterable[str | os.PathLike[str]], **options: Unpack[ImportOptions]
     ) -> ImportReport:
         """Import files into this store; see :func:`newsstore.import_records` for options."""
         from ..importing import import_records

@@ -42,3 +42,30 @@ def test_only_the_adapters_import_a_driver() -> None:
             assert "from bson" not in text and "import bson" not in text, rel
         if rel != "store/sqlite.py":
             assert "import sqlite3" not in text, rel
+
+
+def test_store_import_records_takes_exactly_the_options_of_import_records() -> None:
+    # Store.import_records(**options) is typed by ImportOptions; an option added to one and
+    # not the other would be untyped, or refused, for users of the method.
+    from typing import get_type_hints
+
+    from newsstore.importing import ImportOptions, import_records
+
+    keywords = {
+        name: param
+        for name, param in inspect.signature(import_records).parameters.items()
+        if param.kind is inspect.Parameter.KEYWORD_ONLY
+    }
+    assert set(ImportOptions.__annotations__) == set(keywords)
+    hints = get_type_hints(import_records)
+    assert {name: hints[name] for name in keywords} == get_type_hints(ImportOptions)
+
+
+def test_query_choice_tuples_list_their_literal_types() -> None:
+    from typing import get_args
+
+    from newsstore import query
+
+    assert get_args(query.Match) == query.MATCHES
+    assert get_args(query.TimeField) == query.TIME_FIELDS
+    assert get_args(query.SortOrder) == query.SORT_ORDERS
