@@ -88,13 +88,18 @@ def _export_all(store: SQLiteStore, path: Path, fmt: str) -> None:
         store.export(fp, format=fmt)  # type: ignore[arg-type]
 
 
-@settings(
+# Each example writes a store to disk: no deadline, and large examples are expected.
+store_examples = settings(
     max_examples=50,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
+store_records = st.lists(snapshots(), min_size=1, max_size=4)
+
+
+@store_examples
 @given(
-    records=st.lists(snapshots(), min_size=1, max_size=4),
+    records=store_records,
     fmt=st.sampled_from(EXPORT_FORMATS),
     zone=st.sampled_from(["Asia/Shanghai", "UTC", "America/St_Johns", "Africa/Monrovia"]),
 )
@@ -120,13 +125,9 @@ def test_export_import_export_is_identity(
             } == keys
 
 
-@settings(
-    max_examples=60,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+@store_examples
 @given(
-    records=st.lists(snapshots(), min_size=1, max_size=4),
+    records=store_records,
     zone=st.sampled_from(
         [
             "Asia/Shanghai",  # +08:05:43 before 1901: written in UTC
