@@ -165,7 +165,40 @@ def test_usage_errors_exit_2(run) -> None:
     assert run("import", "--format", "xml", str(SAMPLE)).exit_code == 2
     assert run("find", "--on", "yesterday").exit_code == 2
     assert run("find", "--match", "regex", "--url", "x").exit_code == 2
+    assert run("find", "--sort", "random").exit_code == 2
+    assert run("find", "--time", "crawled").exit_code == 2
+    assert run("export", "--format", "xml").exit_code == 2
+    assert run("import", "--on-duplicate", "merge", str(SAMPLE)).exit_code == 2
     assert run("get").exit_code == 2
+
+
+def test_every_listed_choice_is_accepted_and_applied(run, tmp_path: Path) -> None:
+    data = tmp_path / "two.ndjson"
+    data.write_text(
+        '{"url": "https://e.com/old", "title": "old", "published_at": "2020-01-01T00:00:00",'
+        ' "snapshot_at": "2024-01-01T00:00:00"}\n'
+        '{"url": "https://e.com/new", "title": "new", "published_at": "2023-01-01T00:00:00",'
+        ' "snapshot_at": "2021-01-01T00:00:00"}\n',
+        encoding="utf-8",
+    )
+    assert run("import", "--on-duplicate", "keep", "--format", "ndjson", str(data)).exit_code == 0
+    orders = {
+        ("newest", "published"): ["new", "old"],
+        ("oldest", "published"): ["old", "new"],
+        ("newest", "snapshot"): ["old", "new"],
+        ("oldest", "snapshot"): ["new", "old"],
+    }
+    for (sort, field), titles in orders.items():
+        result = run("find", "--sort", sort, "--time", field, "--json")
+        assert [s["title"] for s in json.loads(result.stdout)] == titles, (sort, field)
+    for how, count in (("exact", 1), ("prefix", 2), ("host", 2), ("domain", 2)):
+        url = "https://e.com/old" if how == "exact" else "https://e.com/"
+        result = run("find", "--match", how, "--url", url, "--json")
+        assert len(json.loads(result.stdout)) == count, how
+    assert run("export", "--format", "json").stdout.startswith("[")
+    assert run("export", "--format", "ndjson").stdout.startswith("{")
+    assert '"$date"' in run("export", "--format", "ejson").stdout
+    assert '"$numberLong"' in run("export", "--format", "ejson-canonical").stdout
 
 
 def test_get_unknown_url_is_one_line_and_exit_1(run) -> None:
