@@ -229,7 +229,16 @@ def _recalled(store: Store, record: Record, zone: str | tzinfo) -> Recalled:
         return full
 
     # Only the URL: the rules read no more of a record whose content hash is known.
-    return Recalled(key, content_hash, url, None, b"", None, digest, materialize)
+    return Recalled(
+        key=key,
+        content_hash=content_hash,
+        url=url,
+        snapshot_at=None,
+        content=b"",
+        payload=None,
+        digest=digest,
+        materialize=materialize,
+    )
 
 
 def _stored_size(incoming: Incoming, snapshot: Snapshot) -> int:

@@ -44,7 +44,7 @@ class Incoming:
 
     It holds no snapshot model, so that the importer frees each model as soon as it is
     prepared, while the model is still in the CPU cache: holding a batch of models until
-    their write measured 15 % of an import. ``content`` is the JSON the hash was taken
+    their write measured 15% of an import. ``content`` is the JSON the hash was taken
     over (times in UTC, no URL, no ``stored``); ``payload`` is what the adapter derived
     from the snapshot for its own writes (see ``Store._payload``).
     """
