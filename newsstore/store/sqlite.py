@@ -141,13 +141,10 @@ def _day_of(t: datetime) -> int:
     return t.toordinal() - _ORDINAL_ZERO + (t.hour >= 16)
 
 
-def _item_days(snapshot: Snapshot) -> str:
-    """The day buckets of a snapshot's items (times in UTC), as the JSON array items takes."""
-    # _day_of inlined: it runs for some forty items a record.
-    days = {
-        t.toordinal() + (t.hour >= 16)
-        for t in [i.published_at for i in chain(snapshot.related, snapshot.more_in_category)]
-    }
+def _item_days(times: Iterable[datetime]) -> str:
+    """The day buckets of item times in UTC (aware or naive), as the JSON array items takes."""
+    # _day_of inlined, the times being in UTC: it runs for some forty items a record.
+    days = {t.toordinal() + (t.hour >= 16) for t in times}
     return str([day - _ORDINAL_ZERO for day in days])
 
 
@@ -428,12 +425,14 @@ class SQLiteStore(Store):
             batch = []
             for snapshot_id, content in rows:
                 data = json.loads(content)
-                days = {
-                    _day_of(datetime.fromisoformat(item["published_at"]))
+                # Stored times are UTC, written "…Z" (which fromisoformat reads from 3.11 on).
+                times = [
+                    datetime.fromisoformat(item["published_at"].removesuffix("Z"))
                     for kind in _KINDS
                     for item in data.get(kind) or ()
-                }
-                batch.append((snapshot_id, str(list(days))))
+                ]
+                utc = [t if t.tzinfo is None else t.astimezone(_UTC) for t in times]
+                batch.append((snapshot_id, _item_days(utc)))
             self._db.executemany(_INSERT_ITEMS, batch)
 
     def __repr__(self) -> str:
@@ -696,7 +695,9 @@ class SQLiteStore(Store):
             snapshot.source,
             _ms(snapshot.published_at),
             _ms(snapshot.snapshot_at),
-            _item_days(snapshot),
+            _item_days(
+                [item.published_at for item in chain(snapshot.related, snapshot.more_in_category)]
+            ),
         )
 
     @staticmethod
