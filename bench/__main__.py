@@ -13,7 +13,7 @@ from pathlib import Path
 
 
 def _import(db: str, source: str, format: str) -> None:
-    from newsstore.store.sqlite import SQLiteStore
+    from newsstore._store.sqlite import SQLiteStore
 
     from .measure import max_rss_mb, timed
 
@@ -73,7 +73,7 @@ def _profile(what: str, scale: float, out: str | None) -> None:
     data = dataset(WORK, max(1_000, round(FULL_IMPORT * scale)), params)
     profiler = Profiler()
     if what in ("import", "reimport"):
-        from newsstore.store.sqlite import SQLiteStore
+        from newsstore._store.sqlite import SQLiteStore
 
         db = WORK / "profile.db"
         remove_db(db)
@@ -91,8 +91,8 @@ def _profile(what: str, scale: float, out: str | None) -> None:
     else:
         import os
 
-        from newsstore.export import open_output
-        from newsstore.store.sqlite import SQLiteStore
+        from newsstore._export import open_output
+        from newsstore._store.sqlite import SQLiteStore
 
         db, _ = big_store(WORK, max(10_000, round(FULL_STORE * scale)), params, False)
         with SQLiteStore(db) as store:

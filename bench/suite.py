@@ -260,11 +260,11 @@ def mongo_ops(source: Path, batch_size: int = 1000) -> tuple[Timing, int, int]:
     from bson import encode
     from pymongo import InsertOne
 
-    from newsstore.importing import _no_cyclic_gc
-    from newsstore.records import read_records
-    from newsstore.store.base import Store
-    from newsstore.store.mongo import MongoStore
-    from newsstore.store.rules import Incoming, plan_key
+    from newsstore._importing import _no_cyclic_gc
+    from newsstore._records import read_records
+    from newsstore._store.base import Store
+    from newsstore._store.mongo import MongoStore
+    from newsstore._store.rules import Incoming, plan_key
 
     # A MongoStore without a client: prepare and the op builders touch no database.
     builder: Any = object.__new__(MongoStore)
@@ -328,7 +328,7 @@ def fig_text_import(work: Path, params: GenParams, count: int) -> Figure | None:
     directory = text_dataset(work, count, params)
     if directory is None:
         return None
-    from newsstore.store.sqlite import SQLiteStore
+    from newsstore._store.sqlite import SQLiteStore
 
     db = work / "text-import.db"
     remove_db(db)
@@ -358,9 +358,9 @@ def fig_store_child(db: Path, count: int) -> list[Figure]:
 
 def fig_store(db: Path, params: GenParams, count: int, seed: int = 7) -> list[Figure]:
     """Get by URL, one day's lookup and export, on the big store."""
-    from newsstore.export import open_output, write_snapshots
-    from newsstore.query import Query
-    from newsstore.store.sqlite import SQLiteStore
+    from newsstore._export import open_output, write_snapshots
+    from newsstore._query import Query
+    from newsstore._store.sqlite import SQLiteStore
 
     rng = random.Random(seed)
     figures: list[Figure] = []

@@ -17,12 +17,14 @@ import typer
 from typer.core import TyperGroup
 
 from newsstore import NewsstoreError, Settings, Snapshot, __version__
-from newsstore.export import EXPORT_FORMATS, open_output
-from newsstore.parsing import parse_snapshot_file, render_snapshot
-from newsstore.query import MATCHES, SORT_ORDERS, TIME_FIELDS, Query, day_range, parse_when
-from newsstore.records import FORMATS
-from newsstore.settings import redact_uri
-from newsstore.store import POLICIES, Store, open_store
+from newsstore._export import EXPORT_FORMATS, open_output
+from newsstore._parsing import parse_snapshot_file, render_snapshot
+from newsstore._query import MATCHES, SORT_ORDERS, TIME_FIELDS, Query
+from newsstore._records import FORMATS
+from newsstore._settings import redact_uri
+from newsstore._store import Store, open_store
+from newsstore._store.rules import POLICIES
+from newsstore._times import day_range, parse_when
 
 from . import output
 

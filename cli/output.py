@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from newsstore import ImportReport, Snapshot
-from newsstore.store import RelatedHit, Stats
+from newsstore._store import RelatedHit, Stats
 
 out = Console(soft_wrap=True, highlight=False)
 err = Console(stderr=True, soft_wrap=True, highlight=False)
@@ -29,7 +29,7 @@ def snapshot_json(snapshot: Snapshot) -> None:
 def snapshots(items: Iterable[Snapshot], *, as_json: bool, ndjson: bool) -> int:
     """A list of snapshots: a table, a JSON array or NDJSON. Returns how many."""
     if ndjson or as_json:
-        from newsstore.export import write_snapshots
+        from newsstore._export import write_snapshots
 
         return write_snapshots(items, sys.stdout, format="ndjson" if ndjson else "json")
     table = Table("published", "title", "source", "category", "URL / key")

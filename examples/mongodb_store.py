@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from newsstore import parse_snapshot_file
-from newsstore.store.mongo import MongoStore
+from newsstore._store.mongo import MongoStore
 
 HERE = Path(__file__).parent
 
@@ -27,7 +27,7 @@ def main(database: Any) -> None:
 
 
 if __name__ == "__main__":
-    from newsstore.store.mongo import connect
+    from newsstore._store.mongo import connect
 
     client = connect(sys.argv[1] if len(sys.argv) > 1 else "mongodb://localhost:27017")
     main(client["newsstore_example"])

@@ -9,10 +9,17 @@ The API in one screen::
         report = store.import_records(["crawl/"], rejects="rejects.ndjson")
         snapshot = store.get("http://www.example.com/a?utm_source=x")   # any spelling
         for s in store.find(Query(category="国际", limit=10)): ...
+
+Every name users need is here; the modules behind them are private. The two store
+adapters, :class:`SQLiteStore` and :class:`MongoStore`, load on first use, so that the
+MongoDB driver is imported only by those who use it.
 """
 
-from ._version import __version__
-from .errors import (
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ._errors import (
     InvalidQueryError,
     InvalidRecordError,
     InvalidURLError,
@@ -22,45 +29,78 @@ from .errors import (
     StoreError,
     StoreUnavailableError,
 )
-from .export import write_snapshots
-from .importing import import_records
-from .parsing import parse_snapshot, parse_snapshot_bytes, parse_snapshot_file, render_snapshot
-from .query import Query, day_range
-from .records import read_records
-from .schemas import Image, ImportReport, RelatedItem, Snapshot, StoredInfo
-from .settings import Settings
-from .store import RelatedHit, Stats, Store, Tombstone, open_store
-from .urls import canonical_url
+from ._export import ExportFormat, open_output, write_snapshots
+from ._parsing import parse_snapshot, parse_snapshot_bytes, parse_snapshot_file, render_snapshot
+from ._query import Match, Query, SortOrder, TimeField
+from ._records import Format, Record, read_records
+from ._schemas import Image, ImportReport, RelatedItem, Snapshot, StoredInfo
+from ._settings import Settings, redact_uri
+from ._store import Policy, RelatedHit, Stats, Store, Tombstone, open_store
+from ._times import day_range, time_window
+from ._urls import canonical_url
+from ._version import __version__
+
+if TYPE_CHECKING:
+    from ._store.mongo import MongoStore
+    from ._store.sqlite import SQLiteStore
 
 __all__ = [
+    "ExportFormat",
+    "Format",
     "Image",
     "ImportReport",
     "InvalidQueryError",
     "InvalidRecordError",
     "InvalidURLError",
+    "Match",
+    "MongoStore",
     "NewsstoreError",
     "NotFoundError",
+    "Policy",
     "Query",
+    "Record",
     "RelatedHit",
     "RelatedItem",
+    "SQLiteStore",
     "Settings",
     "Snapshot",
     "SnapshotParseError",
+    "SortOrder",
     "Stats",
     "Store",
     "StoreError",
     "StoreUnavailableError",
     "StoredInfo",
+    "TimeField",
     "Tombstone",
     "__version__",
     "canonical_url",
     "day_range",
-    "import_records",
+    "open_output",
     "open_store",
     "parse_snapshot",
     "parse_snapshot_bytes",
     "parse_snapshot_file",
     "read_records",
+    "redact_uri",
     "render_snapshot",
+    "time_window",
     "write_snapshots",
 ]
+
+_LAZY = {"MongoStore": "._store.mongo", "SQLiteStore": "._store.sqlite"}
+
+
+def __getattr__(name: str) -> Any:
+    # The adapters load on first use: ``import newsstore`` never imports pymongo.
+    if name in _LAZY:
+        from importlib import import_module
+
+        value = getattr(import_module(_LAZY[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))

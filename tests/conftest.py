@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from newsstore import Snapshot
-from newsstore.store import Store
+from newsstore._store import Store
 
 DATA = Path(__file__).parent / "data"
 SAMPLE = DATA / "snapshot-zh-intl-2023-11-14.txt"
@@ -111,18 +111,18 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     """A fresh, empty store of each kind."""
     kind = request.param
     if kind == "sqlite":
-        from newsstore.store.sqlite import SQLiteStore
+        from newsstore._store.sqlite import SQLiteStore
 
         with SQLiteStore(tmp_path / "store.db") as st:
             yield st
     elif kind == "mongomock":
-        from newsstore.store.mongo import MongoStore
+        from newsstore._store.mongo import MongoStore
 
         database = request.getfixturevalue("mongodb")  # pytest-mongodb, cleaned per test
         with MongoStore(database) as st:
             yield st
     else:
-        from newsstore.store.mongo import MongoStore, connect
+        from newsstore._store.mongo import MongoStore, connect
 
         assert MONGODB_URI is not None
         client = connect(MONGODB_URI)

@@ -32,8 +32,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from newsstore.store import Store
-from newsstore.store.sqlite import SQLiteStore
+from newsstore._store import Store
+from newsstore._store.sqlite import SQLiteStore
 from newsstore_cli.app import app
 
 from ..conftest import SAMPLE

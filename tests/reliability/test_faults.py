@@ -32,8 +32,8 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from newsstore import Settings, StoreError, StoreUnavailableError, open_store
-from newsstore.store import sqlite as sqlite_store
-from newsstore.store.sqlite import SQLiteStore
+from newsstore._store import sqlite as sqlite_store
+from newsstore._store.sqlite import SQLiteStore
 from newsstore_cli.app import app
 
 pytestmark = pytest.mark.slow
@@ -376,8 +376,7 @@ def test_mongodb_lost_mid_import_keeps_the_batches_written_and_a_rerun_converges
 ) -> None:
     from pymongo.errors import AutoReconnect
 
-    from newsstore import import_records
-    from newsstore.store.mongo import MongoStore
+    from newsstore._store.mongo import MongoStore
 
     source = write_ndjson(tmp_path / "a.ndjson", 1000)
     store = MongoStore(mongodb)
@@ -394,10 +393,10 @@ def test_mongodb_lost_mid_import_keeps_the_batches_written_and_a_rerun_converges
 
     monkeypatch.setattr(collection, "bulk_write", flaky)
     with pytest.raises(StoreUnavailableError, match="MongoDB unavailable: connection closed"):
-        import_records(store, [source], batch_size=100)
+        store.import_records([source], batch_size=100)
     assert store.count() == 200  # the two batches before the failure
 
-    report = import_records(store, [source], batch_size=100)
+    report = store.import_records([source], batch_size=100)
     assert (report.inserted, report.unchanged, report.rejected) == (800, 200, 0)
     assert store.count() == 1000
 
@@ -408,7 +407,7 @@ def test_mongodb_document_too_large_is_a_store_error(
     """pymongo raises DocumentTooLarge, which is not a PyMongoError, for a >16 MiB document."""
     from pymongo.errors import DocumentTooLarge
 
-    from newsstore.store.mongo import MongoStore
+    from newsstore._store.mongo import MongoStore
 
     store = MongoStore(mongodb)
     collection = type(store._snapshots)

@@ -20,9 +20,9 @@ from zoneinfo import ZoneInfo
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from newsstore import Snapshot, import_records, write_snapshots
-from newsstore.export import EXPORT_FORMATS
-from newsstore.store.sqlite import SQLiteStore
+from newsstore import Snapshot, write_snapshots
+from newsstore._export import EXPORT_FORMATS
+from newsstore._store.sqlite import SQLiteStore
 
 # Every field but ``stored``, whose first/last-seen times are when each store saw it.
 CONTENT_FIELDS = [name for name in Snapshot.model_fields if name != "stored"]
@@ -115,7 +115,7 @@ def test_export_import_export_is_identity(
             dump = root / f"dump{SUFFIX[fmt]}"
             _export_all(first, dump, fmt)
         with SQLiteStore(root / "b.db", timezone=zone) as second:
-            report = import_records(second, [dump])
+            report = second.import_records([dump])
             assert report.rejected == 0, report.errors
             assert report.inserted == len(keys)
             assert _export(second, fmt) == before

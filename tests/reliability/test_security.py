@@ -39,9 +39,9 @@ from newsstore import (
     StoreUnavailableError,
     open_store,
 )
-from newsstore.settings import redact_uri
-from newsstore.store import Store
-from newsstore.store.mongo import MongoStore
+from newsstore._settings import redact_uri
+from newsstore._store import Store
+from newsstore._store.mongo import MongoStore
 from newsstore_cli.app import app
 
 SECRET = "s3cret-pw"

@@ -8,8 +8,8 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 
 from newsstore import InvalidURLError, NotFoundError
-from newsstore.query import Query
-from newsstore.store import Store
+from newsstore._query import Query
+from newsstore._store import Store
 
 from ..conftest import BEIJING
 
@@ -336,7 +336,7 @@ def test_stored_snapshot_is_what_was_saved(store: Store, make) -> None:
 def test_export_of_one_store_imports_identically_into_another(
     store: Store, make, tmp_path, later
 ) -> None:
-    from newsstore.store.sqlite import SQLiteStore
+    from newsstore._store.sqlite import SQLiteStore
 
     a = make()
     store.save_many(

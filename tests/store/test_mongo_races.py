@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from newsstore.store.mongo import MongoStore
+from newsstore._store.mongo import MongoStore
 
 URL = "https://news.example.com/world/2023/11/14/putin.html"
 

@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
-from newsstore import records
-from newsstore.store.mongo import MongoStore
-from newsstore.store.sqlite import SQLiteStore
+from newsstore import _records as records
+from newsstore._store.mongo import MongoStore
+from newsstore._store.sqlite import SQLiteStore
 
 
 def _write(path: Path, versions: dict[int, int], spelling: str = "") -> Path:

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from newsstore import Snapshot
-from newsstore.store.sqlite import SQLiteStore
+from newsstore._store.sqlite import SQLiteStore
 
 from ..conftest import BEIJING
 

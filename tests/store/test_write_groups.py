@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from newsstore import InvalidRecordError, StoreError, import_records, open_store
-from newsstore.store import sqlite as sqlite_store
-from newsstore.store.sqlite import SQLiteStore
+from newsstore import InvalidRecordError, StoreError, open_store
+from newsstore._store import sqlite as sqlite_store
+from newsstore._store.sqlite import SQLiteStore
 
 
 def _write(path: Path, titles: list[str]) -> Path:
@@ -56,12 +56,12 @@ def test_a_failing_batch_is_undone_alone(tmp_path: Path, monkeypatch: pytest.Mon
 
     monkeypatch.setattr(SQLiteStore, "_write_plans", third_fails)
     with open_store(db) as store, pytest.raises(StoreError, match="disk I/O error"):
-        import_records(store, [source], batch_size=10)
+        store.import_records([source], batch_size=10)
     assert _rows(db) == 20  # the two batches before the failure, not the failed one
 
     monkeypatch.setattr(SQLiteStore, "_write_plans", real)
     with open_store(db) as store:
-        report = import_records(store, [source], batch_size=10)
+        report = store.import_records([source], batch_size=10)
     assert (report.inserted, report.unchanged) == (30, 20)
 
 
@@ -70,7 +70,7 @@ def test_strict_import_lands_what_came_before_the_bad_record(tmp_path: Path) -> 
     source = _write(tmp_path / "a.ndjson", [f"第{n}篇" for n in range(25)] + [""])
     db = tmp_path / "news.db"
     with open_store(db) as store, pytest.raises(InvalidRecordError, match=":26"):
-        import_records(store, [source], batch_size=10, strict=True)
+        store.import_records([source], batch_size=10, strict=True)
     assert _rows(db) == 25
 
 
@@ -84,7 +84,7 @@ def test_other_connections_see_a_group_only_when_it_ends(tmp_path: Path) -> None
         def progress(records: int, size: int) -> None:
             seen.append(_rows(db))  # another connection, while the import runs
 
-        import_records(store, [source], batch_size=10, progress=progress)
+        store.import_records([source], batch_size=10, progress=progress)
     assert set(seen) == {0}
     assert _rows(db) == 30
 
@@ -97,5 +97,5 @@ def test_a_group_releases_the_lock_after_its_time(
     db = tmp_path / "news.db"
     seen: list[int] = []
     with open_store(db) as store:
-        import_records(store, [source], batch_size=10, progress=lambda r, s: seen.append(_rows(db)))
+        store.import_records([source], batch_size=10, progress=lambda r, s: seen.append(_rows(db)))
     assert sorted(set(seen)) == [0, 10, 20]

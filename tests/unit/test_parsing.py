@@ -1,4 +1,4 @@
-"""newsstore.parsing: the sample field by field, tolerated variants, refusals, round trips."""
+"""newsstore._parsing: the sample field by field, tolerated variants, refusals, round trips."""
 
 from __future__ import annotations
 
@@ -14,15 +14,15 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from newsstore.errors import SnapshotParseError
-from newsstore.parsing import (
+from newsstore._errors import SnapshotParseError
+from newsstore._parsing import (
     looks_like_snapshot,
     parse_snapshot,
     parse_snapshot_bytes,
     parse_snapshot_file,
     render_snapshot,
 )
-from newsstore.schemas import Image, RelatedItem, Snapshot, StoredInfo
+from newsstore._schemas import Image, RelatedItem, Snapshot, StoredInfo
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE_PATH = ROOT / "tests" / "data" / "snapshot-zh-intl-2023-11-14.txt"

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from newsstore import InvalidQueryError, Query, day_range
-from newsstore.query import parse_when
+from newsstore._times import parse_when
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 PARIS = ZoneInfo("Europe/Paris")

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from newsstore import InvalidRecordError
-from newsstore import records as records_module
-from newsstore.records import iter_files, read_records
+from newsstore import _records as records_module
+from newsstore._records import iter_files, read_records
 
 from ..conftest import SAMPLE
 
@@ -184,7 +184,7 @@ def test_ndjson_on_a_pipe_is_streamed_even_when_the_first_line_arrives_in_pieces
 def test_bson_size_matches_the_driver_for_a_snapshot(make) -> None:
     import bson
 
-    from newsstore.importing import bson_size
+    from newsstore._importing import bson_size
 
     snapshot = make(images=[{"position": 3, "caption": None}], paragraphs=["", "中文", "x" * 300])
     doc = snapshot.model_dump(exclude={"stored"})

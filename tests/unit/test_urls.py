@@ -1,4 +1,4 @@
-"""Tests for newsstore.urls: the canonical URL every snapshot is deduplicated on."""
+"""Tests for newsstore._urls: the canonical URL every snapshot is deduplicated on."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from newsstore.errors import InvalidURLError
-from newsstore.urls import (
+from newsstore._errors import InvalidURLError
+from newsstore._urls import (
     DEFAULT_TRACKING_PARAMS,
     TRACKING_PREFIXES,
     canonical_url,

@@ -52,7 +52,7 @@ Reading rules (:func:`parse_snapshot`):
   with the (up to two) paragraphs before it since the last image slot or caption.
 
 A text is a snapshot when it has a title **and** either a meta line or a footer; otherwise
-:class:`~newsstore.errors.SnapshotParseError` says which part is missing and where. That
+:class:`~newsstore._errors.SnapshotParseError` says which part is missing and where. That
 is the only exception parsing raises on any text (arguments aside: an unknown time zone or
 encoding name is a :class:`ValueError`, an unreadable file an :class:`OSError`). A text is
 either read completely or refused: nothing is silently skipped except blank lines, bare
@@ -73,13 +73,12 @@ import os
 import re
 from datetime import datetime, tzinfo
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import ValidationError
 
-from .errors import SnapshotParseError
-from .schemas import Image, RelatedItem, Snapshot
-from .settings import DEFAULT_TIMEZONE
+from ._errors import SnapshotParseError
+from ._schemas import Image, RelatedItem, Snapshot
+from ._times import zone_of
 
 __all__ = [
     "looks_like_snapshot",
@@ -154,7 +153,7 @@ def parse_snapshot(
     :raises SnapshotParseError: the text is not a complete snapshot.
     :raises ValueError: ``timezone`` names no known zone.
     """
-    zone = _zone(timezone)
+    zone = zone_of(timezone)
     try:
         data = _parse(text, zone)
         try:
@@ -206,7 +205,7 @@ def render_snapshot(snapshot: Snapshot, *, timezone: str | tzinfo | None = None)
 
     Times are written in ``timezone`` (Asia/Shanghai by default), the zone to parse in.
     """
-    zone = _zone(timezone)
+    zone = zone_of(timezone)
     out: _Lines = [
         f"{'  ' * depth}{_BULLET} {crumb}" for depth, crumb in enumerate(snapshot.breadcrumbs)
     ]
@@ -231,17 +230,6 @@ def render_snapshot(snapshot: Snapshot, *, timezone: str | tzinfo | None = None)
 
 
 # --- reading --------------------------------------------------------------------------
-
-
-def _zone(timezone: str | tzinfo | None) -> tzinfo:
-    if timezone is None:
-        timezone = DEFAULT_TIMEZONE
-    if not isinstance(timezone, str):
-        return timezone
-    try:
-        return ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(f"unknown time zone {timezone!r}") from exc
 
 
 def _decode(data: bytes, encoding: str | None, source: str | None) -> str:

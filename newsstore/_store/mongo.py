@@ -36,12 +36,12 @@ from pymongo.collection import Collection
 from pymongo.database import Database
 from pymongo.errors import BulkWriteError, ConnectionFailure, PyMongoError
 
-from ..errors import StoreError, StoreUnavailableError
-from ..identity import with_zone
-from ..query import Query
-from ..schemas import RelatedItem, Snapshot, StoredInfo
-from ..settings import DEFAULT_TIMEZONE, redact_uri
-from ..urls import host_of, reversed_host
+from .._errors import StoreError, StoreUnavailableError
+from .._query import Query
+from .._schemas import RelatedItem, Snapshot, StoredInfo, with_zone
+from .._settings import redact_uri
+from .._times import DEFAULT_TIMEZONE
+from .._urls import host_of, reversed_host
 from .base import Store, Tombstone
 from .rules import Incoming, KeyPlan, KeyState
 

@@ -2,18 +2,17 @@
 
 A query holds only typed literals (strings, datetimes, enums), never a user-supplied filter
 document, so nothing a user types can become a MongoDB operator or server-side JavaScript.
-Time ranges are half-open, ``[start, end)``; :func:`day_range` turns a calendar day in a
+Time ranges are half-open, ``[start, end)``; :func:`~newsstore.day_range` turns a calendar day in a
 zone into such a range, which is what "on 2023-11-14 in Beijing time" means.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, replace
-from datetime import date, datetime, time, timedelta, tzinfo
+from datetime import datetime
 from typing import Literal
 
-from .errors import InvalidQueryError
+from ._errors import InvalidQueryError
 
 __all__ = [
     "MATCHES",
@@ -23,8 +22,6 @@ __all__ = [
     "Query",
     "SortOrder",
     "TimeField",
-    "day_range",
-    "parse_when",
 ]
 
 Match = Literal["exact", "prefix", "host", "domain"]
@@ -33,8 +30,6 @@ SortOrder = Literal["newest", "oldest"]
 MATCHES: tuple[Match, ...] = ("exact", "prefix", "host", "domain")
 TIME_FIELDS: tuple[TimeField, ...] = ("published", "snapshot")
 SORT_ORDERS: tuple[SortOrder, ...] = ("newest", "oldest")
-
-_DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,33 +77,11 @@ class Query:
         if self.offset < 0 or (self.limit is not None and self.limit < 0):
             raise InvalidQueryError("offset and limit must not be negative")
 
+    @property
+    def time_attribute(self) -> Literal["published_at", "snapshot_at"]:
+        """The snapshot field ``time_field`` names, which every store indexes under that name."""
+        return "published_at" if self.time_field == "published" else "snapshot_at"
+
     def page(self, offset: int, limit: int | None) -> Query:
         """The same query, another page."""
         return replace(self, offset=offset, limit=limit)
-
-
-def day_range(day: date, zone: tzinfo) -> tuple[datetime, datetime]:
-    """The half-open range of one calendar day in ``zone`` (23 or 25 hours across DST)."""
-    start = datetime.combine(day, time(), tzinfo=zone)
-    end = datetime.combine(day + timedelta(days=1), time(), tzinfo=zone)
-    return start, end
-
-
-def parse_when(text: str, zone: tzinfo, *, end: bool = False) -> datetime:
-    """Read a date or datetime typed by a user; naive values are in ``zone``.
-
-    A bare date means the start of that day, or with ``end=True`` the start of the next
-    day, so ``--from 2023-11-01 --to 2023-11-30`` includes all of the 30th.
-    """
-    text = text.strip()
-    try:
-        if _DATE_ONLY.match(text):
-            day = date.fromisoformat(text)
-            return day_range(day, zone)[1 if end else 0]
-        value = datetime.fromisoformat(text.replace("Z", "+00:00").replace(" ", "T", 1))
-    except ValueError as exc:
-        raise InvalidQueryError(
-            f"cannot read {text!r} as a date (YYYY-MM-DD)"
-            " or a datetime (YYYY-MM-DDTHH:MM[:SS][±HH:MM])"
-        ) from exc
-    return value if value.tzinfo is not None else value.replace(tzinfo=zone)

@@ -1,7 +1,7 @@
 """The domain interface every store implements, and the write loop shared by all of them.
 
 Adapters supply a handful of primitives (load key states, write plans, run queries); the
-rules of :mod:`newsstore.store.rules` and the batching and retry loop live here, once.
+rules of :mod:`newsstore._store.rules` and the batching and retry loop live here, once.
 """
 
 from __future__ import annotations
@@ -16,21 +16,20 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone, tzinfo
 from types import TracebackType
 from typing import IO, TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
-from ..errors import InvalidQueryError, NotFoundError, StoreError
-from ..export import ExportFormat, write_snapshots
-from ..identity import snapshot_key, utc_content
-from ..query import Query, TimeField, day_range
-from ..schemas import ImportReport, RelatedItem, Snapshot
-from ..settings import DEFAULT_TIMEZONE
-from ..urls import canonical_url, host_of, reversed_host, url_prefix
+from .._errors import InvalidQueryError, NotFoundError, StoreError
+from .._export import ExportFormat, write_snapshots
+from .._identity import snapshot_key, utc_content
+from .._query import Query, TimeField
+from .._schemas import ImportReport, RelatedItem, Snapshot
+from .._times import DEFAULT_TIMEZONE, day_range, zone_of
+from .._urls import canonical_url, host_of, reversed_host, url_prefix
 from .rules import Incoming, KeyPlan, KeyState, Policy, plan_key
 
 if TYPE_CHECKING:  # importing imports this module
     from typing_extensions import Unpack
 
-    from ..importing import ImportOptions
+    from .._importing import ImportOptions
 
 __all__ = ["Recalled", "RelatedHit", "Remembered", "Stats", "Store", "Tombstone"]
 
@@ -114,8 +113,8 @@ class Store(abc.ABC):
         timezone: str | tzinfo = DEFAULT_TIMEZONE,
         tracking_params: Collection[str] | None = None,
     ) -> None:
-        self.zone = ZoneInfo(timezone) if isinstance(timezone, str) else timezone
-        # None: newsstore.urls.DEFAULT_TRACKING_PARAMS. Keys depend on it, so a store should
+        self.zone = zone_of(timezone)
+        # None: newsstore._urls.DEFAULT_TRACKING_PARAMS. Keys depend on it, so a store should
         # keep one list for its lifetime.
         self.tracking_params = None if tracking_params is None else frozenset(tracking_params)
 
@@ -262,7 +261,7 @@ class Store(abc.ABC):
         self, paths: Iterable[str | os.PathLike[str]], **options: Unpack[ImportOptions]
     ) -> ImportReport:
         """Import files into this store; see :func:`newsstore.import_records` for options."""
-        from ..importing import import_records
+        from .._importing import import_records
 
         return import_records(self, paths, **options)
 

@@ -1,10 +1,10 @@
 """Where snapshots are kept: :func:`open_store` picks the adapter from a URI.
 
-* ``mongodb://…`` or ``mongodb+srv://…`` → :class:`~newsstore.store.mongo.MongoStore`
+* ``mongodb://…`` or ``mongodb+srv://…`` → :class:`~newsstore._store.mongo.MongoStore`
   (production: replica sets and sharded clusters keep dedup correct, see that module);
 * ``sqlite:///relative/file.db``, ``sqlite:////absolute/file.db``, a plain path, or nothing
-  (the default file, :func:`newsstore.settings.default_store_path`) →
-  :class:`~newsstore.store.sqlite.SQLiteStore`, embedded, no server.
+  (the default file, :func:`newsstore._settings.default_store_path`) →
+  :class:`~newsstore._store.sqlite.SQLiteStore`, embedded, no server.
 """
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ from __future__ import annotations
 import os
 from datetime import tzinfo
 
-from ..settings import Settings, default_store_path
+from .._settings import Settings, default_store_path
 from .base import RelatedHit, Stats, Store, Tombstone
-from .rules import POLICIES, Policy
+from .rules import Policy
 
-__all__ = ["POLICIES", "Policy", "RelatedHit", "Stats", "Store", "Tombstone", "open_store"]
+__all__ = ["Policy", "RelatedHit", "Stats", "Store", "Tombstone", "open_store"]
 
 
 def open_store(

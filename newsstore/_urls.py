@@ -53,7 +53,7 @@ from urllib.parse import unquote_plus
 
 from w3lib.url import canonicalize_url
 
-from .errors import InvalidURLError
+from ._errors import InvalidURLError
 
 __all__ = [
     "DEFAULT_TRACKING_PARAMS",

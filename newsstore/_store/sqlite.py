@@ -34,13 +34,12 @@ from typing import IO, Any
 
 from pydantic_core import to_json
 
-from ..errors import StoreError, StoreUnavailableError
-from ..export import ExportFormat, Utf8Output
-from ..identity import to_zone
-from ..query import Query
-from ..schemas import Image, RelatedItem, Snapshot, StoredInfo, in_zone
-from ..settings import DEFAULT_TIMEZONE
-from ..urls import host_of, reversed_host
+from .._errors import StoreError, StoreUnavailableError
+from .._export import ExportFormat, Utf8Output
+from .._query import Query
+from .._schemas import Image, RelatedItem, Snapshot, StoredInfo, to_zone
+from .._times import DEFAULT_TIMEZONE, in_zone
+from .._urls import host_of, reversed_host
 from .base import Remembered, Store, Tombstone
 from .rules import Incoming, KeyPlan, KeyState
 
@@ -110,7 +109,7 @@ CREATE INDEX IF NOT EXISTS lines_snapshot ON lines (snapshot_id);
 """
 # What decides the key and content hash an NDJSON line gives: a change to any of these
 # modules (or to the version) is a new line memory.
-_LINE_MODULES = ("records", "schemas", "identity", "urls")
+_LINE_MODULES = ("_records", "_schemas", "_identity", "_urls")
 _KINDS = ("related", "more_in_category")
 _SELECT = (
     "SELECT key, url, urls, content_hash, hashes, first_seen, last_seen, seen_count, content"
@@ -164,11 +163,11 @@ class _NDJSONLines:
     """Export lines written from stored rows: the bytes ``model_dump_json`` gives, faster.
 
     A row's ``content`` is the snapshot's JSON with every time in UTC, without ``url`` and
-    ``stored`` (:func:`~newsstore.identity.utc_content`). The line is ``{"url":…,`` + that
+    ``stored`` (:func:`~newsstore._identity.utc_content`). The line is ``{"url":…,`` + that
     JSON with its times rewritten in ``zone`` + ``,"stored":{…}}``. Times are the values of
     ``"published_at"`` and ``"snapshot_at"`` keys (in a JSON string a quote is escaped, so
     the pattern only meets real keys); each is rewritten as pydantic writes that time in
-    ``zone`` as :func:`~newsstore.schemas.in_zone` gives it. A row whose JSON lacks a field
+    ``zone`` as :func:`~newsstore._schemas.in_zone` gives it. A row whose JSON lacks a field
     of today's model (written by an older version) goes through the model instead, so the
     output never differs from the model path's.
     """

@@ -18,8 +18,8 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from typing import IO, Any, Literal, cast
 
-from .errors import InvalidQueryError
-from .schemas import Snapshot
+from ._errors import InvalidQueryError
+from ._schemas import Snapshot
 
 __all__ = ["EXPORT_FORMATS", "ExportFormat", "Utf8Output", "open_output", "write_snapshots"]
 

@@ -16,11 +16,11 @@ from contextlib import ExitStack, contextmanager
 from datetime import datetime, tzinfo
 from typing import IO, Any, TypedDict
 
-from .errors import InvalidRecordError, NewsstoreError, StoreError
-from .records import DEFAULT_GLOB, Format, Record, _validate_json, iter_files, read_records
-from .schemas import ImportReport, Snapshot
-from .store.base import Recalled, Remembered, Store
-from .store.rules import Incoming, Policy
+from ._errors import InvalidRecordError, NewsstoreError, StoreError
+from ._records import DEFAULT_GLOB, Format, Record, _validate_json, iter_files, read_records
+from ._schemas import ImportReport, Snapshot
+from ._store.base import Recalled, Remembered, Store
+from ._store.rules import Incoming, Policy
 
 __all__ = ["MAX_RECORD_BYTES", "ImportOptions", "import_records"]
 

@@ -14,13 +14,13 @@ Rules that hold for every model here:
 
 from __future__ import annotations
 
-from datetime import datetime, timezone, tzinfo
-from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo
+from collections.abc import Callable
+from datetime import datetime, tzinfo
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo
 
-from .settings import DEFAULT_TIMEZONE
+from ._times import UTC, in_zone, zone_of
 
 __all__ = [
     "Image",
@@ -29,36 +29,23 @@ __all__ = [
     "Snapshot",
     "StoredInfo",
     "Timestamp",
+    "to_zone",
+    "with_zone",
 ]
 
-_DEFAULT_ZONE = ZoneInfo(DEFAULT_TIMEZONE)
+# How many rejection messages a report keeps (the count itself has no cap).
+MAX_ERRORS_KEPT = 100
 
 
 def zone_from_context(context: Any) -> tzinfo:
     """The zone for naive times named by a validation context, else Beijing time."""
-    zone = context.get("timezone") if isinstance(context, dict) else None
-    if zone is None:
-        return _DEFAULT_ZONE
-    return ZoneInfo(zone) if isinstance(zone, str) else zone
+    return zone_of(context.get("timezone") if isinstance(context, dict) else None)
 
 
 # Every stored time must be shown in any zone (offsets are under 24 h): without this margin
 # 0001-01-01T00:00 in Beijing or 9999-12-31T23:00-05:00 overflows datetime when converted.
-_EARLIEST = datetime(1, 1, 2, tzinfo=timezone.utc)
-_LATEST = datetime(9999, 12, 30, 23, 59, 59, 999000, tzinfo=timezone.utc)
-
-
-def in_zone(value: datetime, zone: tzinfo) -> datetime:
-    """``value`` in ``zone``, or in UTC where the zone's offset is not whole minutes.
-
-    Local mean time (Asia/Shanghai before 1901 is +08:05:43) does not survive JSON: pydantic
-    writes offsets to the minute, which moves the instant and breaks export -> import.
-    """
-    local = value.astimezone(zone)
-    offset = local.utcoffset()
-    if offset is not None and (offset.seconds % 60 or offset.microseconds):
-        return value.astimezone(timezone.utc)
-    return local
+_EARLIEST = datetime(1, 1, 2, tzinfo=UTC)
+_LATEST = datetime(9999, 12, 30, 23, 59, 59, 999000, tzinfo=UTC)
 
 
 def _aware_ms(value: datetime, info: ValidationInfo) -> datetime:
@@ -79,7 +66,7 @@ def _aware_ms(value: datetime, info: ValidationInfo) -> datetime:
         if not in_range:
             raise ValueError("time out of range: must be between 0001-01-02 and 9999-12-30 UTC")
     if offset is not None and (offset.seconds % 60 or offset.microseconds):
-        value = value.astimezone(timezone.utc)  # see in_zone
+        value = value.astimezone(UTC)  # see in_zone
     # MongoDB stores milliseconds; truncating here keeps both stores identical.
     extra = value.microsecond % 1000
     return value.replace(microsecond=value.microsecond - extra) if extra else value
@@ -154,9 +141,6 @@ class Snapshot(BaseModel):
     stored: StoredInfo | None = None
 
 
-OnDuplicate = Literal["newest", "keep", "replace"]
-
-
 class ImportReport(BaseModel):
     """Counts of what a save or import did, one record counted once."""
 
@@ -184,7 +168,13 @@ class ImportReport(BaseModel):
         """Add ``other``'s counts into this report."""
         for name in ("inserted", "updated", "unchanged", "versioned", "suppressed", "rejected"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
-        self.errors.extend(other.errors[: max(0, 100 - len(self.errors))])
+        self.errors.extend(other.errors[: max(0, MAX_ERRORS_KEPT - len(self.errors))])
+
+    def add_rejection(self, message: str) -> None:
+        """Count one rejected record, keeping its message among the first ones."""
+        self.rejected += 1
+        if len(self.errors) < MAX_ERRORS_KEPT:
+            self.errors.append(message)
 
     def summary(self) -> str:
         """One line for people: ``12 read: 10 inserted, 1 updated, …``."""
@@ -194,3 +184,56 @@ class ImportReport(BaseModel):
             if (n := getattr(self, name)) or name in ("inserted", "rejected")
         ]
         return f"{self.total} read: " + ", ".join(parts)
+
+
+# -- times in a zone ---------------------------------------------------------------
+def with_zone(snapshot: Snapshot, zone: tzinfo) -> Snapshot:
+    """A copy of ``snapshot`` with every time expressed in ``zone`` (same instants)."""
+    return to_zone(copy_snapshot(snapshot), zone)
+
+
+def to_zone(snapshot: Snapshot, zone: tzinfo) -> Snapshot:
+    """Express every time of ``snapshot`` in ``zone`` (same instants), in place; returns it.
+
+    For a snapshot nobody else holds (just validated or read back): it changes the object
+    instead of copying it, which :func:`with_zone` does at many times the cost (a snapshot
+    has some twenty related items, each a model to copy).
+    """
+    # Plain __dict__ writes: the models have no assignment validation, so this is what
+    # setattr would do, minus pydantic's __setattr__ dispatch.
+    # in_zone gives times whose offset is not whole minutes (local mean time) in UTC, as
+    # JSON cannot hold them; UTC needs no such check.
+    convert: Callable[[datetime, tzinfo], datetime] = (
+        datetime.astimezone if zone is UTC else in_zone
+    )
+    fields = snapshot.__dict__
+    for name in ("published_at", "snapshot_at"):
+        value = fields[name]
+        if value is not None:
+            fields[name] = convert(value, zone)
+    for items in (snapshot.related, snapshot.more_in_category):
+        for item in items:
+            item.__dict__["published_at"] = convert(item.published_at, zone)
+    stored = snapshot.stored
+    if stored is not None:
+        fields = stored.__dict__
+        for name in ("first_seen", "last_seen", "archived_at"):
+            value = fields[name]
+            if value is not None:
+                fields[name] = convert(value, zone)
+    return snapshot
+
+
+def copy_snapshot(snapshot: Snapshot) -> Snapshot:
+    """``snapshot`` copied deep enough for :func:`to_zone` to change the copy alone.
+
+    The snapshot, its item lists and items, and ``stored`` are new objects; strings and
+    the other lists are shared, as ``model_copy`` shares them.
+    """
+    copied = snapshot.model_copy()
+    fields = copied.__dict__
+    for name in ("related", "more_in_category"):
+        fields[name] = [item.model_copy() for item in fields[name]]
+    if copied.stored is not None:
+        fields["stored"] = copied.stored.model_copy()
+    return copied

@@ -21,15 +21,16 @@ from __future__ import annotations
 
 import os
 import re
+from datetime import tzinfo
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["DEFAULT_TIMEZONE", "Settings", "default_store_path", "redact_uri"]
+from ._times import DEFAULT_TIMEZONE, zone_of
 
-DEFAULT_TIMEZONE = "Asia/Shanghai"
+__all__ = ["Settings", "default_store_path", "redact_uri"]
+
 # The user info runs to the last "@" of the authority; in a MongoDB URI, to the last "@" of
 # the URI, since an unescaped "/" or "@" in a password must not leave a piece of it behind.
 _CREDENTIALS = re.compile(r"(?<=mongodb://)\S*@|(?<=mongodb\+srv://)\S*@|(?<=://)[^/\s]*@")
@@ -62,7 +63,7 @@ class Settings(BaseSettings):
     # How long a SQLite writer waits on a lock held by another process before failing.
     sqlite_timeout: float = Field(default=60.0, ge=0)
     # Comma-separated query parameters dropped from URL keys ("utm_*" is a prefix rule);
-    # unset: newsstore.urls.DEFAULT_TRACKING_PARAMS. Keys depend on it: set it once per store.
+    # unset: newsstore._urls.DEFAULT_TRACKING_PARAMS. Keys depend on it: set it once per store.
     tracking_params: str | None = None
 
     @property
@@ -75,13 +76,10 @@ class Settings(BaseSettings):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r}") from exc
+        zone_of(value)  # raises a ValueError naming the zone
         return value
 
     @property
-    def zone(self) -> ZoneInfo:
-        """The configured zone as a :class:`~zoneinfo.ZoneInfo`."""
-        return ZoneInfo(self.timezone)
+    def zone(self) -> tzinfo:
+        """The configured zone as a ``tzinfo``."""
+        return zone_of(self.timezone)

@@ -8,7 +8,7 @@ Formats (detected from the name, then the content; forced with ``format=``):
 * MongoDB Extended JSON (relaxed or canonical) in either of the above: ``$date``,
   ``$numberInt``, ``$numberLong`` and ``$numberDouble`` are understood, any other ``$`` type
   is refused with a clear message;
-* ``text`` — a snapshot page dump (:mod:`newsstore.parsing`), one record a file;
+* ``text`` — a snapshot page dump (:mod:`newsstore._parsing`), one record a file;
 * ``.gz`` files (any of the above, gzip-compressed), directories (recursive, filtered by a
   glob; symlinks leading out of the directory are not followed unless asked) and ``-``
   for standard input.
@@ -36,9 +36,9 @@ from typing import IO, Any, Literal, cast
 
 from pydantic import ValidationError
 
-from .errors import InvalidRecordError, SnapshotParseError
-from .parsing import looks_like_snapshot, parse_snapshot_bytes
-from .schemas import Snapshot
+from ._errors import InvalidRecordError, SnapshotParseError
+from ._parsing import looks_like_snapshot, parse_snapshot_bytes
+from ._schemas import Snapshot
 
 __all__ = ["FORMATS", "Format", "Record", "iter_files", "read_records"]
 

@@ -1,0 +1,143 @@
+"""Time zones and times, in one place (pure functions, no models).
+
+* A zone is named (``"Asia/Shanghai"``) or given as a ``tzinfo``; :func:`zone_of` turns
+  either into a ``tzinfo`` and refuses unknown names with :class:`InvalidQueryError`.
+  Naive times are Beijing time unless told otherwise (:data:`DEFAULT_TIMEZONE`), the zone
+  the crawler writes.
+* Ranges are half-open, ``[start, end)``. :func:`day_range` is one calendar day in a zone
+  (23 or 25 hours across DST); :func:`time_window` applies the lookup rules every caller
+  shares: ``on`` is one day and excludes ``start``/``end``; a bare date as ``end`` includes
+  that whole day.
+* Stores keep UTC milliseconds (:func:`to_ms`, :func:`from_ms`), MongoDB's precision.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from datetime import date, datetime, time, timedelta, timezone, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from ._errors import InvalidQueryError
+
+__all__ = [
+    "DEFAULT_TIMEZONE",
+    "EPOCH",
+    "UTC",
+    "day_range",
+    "from_ms",
+    "in_zone",
+    "parse_day",
+    "parse_when",
+    "time_window",
+    "to_ms",
+    "zone_of",
+]
+
+DEFAULT_TIMEZONE = "Asia/Shanghai"
+UTC = timezone.utc
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+_DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+@functools.lru_cache(maxsize=64)
+def _named_zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise InvalidQueryError(f"unknown time zone {name!r} (try Asia/Shanghai or UTC)") from exc
+
+
+def zone_of(zone: str | tzinfo | None) -> tzinfo:
+    """``zone`` as a ``tzinfo``: a name is looked up, None is Beijing time."""
+    if zone is None:
+        return _named_zone(DEFAULT_TIMEZONE)
+    if isinstance(zone, str):
+        return _named_zone(zone)
+    if isinstance(zone, tzinfo):
+        return zone
+    raise InvalidQueryError(f"a time zone must be a name or a tzinfo, not {type(zone).__name__}")
+
+
+def in_zone(value: datetime, zone: tzinfo) -> datetime:
+    """``value`` in ``zone``, or in UTC where the zone's offset is not whole minutes.
+
+    Local mean time (Asia/Shanghai before 1901 is +08:05:43) does not survive JSON: pydantic
+    writes offsets to the minute, which moves the instant and breaks export -> import.
+    """
+    local = value.astimezone(zone)
+    offset = local.utcoffset()
+    if offset is not None and (offset.seconds % 60 or offset.microseconds):
+        return value.astimezone(UTC)
+    return local
+
+
+def to_ms(value: datetime | None) -> int | None:
+    """Milliseconds since the epoch (UTC) of an aware time; None stays None."""
+    return None if value is None else int(value.timestamp() * 1000)
+
+
+def from_ms(value: int) -> datetime:
+    """The aware UTC time of milliseconds since the epoch."""
+    return datetime.fromtimestamp(value / 1000, UTC)
+
+
+def day_range(day: date, zone: tzinfo) -> tuple[datetime, datetime]:
+    """The half-open range of one calendar day in ``zone`` (23 or 25 hours across DST)."""
+    try:
+        start = datetime.combine(day, time(), tzinfo=zone)
+        end = datetime.combine(day + timedelta(days=1), time(), tzinfo=zone)
+    except OverflowError:
+        raise InvalidQueryError(f"{day.isoformat()} has no next day to end on") from None
+    return start, end
+
+
+def parse_day(text: str) -> date:
+    """A calendar day typed as ``YYYY-MM-DD``."""
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise InvalidQueryError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+
+
+def parse_when(text: str, zone: tzinfo, *, end: bool = False) -> datetime:
+    """Read a date or datetime typed by a user; naive values are in ``zone``.
+
+    A bare date means the start of that day, or with ``end=True`` the start of the next
+    day, so ``--from 2023-11-01 --to 2023-11-30`` includes all of the 30th.
+    """
+    text = text.strip()
+    try:
+        if _DATE_ONLY.match(text):
+            day = date.fromisoformat(text)
+            return day_range(day, zone)[1 if end else 0]
+        value = datetime.fromisoformat(text.replace("Z", "+00:00").replace(" ", "T", 1))
+    except ValueError as exc:
+        raise InvalidQueryError(
+            f"cannot read {text!r} as a date (YYYY-MM-DD)"
+            " or a datetime (YYYY-MM-DDTHH:MM[:SS][±HH:MM])"
+        ) from exc
+    return value if value.tzinfo is not None else value.replace(tzinfo=zone)
+
+
+def time_window(
+    *,
+    on: date | str | None = None,
+    start: datetime | str | None = None,
+    end: datetime | str | None = None,
+    zone: str | tzinfo | None = None,
+) -> tuple[datetime | None, datetime | None]:
+    """The ``[start, end)`` a lookup means: one day ``on``, or from ``start`` to ``end``.
+
+    Strings are read by :func:`parse_when` in ``zone`` (a bare date as ``end`` includes that
+    day); ``on`` cannot be combined with ``start`` or ``end``.
+    """
+    tz = zone_of(zone)
+    if on is not None:
+        if start is not None or end is not None:
+            raise InvalidQueryError("use on (--on) or start/end (--from/--to), not both")
+        return day_range(parse_day(on) if isinstance(on, str) else on, tz)
+    low = parse_when(start, tz) if isinstance(start, str) else start
+    high = parse_when(end, tz, end=True) if isinstance(end, str) else end
+    return low, high
