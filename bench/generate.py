@@ -269,13 +269,9 @@ def write_ndjson(fp: IO[str], count: int, params: GenParams | None = None) -> in
 def write_text_files(directory: Path, count: int, params: GenParams | None = None) -> int:
     """Write ``count`` records as snapshot text pages (``NNNNNNN.txt``) into ``directory``.
 
-    Uses :func:`newsstore._parsing.render_snapshot`; returns 0 when it is not available.
+    Uses :func:`newsstore.render_snapshot`.
     """
-    try:
-        from newsstore._parsing import render_snapshot
-    except ImportError:
-        return 0
-    from newsstore._schemas import Snapshot
+    from newsstore import Snapshot, render_snapshot
 
     directory.mkdir(parents=True, exist_ok=True)
     for index, rec in enumerate(generate(count, params)):

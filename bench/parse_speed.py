@@ -10,7 +10,7 @@ import argparse
 import time
 from pathlib import Path
 
-from newsstore._parsing import parse_snapshot, render_snapshot
+from newsstore import parse_snapshot, render_snapshot
 
 SAMPLE = (
     Path(__file__).resolve().parent.parent / "tests" / "data" / "snapshot-zh-intl-2023-11-14.txt"

@@ -9,6 +9,7 @@ day lookup) are wall clock per call.
 
 from __future__ import annotations
 
+import gc
 import io
 import json
 import os
@@ -260,11 +261,10 @@ def mongo_ops(source: Path, batch_size: int = 1000) -> tuple[Timing, int, int]:
     from bson import encode
     from pymongo import InsertOne
 
-    from newsstore._importing import _no_cyclic_gc
-    from newsstore._records import read_records
+    from newsstore import read_records
+    from newsstore._rules import Incoming, plan_key
     from newsstore._store.base import Store
     from newsstore._store.mongo import MongoStore
-    from newsstore._store.rules import Incoming, plan_key
 
     # A MongoStore without a client: prepare and the op builders touch no database.
     builder: Any = object.__new__(MongoStore)
@@ -291,18 +291,20 @@ def mongo_ops(source: Path, batch_size: int = 1000) -> tuple[Timing, int, int]:
                 encoded += len(encode({"q": op._filter, "u": op._doc, "upsert": op._upsert}))
         return encoded
 
-    # import_records runs with the cycle collector paused; so does its client-side work here.
-    with _no_cyclic_gc(), timed() as timing:
+    # The CLI imports with the cycle collector paused; so does this client-side work.
+    gc.disable()
+    with timed() as timing:
         batch: list[Incoming] = []
         for rec in read_records(source, timezone=builder.zone):
             assert rec.snapshot is not None
-            batch.append(builder.prepare(rec.snapshot, copy=False))
+            batch.append(builder._prepare(rec.snapshot, copy=False))
             count += 1
             if len(batch) >= batch_size:
                 size += flush(batch)
                 batch = []
         if batch:
             size += flush(batch)
+    gc.enable()
     return timing, count, size
 
 

@@ -1,16 +1,28 @@
-"""How results are shown: tables for people, JSON for machines. The only place that prints."""
+"""How results are shown: tables for people, JSON for machines, progress on a terminal.
+
+The only place that prints, or that picks stdout as the place to write an export.
+"""
 
 from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from typing import IO
 
 from rich.console import Console
 from rich.table import Table
 
-from newsstore import ImportReport, Snapshot
-from newsstore._store import RelatedHit, Stats
+from newsstore import (
+    ImportReport,
+    RelatedHit,
+    Snapshot,
+    Stats,
+    open_output,
+    render_snapshot,
+    write_snapshots,
+)
 
 out = Console(soft_wrap=True, highlight=False)
 err = Console(stderr=True, soft_wrap=True, highlight=False)
@@ -21,6 +33,11 @@ def echo(text: str) -> None:
     sys.stdout.write(text + "\n")
 
 
+def error(message: str) -> None:
+    """One ``Error: …`` line on stderr, untouched by rich markup."""
+    err.print(f"Error: {message}", markup=False)
+
+
 def snapshot_json(snapshot: Snapshot) -> None:
     """One snapshot as indented JSON."""
     echo(snapshot.model_dump_json(indent=2))
@@ -29,8 +46,6 @@ def snapshot_json(snapshot: Snapshot) -> None:
 def snapshots(items: Iterable[Snapshot], *, as_json: bool, ndjson: bool) -> int:
     """A list of snapshots: a table, a JSON array or NDJSON. Returns how many."""
     if ndjson or as_json:
-        from newsstore._export import write_snapshots
-
         return write_snapshots(items, sys.stdout, format="ndjson" if ndjson else "json")
     table = Table("published", "title", "source", "category", "URL / key")
     count = 0
@@ -44,6 +59,61 @@ def snapshots(items: Iterable[Snapshot], *, as_json: bool, ndjson: bool) -> int:
     else:
         err.print("No snapshots match.")
     return count
+
+
+def snapshot_text(snapshot: Snapshot) -> None:
+    """One snapshot in the crawler's text form."""
+    sys.stdout.write(render_snapshot(snapshot))
+
+
+@contextmanager
+def destination(out: str | None) -> Iterator[IO[str]]:
+    """The file ``-o`` names (``.gz`` compresses), else stdout; a failed write names the file."""
+    try:
+        with open_output(out, sys.stdout) as fp:
+            yield fp
+    except OSError as exc:
+        if exc.filename is not None or out in (None, "-"):
+            raise
+        # A failed write (disk full) does not say which file: name the output.
+        raise OSError(exc.errno, f"cannot write: {exc.strerror}", out) from exc
+
+
+def written(count: int, out: str | None) -> None:
+    """How many snapshots an export wrote to a file (nothing when it went to stdout)."""
+    if out not in (None, "-"):
+        err.print(f"{count} snapshots written to {out}", markup=False)
+
+
+@contextmanager
+def progress(quiet: bool) -> Iterator[Callable[[int, int], None] | None]:
+    """An import's progress bar on a terminal; nothing when piped or with --quiet.
+
+    Yields the ``progress(records, nbytes)`` hook the importer calls, or None.
+    """
+    if quiet or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    columns = (
+        SpinnerColumn(),
+        TextColumn("{task.completed:,} records"),
+        TextColumn("{task.fields[rate]:,.0f}/s"),
+        TextColumn("{task.fields[mb]:.1f} MB read"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=err, transient=True) as bar:
+        task = bar.add_task("import", total=None, rate=0.0, mb=0.0)
+        read = [0]
+
+        def advance(records: int, nbytes: int) -> None:
+            read[0] += nbytes
+            elapsed = bar.tasks[0].elapsed or 1e-9
+            completed = bar.tasks[0].completed + records
+            bar.update(task, advance=records, rate=completed / elapsed, mb=read[0] / 1e6)
+
+        yield advance
 
 
 def report(result: ImportReport, *, dry_run: bool = False) -> None:

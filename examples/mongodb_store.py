@@ -9,8 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from newsstore import parse_snapshot_file
-from newsstore._store.mongo import MongoStore
+from newsstore import MongoStore, parse_snapshot_file
 
 HERE = Path(__file__).parent
 
@@ -27,7 +26,7 @@ def main(database: Any) -> None:
 
 
 if __name__ == "__main__":
-    from newsstore._store.mongo import connect
+    from pymongo import MongoClient
 
-    client = connect(sys.argv[1] if len(sys.argv) > 1 else "mongodb://localhost:27017")
-    main(client["newsstore_example"])
+    with MongoClient(sys.argv[1] if len(sys.argv) > 1 else "mongodb://localhost:27017") as client:
+        main(client["newsstore_example"])

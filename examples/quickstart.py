@@ -24,7 +24,7 @@ def main(store_path: Path) -> None:
         print("second save:", store.save(snapshot))  # the same page again is deduplicated
 
         # The sample has no original URL, so its key is a fingerprint of its content.
-        key = store.prepare(snapshot).key
+        key = store.key_of(snapshot)
         stored = store.get(key)
         print(f"got {key}: seen {stored.stored.seen_count if stored.stored else 0} times")
 

@@ -30,9 +30,11 @@ from ._errors import (
     StoreUnavailableError,
 )
 from ._export import ExportFormat, open_output, write_snapshots
-from ._parsing import parse_snapshot, parse_snapshot_bytes, parse_snapshot_file, render_snapshot
+from ._parsing import parse_snapshot, parse_snapshot_bytes, parse_snapshot_file
 from ._query import Match, Query, SortOrder, TimeField
-from ._records import Format, Record, read_records
+from ._reading import Format, read_records
+from ._records import Record
+from ._rendering import render_snapshot
 from ._schemas import Image, ImportReport, RelatedItem, Snapshot, StoredInfo
 from ._settings import Settings, redact_uri
 from ._store import Policy, RelatedHit, Stats, Store, Tombstone, open_store

@@ -15,9 +15,9 @@ import json
 import os
 from collections.abc import Iterable
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
 from typing import IO, Any, Literal, cast
 
+from ._ejson import to_ejson
 from ._errors import InvalidQueryError
 from ._schemas import Snapshot
 
@@ -26,25 +26,6 @@ __all__ = ["EXPORT_FORMATS", "ExportFormat", "Utf8Output", "open_output", "write
 ExportFormat = Literal["ndjson", "json", "ejson", "ejson-canonical"]
 EXPORT_FORMATS: tuple[ExportFormat, ...] = ("ndjson", "json", "ejson", "ejson-canonical")
 _FIELDS = frozenset(Snapshot.model_fields)
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-_INT32 = range(-(2**31), 2**31)
-_MS = timedelta(milliseconds=1)
-
-
-def _ejson(value: Any, canonical: bool) -> Any:
-    if isinstance(value, datetime):
-        ms = (value - _EPOCH) // _MS
-        if canonical or not 1970 <= value.astimezone(timezone.utc).year <= 9999:
-            return {"$date": {"$numberLong": str(ms)}}
-        utc = value.astimezone(timezone.utc)
-        return {"$date": utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"}
-    if isinstance(value, dict):
-        return {k: _ejson(v, canonical) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_ejson(v, canonical) for v in value]
-    if canonical and isinstance(value, int) and not isinstance(value, bool):
-        return {"$numberInt" if value in _INT32 else "$numberLong": str(value)}
-    return value
 
 
 def _fields(fields: Iterable[str] | None) -> set[str] | None:
@@ -79,7 +60,7 @@ def write_snapshots(
             text = snapshot.model_dump_json(include=include)
         else:
             data = snapshot.model_dump(include=include)
-            text = json.dumps(_ejson(data, format == "ejson-canonical"), ensure_ascii=False)
+            text = json.dumps(to_ejson(data, format == "ejson-canonical"), ensure_ascii=False)
         if format == "json":
             fp.write(",\n" if count else "\n")
             fp.write(text)

@@ -15,13 +15,28 @@ import hashlib
 import json
 from collections.abc import Collection
 from datetime import datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
+from ._errors import InvalidRecordError
 from ._schemas import Snapshot, copy_snapshot, to_zone
 from ._times import UTC
 from ._urls import canonical_url
 
-__all__ = ["Identity", "fingerprint_key", "identify", "snapshot_key", "utc_content"]
+__all__ = [
+    "MAX_RECORD_BYTES",
+    "Identity",
+    "RecordTooLargeError",
+    "bson_size",
+    "check_size",
+    "fingerprint_key",
+    "identify",
+    "snapshot_key",
+    "utc_content",
+]
+
+# MongoDB refuses documents over 16 MiB; refusing them in every store keeps stores alike.
+MAX_RECORD_BYTES = 16 * 1024 * 1024 - 64 * 1024
+_BSON_GROWTH = 5
 
 # Not mutated; passed to every serialisation rather than rebuilt each time.
 _HASH_EXCLUDE_SET = {"url", "stored"}
@@ -84,3 +99,51 @@ def identify(
     key = snapshot_key(snapshot, tracking_params=tracking_params)
     utc, content = utc_content(snapshot, copy=copy)
     return Identity(key, hashlib.sha256(content).hexdigest(), utc, content)
+
+
+class RecordTooLargeError(InvalidRecordError):
+    """A record over the document size limit (an import keeps only its start)."""
+
+
+def check_size(identity: Identity) -> None:
+    """Refuse a record over MongoDB's document size limit, in every store alike.
+
+    The size is the record's JSON, or its BSON form when that may be larger.
+    """
+    size = len(identity.content)
+    if size > MAX_RECORD_BYTES // _BSON_GROWTH:
+        # BSON spends up to ~5x the JSON on tiny list items (type byte, index key, length),
+        # so a record under the limit as JSON can be over it as a MongoDB document.
+        size = max(size, bson_size(identity.utc.model_dump(exclude={"stored"})))
+    if size > MAX_RECORD_BYTES:
+        raise RecordTooLargeError(
+            f"record is {size / 2**20:.1f} MiB; the limit is 16 MiB (MongoDB's document size limit)"
+        )
+
+
+def bson_size(value: dict[str, Any]) -> int:
+    """The size of ``value`` encoded as a BSON document, computed without the driver.
+
+    Covers what a snapshot dumps to: documents, arrays, strings, ints, floats, bools,
+    datetimes and None (BSON spec: length, elements of type byte + key + value, NUL).
+    """
+
+    def element(key: str, item: Any) -> int:
+        return 1 + len(key.encode("utf-8", "surrogatepass")) + 1 + size_of(item)
+
+    def size_of(item: Any) -> int:
+        if isinstance(item, dict):
+            return 5 + sum(element(k, v) for k, v in item.items())
+        if isinstance(item, (list, tuple)):
+            return 5 + sum(element(str(i), v) for i, v in enumerate(item))
+        if isinstance(item, str):
+            return 4 + len(item.encode("utf-8", "surrogatepass")) + 1
+        if item is None:
+            return 0
+        if isinstance(item, bool):
+            return 1
+        if isinstance(item, int):
+            return 4 if -(2**31) <= item < 2**31 else 8
+        return 8  # float, datetime
+
+    return size_of(value)

@@ -1,4 +1,4 @@
-"""Read and write the text form of a snapshot: the page dump the snapshot crawler writes.
+"""Read the text form of a snapshot: the page dump the snapshot crawler writes.
 
 The text form, top to bottom (``tests/data/snapshot-zh-intl-2023-11-14.txt`` is a real one)::
 
@@ -58,13 +58,8 @@ encoding name is a :class:`ValueError`, an unreadable file an :class:`OSError`).
 either read completely or refused: nothing is silently skipped except blank lines, bare
 ``•`` lines and the disclaimer.
 
-Writing (:func:`render_snapshot`) produces the canonical layout of the sample: times in
-``timezone`` (default Asia/Shanghai) as ``YYYY-MM-DD HH:MM:SS``, meta fields in the order
-类别, 发布时间, 来源 separated by no-break spaces, blank lines around body and footer lines,
-and always a footer (the disclaimer and ``信息原文地址:`` line at least), so the body ends
-where it should. ``parse_snapshot(render_snapshot(s))`` equals ``s`` (``stored`` aside) for
-every snapshot the parser produced. What the text cannot hold is lost: ``stored``, item
-URLs, sub-second times, an item's title without an excerpt (written as the excerpt).
+Writing a snapshot back as text is :func:`newsstore._rendering.render_snapshot`; it shares
+the prefixes below (``BULLET``, ``META_START_RE``, ``MORE_PREFIX``) with the reader.
 """
 
 from __future__ import annotations
@@ -77,7 +72,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from ._errors import SnapshotParseError
-from ._schemas import Image, RelatedItem, Snapshot
+from ._schemas import Snapshot
 from ._times import zone_of
 
 __all__ = [
@@ -85,17 +80,16 @@ __all__ = [
     "parse_snapshot",
     "parse_snapshot_bytes",
     "parse_snapshot_file",
-    "render_snapshot",
 ]
 
-_BULLET = "•"
+BULLET = "•"
 _CAPTION_MAX = 40
 _SENTENCE_END = frozenset("。！？!?….;；")
 _CLOSERS = "”’\"')）」』】》"
 _SNIFF_LINES = 60
 
 _META_FIELDS = {"类别": "category", "发布时间": "published_at", "来源": "source"}
-_META_START_RE = re.compile(r"(?:类别|发布时间|来源)\s*[:：]")
+META_START_RE = re.compile(r"(?:类别|发布时间|来源)\s*[:：]")
 _META_FIELD_RE = re.compile(r"(类别|发布时间|来源)\s*[:：]")
 
 # [0-9], not \d: \d accepts every script's digits, which no crawler writes.
@@ -115,14 +109,8 @@ _CRAWLER_RE = re.compile(r"以上内容为资讯信息快照\s*[,，]\s*由\s*(.
 _SNAPSHOT_AT_RE = re.compile(r"快照生成时间\s*[:：]\s*(.*)")
 _URL_RE = re.compile(r"信息原文地址\s*[:：]\s*(.*)")
 
-_MORE_PREFIX = "更多关于"
+MORE_PREFIX = "更多关于"
 _MORE_RE = re.compile(r"更多关于(.*)的资讯\s*[:：]")
-
-_CRAWLER_LINE = (
-    "以上内容为资讯信息快照,由{}爬虫进行采集并收录,本站未对信息做任何修改,信息内容不代表本站立场。"
-)
-_DISCLAIMER_LINE = "本站信息快照查询为非营利公共服务,如有侵权请联系我们进行删除。"
-_META_SEPARATOR = "\xa0"  # what the crawler writes between meta fields
 
 _Lines = list[str]
 
@@ -137,7 +125,7 @@ def looks_like_snapshot(text: str) -> bool:
     """
     for line in text.removeprefix("\ufeff").split("\n", _SNIFF_LINES)[:_SNIFF_LINES]:
         line = line.strip()
-        if _META_START_RE.match(line) or _SNAPSHOT_AT_RE.match(line):
+        if META_START_RE.match(line) or _SNAPSHOT_AT_RE.match(line):
             return True
     return False
 
@@ -198,35 +186,6 @@ def parse_snapshot_file(
     with open(path, "rb") as fh:
         data = fh.read()
     return parse_snapshot_bytes(data, encoding=encoding, source=os.fspath(path), timezone=timezone)
-
-
-def render_snapshot(snapshot: Snapshot, *, timezone: str | tzinfo | None = None) -> str:
-    """Write a snapshot's text form, the inverse of :func:`parse_snapshot`.
-
-    Times are written in ``timezone`` (Asia/Shanghai by default), the zone to parse in.
-    """
-    zone = zone_of(timezone)
-    out: _Lines = [
-        f"{'  ' * depth}{_BULLET} {crumb}" for depth, crumb in enumerate(snapshot.breadcrumbs)
-    ]
-    if out:
-        out.append("")
-    out += [snapshot.title, ""]
-    body = _render_body(snapshot.title, snapshot.paragraphs, snapshot.images)
-    meta = _render_meta(snapshot, zone)
-    if not meta and body and _META_START_RE.match(body[0]):
-        meta = "类别:"  # an empty field, so the first paragraph is not read as the meta line
-    if meta:
-        out += [meta, ""]
-    out += body
-    out += _render_footer(snapshot, zone)
-    for item in snapshot.related:
-        out += _render_item(item, zone)
-    if snapshot.more_in_category_name is not None or snapshot.more_in_category:
-        out.append(f"{_MORE_PREFIX}{snapshot.more_in_category_name or ''}的资讯:")
-        for item in snapshot.more_in_category:
-            out += _render_item(item, zone)
-    return "\n".join(out).rstrip("\n") + "\n"
 
 
 # --- reading --------------------------------------------------------------------------
@@ -307,7 +266,7 @@ def _read_breadcrumbs(lines: _Lines) -> tuple[list[str], int]:
     """The leading bullet lines and the index of the first other non-blank line."""
     crumbs: list[str] = []
     i = _next_nonblank(lines, 0)
-    while i < len(lines) and lines[i].startswith(_BULLET):
+    while i < len(lines) and lines[i].startswith(BULLET):
         crumb = lines[i][1:].strip()
         if crumb:
             crumbs.append(crumb)
@@ -328,11 +287,11 @@ def _read_title(lines: _Lines, i: int) -> tuple[str, int]:
 
 def _special_kind(line: str) -> str | None:
     """What a line is when it cannot be a title: meta, footer, date or header."""
-    if _META_START_RE.match(line):
+    if META_START_RE.match(line):
         return "the meta line"
     if _footer_kind(line) is not None:
         return "a footer line"
-    if line.startswith(_MORE_PREFIX) and _MORE_RE.fullmatch(line):
+    if line.startswith(MORE_PREFIX) and _MORE_RE.fullmatch(line):
         return "the more-in-category header"
     if _DATETIME_RE.fullmatch(line):
         return "a date line"
@@ -342,7 +301,7 @@ def _special_kind(line: str) -> str | None:
 def _read_meta(lines: _Lines, i: int, zone: tzinfo) -> tuple[dict[str, Any] | None, int]:
     """The meta line's fields if the next non-blank line is one, and where the body starts."""
     j = _next_nonblank(lines, i)
-    if j >= len(lines) or not _META_START_RE.match(lines[j]):
+    if j >= len(lines) or not META_START_RE.match(lines[j]):
         return None, i
     line = lines[j]
     matches = list(_META_FIELD_RE.finditer(line))
@@ -406,7 +365,7 @@ def _find_body_end(lines: _Lines, i: int) -> tuple[int, bool]:
         line = lines[j]
         if line.startswith(_FOOTER_PREFIXES) and _footer_kind(line) is not None:
             return j, True
-        if line.startswith(_MORE_PREFIX) and _MORE_RE.fullmatch(line):
+        if line.startswith(MORE_PREFIX) and _MORE_RE.fullmatch(line):
             return j, False
     return len(lines), False
 
@@ -482,7 +441,7 @@ def _read_items(
     while i < n:
         line = lines[i]
         if line:
-            if stop_at_more and line.startswith(_MORE_PREFIX) and _MORE_RE.fullmatch(line):
+            if stop_at_more and line.startswith(MORE_PREFIX) and _MORE_RE.fullmatch(line):
                 break
             match = _DATETIME_RE.fullmatch(line)
             if match is None:
@@ -506,60 +465,3 @@ def _read_items(
     if pending:
         raise SnapshotParseError(f"{what} without a date line", line=pending[0] + 1)
     return items, i
-
-
-# --- writing --------------------------------------------------------------------------
-
-
-def _format_datetime(value: datetime, zone: tzinfo) -> str:
-    # astimezone() returns the value itself when it is already in ``zone``: wall time kept.
-    t = value.astimezone(zone) if value.tzinfo is not None else value
-    # f-string, not strftime: %Y does not zero-pad years before 1000 on every platform.
-    return f"{t.year:04d}-{t.month:02d}-{t.day:02d} {t.hour:02d}:{t.minute:02d}:{t.second:02d}"
-
-
-def _render_meta(snapshot: Snapshot, zone: tzinfo) -> str:
-    fields = []
-    if snapshot.category is not None:
-        fields.append(f"类别:{snapshot.category}")
-    if snapshot.published_at is not None:
-        fields.append(f"发布时间:{_format_datetime(snapshot.published_at, zone)}")
-    if snapshot.source is not None:
-        fields.append(f"来源:{snapshot.source}")
-    return _META_SEPARATOR.join(fields)
-
-
-def _render_body(title: str, paragraphs: list[str], images: list[Image]) -> _Lines:
-    last = len(paragraphs)
-    slots: dict[int, list[Image]] = {}
-    for image in images:  # in list order, so slots at one position keep their order
-        slots.setdefault(min(image.position, last), []).append(image)
-    out: _Lines = []
-    for position in range(last + 1):
-        for image in slots.get(position, ()):
-            out += [title, ""]
-            if image.caption:
-                out += [image.caption, ""]
-        if position < last:
-            out += [paragraphs[position], ""]
-    return out
-
-
-def _render_footer(snapshot: Snapshot, zone: tzinfo) -> _Lines:
-    out: _Lines = []
-    if snapshot.crawler is not None:
-        out += [_CRAWLER_LINE.format(snapshot.crawler), ""]
-    if snapshot.snapshot_at is not None:
-        out += [f"快照生成时间:{_format_datetime(snapshot.snapshot_at, zone)}", ""]
-    # Always written, so a rendered snapshot always has a footer to end its body.
-    out += [_DISCLAIMER_LINE, "", f"信息原文地址:{snapshot.url or ''}", ""]
-    return out
-
-
-def _render_item(item: RelatedItem, zone: tzinfo) -> _Lines:
-    # One line before the date reads back as the excerpt, so a lone title is written as one.
-    if item.title and item.excerpt:
-        texts = [item.title, item.excerpt]
-    else:
-        texts = [t for t in (item.excerpt or item.title,) if t]
-    return [*texts, _format_datetime(item.published_at, zone)]

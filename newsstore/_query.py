@@ -2,15 +2,22 @@
 
 A query holds only typed literals (strings, datetimes, enums), never a user-supplied filter
 document, so nothing a user types can become a MongoDB operator or server-side JavaScript.
+It is a strict pydantic dataclass: no value is coerced (``"5"`` is not a limit, ``True`` is
+not an integer, a naive datetime is not a time, an unknown field is not ignored), and a
+refusal is one :class:`~newsstore.InvalidQueryError` line naming the field.
 Time ranges are half-open, ``[start, end)``; :func:`~newsstore.day_range` turns a calendar day in a
 zone into such a range, which is what "on 2023-11-14 in Beijing time" means.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from datetime import datetime
-from typing import Literal
+import functools
+from dataclasses import replace
+from typing import Annotated, Any, Literal, TypeVar
+
+from pydantic import AwareDatetime, ConfigDict, Field, ValidationError
+from pydantic.dataclasses import dataclass
+from pydantic_core import ErrorDetails
 
 from ._errors import InvalidQueryError
 
@@ -31,8 +38,56 @@ MATCHES: tuple[Match, ...] = ("exact", "prefix", "host", "domain")
 TIME_FIELDS: tuple[TimeField, ...] = ("published", "snapshot")
 SORT_ORDERS: tuple[SortOrder, ...] = ("newest", "oldest")
 
+_CHOICES: dict[str, tuple[str, ...]] = {
+    "match": MATCHES,
+    "time_field": TIME_FIELDS,
+    "sort": SORT_ORDERS,
+}
+_NotNegative = Annotated[int, Field(ge=0)]
+_T = TypeVar("_T")
 
-@dataclass(frozen=True, slots=True)
+
+def _describe(error: ErrorDetails) -> str:
+    """One pydantic error as the line :class:`InvalidQueryError` says."""
+    name = ".".join(str(part) for part in error["loc"]) or "query"
+    kind, value = error["type"], error["input"]
+    if kind == "string_type":
+        return f"{name} must be a string, not {type(value).__name__}"
+    if kind in ("datetime_type", "timezone_aware"):
+        return f"{name} must be a timezone-aware datetime"
+    if kind == "literal_error" and name in _CHOICES:
+        given = repr(value) if isinstance(value, str) else type(value).__name__
+        return f"{name} must be one of {', '.join(_CHOICES[name])}, not {given}"
+    if kind == "int_type":
+        return f"{name} must be an integer"
+    if kind == "greater_than_equal":
+        return f"{name} must not be negative"
+    if kind == "unexpected_keyword_argument":
+        return f"{name} is not a query field"
+    return f"{name}: {error['msg']}"
+
+
+def _refusals_as_query_errors(cls: type[_T]) -> type[_T]:
+    """Make the class's validating ``__init__`` raise :class:`InvalidQueryError`.
+
+    pydantic validates before any ``__post_init__`` and raises its ``ValidationError``;
+    callers catch the library's own error, with the first refusal as its one line.
+    """
+    validating_init = cls.__init__
+
+    @functools.wraps(validating_init)
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        try:
+            validating_init(self, *args, **kwargs)
+        except ValidationError as exc:
+            raise InvalidQueryError(_describe(exc.errors()[0])) from None
+
+    cls.__init__ = __init__  # type: ignore[method-assign]
+    return cls
+
+
+@_refusals_as_query_errors
+@dataclass(frozen=True, slots=True, config=ConfigDict(strict=True, extra="forbid"))
 class Query:
     """What to look up. Every field narrows the result; an empty query matches everything.
 
@@ -40,42 +95,19 @@ class Query:
     a path), ``host`` (one host), ``domain`` (a domain and its subdomains).
     ``start``/``end`` bound ``published_at`` or ``snapshot_at`` (per ``time_field``) as
     ``[start, end)``. Results come newest first unless ``sort="oldest"``; ``offset`` and
-    ``limit`` page through them.
+    ``limit`` page through them. Any other value raises :class:`InvalidQueryError`.
     """
 
     url: str | None = None
     match: Match = "exact"
-    start: datetime | None = None
-    end: datetime | None = None
+    start: AwareDatetime | None = None
+    end: AwareDatetime | None = None
     time_field: TimeField = "published"
     category: str | None = None
     source: str | None = None
     sort: SortOrder = "newest"
-    offset: int = 0
-    limit: int | None = None
-
-    def __post_init__(self) -> None:
-        for name in ("url", "category", "source"):
-            value = getattr(self, name)
-            if value is not None and not isinstance(value, str):
-                raise InvalidQueryError(f"{name} must be a string, not {type(value).__name__}")
-        for name in ("start", "end"):
-            value = getattr(self, name)
-            if value is not None and (not isinstance(value, datetime) or value.tzinfo is None):
-                raise InvalidQueryError(f"{name} must be a timezone-aware datetime")
-        if self.match not in ("exact", "prefix", "host", "domain"):
-            raise InvalidQueryError(f"unknown match {self.match!r}: exact, prefix, host or domain")
-        if self.time_field not in ("published", "snapshot"):
-            raise InvalidQueryError(f"unknown time field {self.time_field!r}")
-        if self.sort not in ("newest", "oldest"):
-            raise InvalidQueryError(f"unknown sort {self.sort!r}: newest or oldest")
-        for name, value in (("offset", self.offset), ("limit", self.limit)):
-            if value is None and name == "limit":
-                continue
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise InvalidQueryError(f"{name} must be an integer")
-        if self.offset < 0 or (self.limit is not None and self.limit < 0):
-            raise InvalidQueryError("offset and limit must not be negative")
+    offset: _NotNegative = 0
+    limit: _NotNegative | None = None
 
     @property
     def time_attribute(self) -> Literal["published_at", "snapshot_at"]:

@@ -12,9 +12,9 @@ from __future__ import annotations
 import os
 from datetime import tzinfo
 
+from .._rules import Policy
 from .._settings import Settings, default_store_path
 from .base import RelatedHit, Stats, Store, Tombstone
-from .rules import Policy
 
 __all__ = ["Policy", "RelatedHit", "Stats", "Store", "Tombstone", "open_store"]
 

@@ -1,68 +1,46 @@
 """The domain interface every store implements, and the write loop shared by all of them.
 
 Adapters supply a handful of primitives (load key states, write plans, run queries); the
-rules of :mod:`newsstore._store.rules` and the batching and retry loop live here, once.
+rules of :mod:`newsstore._rules` and the batching and retry loop live here, once. A store
+may offer one optional capability, a line memory (:mod:`newsstore._linememory`), through
+:meth:`Store._line_backend`.
 """
 
 from __future__ import annotations
 
 import abc
-import hashlib
 import os
 from collections import Counter
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
-from datetime import date, datetime, timezone, tzinfo
+from datetime import date, datetime, tzinfo
 from types import TracebackType
 from typing import IO, TYPE_CHECKING, Any
 
 from .._errors import InvalidQueryError, NotFoundError, StoreError
 from .._export import ExportFormat, write_snapshots
-from .._identity import snapshot_key, utc_content
+from .._identity import check_size, identify, snapshot_key
+from .._importing import ImportOptions, ImportTarget, import_records
+from .._linememory import LineBackend, lines_written, settle
 from .._query import Query, TimeField
+from .._rules import Incoming, KeyPlan, KeyState, Policy, plan_key
 from .._schemas import ImportReport, RelatedItem, Snapshot
-from .._times import DEFAULT_TIMEZONE, day_range, zone_of
+from .._times import DEFAULT_TIMEZONE, UTC, day_range, zone_of
 from .._urls import canonical_url, host_of, reversed_host, url_prefix
-from .rules import Incoming, KeyPlan, KeyState, Policy, plan_key
 
-if TYPE_CHECKING:  # importing imports this module
+if TYPE_CHECKING:
     from typing_extensions import Unpack
 
-    from .._importing import ImportOptions
+__all__ = ["RelatedHit", "Stats", "Store", "Tombstone"]
 
-__all__ = ["Recalled", "RelatedHit", "Remembered", "Stats", "Store", "Tombstone"]
-
-_UTC = timezone.utc
 # Keys whose conditional write lost a race are re-planned; a key that loses this many times
 # in a row is under a write storm no retry will fix.
 _MAX_ROUNDS = 20
+# The two lists of items a snapshot carries, as RelatedHit.kind names them.
+_ITEM_KINDS = ("related", "more_in_category")
 # Sorts after every character, so [prefix, prefix + _TOP) is "starts with prefix".
 _TOP = "\U0010ffff"
-
-
-@dataclass(frozen=True, slots=True)
-class Remembered(Incoming):
-    """An incoming record read from an input line the store may remember by its digest.
-
-    Stores that keep a line memory (``Store._line_memory``) map the digest of each line
-    they save to its key, content hash and URL, so that the line is known when it comes
-    again (a re-import) and need not be validated and hashed again.
-    """
-
-    digest: bytes
-
-
-@dataclass(frozen=True, slots=True)
-class Recalled(Remembered):
-    """A line the store saved before: key, content hash and URL recalled, not recomputed.
-
-    Its ``snapshot_at`` and ``payload`` are None and ``content`` is empty. That is all the
-    rules need for a content hash the key already has (``unchanged``); in any other case
-    :meth:`Store.save_prepared` calls ``materialize``, which validates the line.
-    """
-
-    materialize: Callable[[], Incoming]
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,22 +113,30 @@ class Store(abc.ABC):
         """Release the connection."""
 
     # -- writing -----------------------------------------------------------------------
-    def prepare(self, snapshot: Snapshot, *, copy: bool = True) -> Incoming:
-        """Compute a snapshot's key and content hash (raises InvalidURLError for a bad URL).
+    def key_of(self, snapshot: Snapshot) -> str:
+        """The key this store files ``snapshot`` under (raises InvalidURLError for a bad URL)."""
+        return snapshot_key(snapshot, tracking_params=self.tracking_params)
+
+    def _prepare(self, snapshot: Snapshot, *, copy: bool = True) -> Incoming:
+        """Key, content hash and adapter payload of a snapshot, checked against the size limit.
 
         ``copy=False`` moves ``snapshot`` itself to UTC and keeps it instead of a copy, for
         callers that own it, such as the importer (copying costs more than the rest).
         """
-        key = snapshot_key(snapshot, tracking_params=self.tracking_params)
-        utc, content = utc_content(snapshot, copy=copy)
+        identity = identify(snapshot, tracking_params=self.tracking_params, copy=copy)
+        check_size(identity)
+        utc = identity.utc
         return Incoming(
-            key,
-            hashlib.sha256(content).hexdigest(),
+            identity.key,
+            identity.content_hash,
             utc.url,
             utc.snapshot_at,
-            content,
+            identity.content,
             self._payload(utc),
         )
+
+    def _prepare_owned(self, snapshot: Snapshot) -> Incoming:
+        return self._prepare(snapshot, copy=False)
 
     def _payload(self, snapshot: Snapshot) -> Any:
         """What this adapter writes of ``snapshot`` beyond its content JSON (times in UTC).
@@ -177,22 +163,20 @@ class Store(abc.ABC):
         """Save snapshots in batches, deduplicated by key; returns the counts.
 
         A snapshot whose URL cannot be canonicalised raises :class:`InvalidURLError`;
-        use :func:`newsstore.import_records` to collect such records instead.
+        use :meth:`import_records` to collect such records instead.
         """
         report = ImportReport()
         batch: list[Incoming] = []
         for snapshot in snapshots:
-            batch.append(self.prepare(snapshot))
+            batch.append(self._prepare(snapshot))
             if len(batch) >= batch_size:
-                report.merge(self.save_prepared(batch, policy=policy))
+                report.merge(self._save_prepared(batch, policy, False))
                 batch = []
         if batch:
-            report.merge(self.save_prepared(batch, policy=policy))
+            report.merge(self._save_prepared(batch, policy, False))
         return report
 
-    def save_prepared(
-        self, batch: list[Incoming], *, policy: Policy = "newest", dry_run: bool = False
-    ) -> ImportReport:
+    def _save_prepared(self, batch: list[Incoming], policy: Policy, dry_run: bool) -> ImportReport:
         """Save one batch of prepared records (one transaction or one bulk write).
 
         With ``dry_run`` the counts are computed against the stored state, nothing is written.
@@ -202,28 +186,22 @@ class Store(abc.ABC):
             groups.setdefault(rec.key, []).append(rec)
         counts: Counter[str] = Counter()
         pending = groups
+        lines = self._line_backend()
         for _ in range(_MAX_ROUNDS):
-            now = datetime.now(_UTC)
+            now = datetime.now(UTC)
             with self._write_transaction():
                 states, tombstoned = self._load_states(list(pending))
                 for key, recs in pending.items():
-                    _settle(recs, states.get(key), key in tombstoned, policy)
+                    settle(recs, states.get(key), key in tombstoned, self._prepare_owned)
                 plans = [
                     plan_key(states.get(key), recs, policy=policy, tombstoned=key in tombstoned)
                     for key, recs in pending.items()
                 ]
                 writes = [p for p in plans if p.writes]
                 conflicts = set() if dry_run else self._write_plans(writes, now)
-                if not dry_run:
-                    self._remember_lines(
-                        [
-                            rec
-                            for key, recs in pending.items()
-                            if key not in conflicts
-                            for rec in recs
-                            if type(rec) is Remembered
-                        ]
-                    )
+                if lines is not None and not dry_run:
+                    written = (recs for key, recs in pending.items() if key not in conflicts)
+                    lines.remember_lines(lines_written(written))
             for plan in plans:
                 if plan.key not in conflicts:
                     counts.update(plan.outcomes)
@@ -240,30 +218,33 @@ class Store(abc.ABC):
         """
         return nullcontext()
 
-    def _line_memory(self, zone: str | tzinfo) -> Callable[[bytes], bytes] | None:
-        """The digest of an input line read in ``zone``, if this store remembers lines.
-
-        A digest must stand for everything that decides what the line becomes (its bytes,
-        the zone of its naive times, the code that validates and keys it). The default:
-        no memory, every line is validated.
-        """
-        return None
-
-    def _recall_lines(self, digests: list[bytes]) -> dict[bytes, tuple[str, str, str | None]]:
-        """Key, content hash and URL of each line remembered under one of ``digests``."""
-        return {}
-
-    def _remember_lines(self, records: list[Remembered]) -> None:
-        """Remember the lines of records just saved (called in the write transaction)."""
+    def _line_backend(self) -> LineBackend | None:
+        """This store's line memory, if it keeps one (see :mod:`newsstore._linememory`)."""
         return None
 
     def import_records(
         self, paths: Iterable[str | os.PathLike[str]], **options: Unpack[ImportOptions]
     ) -> ImportReport:
-        """Import files into this store; see :func:`newsstore.import_records` for options."""
-        from .._importing import import_records
+        """Import snapshot files (JSON, NDJSON, Extended JSON, snapshot text, ``.gz``, dirs, ``-``).
 
-        return import_records(self, paths, **options)
+        Returns the counts. Options: ``format`` (``auto``), ``policy`` (``newest``),
+        ``batch_size``, ``rejects`` (a file that receives each rejected record with its
+        file, line and reason), ``strict`` (the first bad record raises
+        :class:`~newsstore.InvalidRecordError`; records before it have landed), ``dry_run``
+        (validate and count against the stored state, write nothing), ``glob`` and
+        ``follow_symlinks`` (for directories), ``timezone`` (for naive times; default the
+        store's), ``encoding`` (of snapshot text) and ``progress`` (called with the records
+        and bytes read).
+        """
+        target = ImportTarget(
+            zone=self.zone,
+            tracking_params=self.tracking_params,
+            prepare=self._prepare_owned,
+            save=self._save_prepared,
+            write_group=self._write_group,
+            lines=self._line_backend(),
+        )
+        return import_records(target, paths, **options)
 
     def export(
         self,
@@ -337,8 +318,11 @@ class Store(abc.ABC):
         An item links to a stored snapshot when its URL has the same key, or when its
         title and time equal a stored snapshot's title and published time.
         """
-        for kind, item, listed_by in self._related_items(start, end):
-            yield RelatedHit(item, kind, listed_by, self._link(item))
+        for listed_by in self._listing_items(start, end):
+            for kind in _ITEM_KINDS:
+                for item in getattr(listed_by, kind):
+                    if start <= item.published_at < end:
+                        yield RelatedHit(item, kind, listed_by, self._link(item))
 
     def _link(self, item: RelatedItem) -> str | None:
         if item.url:
@@ -359,7 +343,7 @@ class Store(abc.ABC):
             raise InvalidQueryError(f"reason must be a string, not {type(reason).__name__}")
         key = self.key_for(url_or_key)
         url = url_or_key if not url_or_key.startswith("content:") else None
-        return self._delete(key, url, reason, datetime.now(_UTC))
+        return self._delete(key, url, reason, datetime.now(UTC))
 
     def restore(self, url_or_key: str) -> None:
         """Lift a takedown so the key can be imported again; raises NotFoundError."""
@@ -420,9 +404,9 @@ class Store(abc.ABC):
     def _count(self, query: Query) -> int: ...
 
     @abc.abstractmethod
-    def _related_items(
-        self, start: datetime, end: datetime
-    ) -> Iterator[tuple[str, RelatedItem, Snapshot]]: ...
+    def _listing_items(self, start: datetime, end: datetime) -> Iterator[Snapshot]:
+        """Each stored snapshot that may list an item dated in ``[start, end)``, once
+        (more is fine: :meth:`related_on` checks every item's time)."""
 
     @abc.abstractmethod
     def _key_by_title(self, title: str, published_at: datetime) -> str | None: ...
@@ -441,24 +425,3 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def _keys_with_versions(self) -> int: ...
-
-
-def _settle(
-    records: list[Incoming], state: KeyState | None, tombstoned: bool, policy: Policy
-) -> None:
-    """Replace each recalled record the rules cannot decide by its hash alone, in place.
-
-    A recalled record is ``unchanged`` (or ``suppressed``) when its key is stored, its
-    content hash is one the key has, and the policy is not ``replace``: then the rules
-    never look past its hash and URL. Otherwise (the key was deleted or changed by another
-    writer since the line was recalled) the line is validated after all.
-    """
-    for i, rec in enumerate(records):
-        if not isinstance(rec, Recalled) or tombstoned:
-            continue
-        if policy != "replace" and state is not None and rec.content_hash in state.hashes:
-            continue
-        full = rec.materialize()
-        if full.key != rec.key:  # the digest covers the code that keys a line
-            raise StoreError(f"a remembered line no longer gives key {rec.key}")
-        records[i] = full

@@ -31,19 +31,19 @@ from typing import Any
 
 from bson.codec_options import CodecOptions
 from bson.errors import InvalidDocument
-from pymongo import ASCENDING, DESCENDING, InsertOne, MongoClient, UpdateOne
+from pymongo import ASCENDING, DESCENDING, DeleteOne, InsertOne, MongoClient, UpdateOne
 from pymongo.collection import Collection
 from pymongo.database import Database
 from pymongo.errors import BulkWriteError, ConnectionFailure, PyMongoError
 
 from .._errors import StoreError, StoreUnavailableError
 from .._query import Query
-from .._schemas import RelatedItem, Snapshot, StoredInfo, with_zone
+from .._rules import Incoming, KeyPlan, KeyState
+from .._schemas import Snapshot, StoredInfo, with_zone
 from .._settings import redact_uri
 from .._times import DEFAULT_TIMEZONE
 from .._urls import host_of, reversed_host
 from .base import Store, Tombstone
-from .rules import Incoming, KeyPlan, KeyState
 
 __all__ = ["MongoStore", "connect"]
 
@@ -165,13 +165,11 @@ class MongoStore(Store):
         return states, tombstoned
 
     def _write_plans(self, plans: list[KeyPlan], now: datetime) -> set[str]:
-        archive = [p.key for p in plans if p.archive_current]
+        # The current each plan was made against, at its revision: if another writer has
+        # replaced it since, that writer archived it, and this plan will lose its race.
+        archive = [{"_id": p.key, "rev": p.expected_rev} for p in plans if p.archive_current]
         with self._errors():
-            old = (
-                {d["_id"]: d for d in self._snapshots.find({"_id": {"$in": archive}})}
-                if archive
-                else {}
-            )
+            old = {d["_id"]: d for d in self._snapshots.find({"$or": archive})} if archive else {}
         history: list[Any] = []
         for plan in plans:
             if plan.key in old:
@@ -183,10 +181,19 @@ class MongoStore(Store):
         # History first: if the current write then loses a race, what was archived is still
         # a true version of the key, and history entries are idempotent.
         self._bulk(self._history_c, history)
-        return {
+        conflicts = {
             plans[i].key
             for i in self._bulk(self._snapshots, [self._current_op(plan, now) for plan in plans])
         }
+        # A content current again leaves history once it is current: a reader in between
+        # sees it twice, never nowhere.
+        unarchived = [
+            DeleteOne({"_id": _history_id(p.key, p.unarchive)})
+            for p in plans
+            if p.unarchive is not None and p.key not in conflicts
+        ]
+        self._bulk(self._history_c, unarchived)
+        return conflicts
 
     def _bulk(self, collection: Collection[dict[str, Any]], ops: list[Any]) -> list[int]:
         """Run an unordered bulk write; the indexes of ops that failed on a duplicate key."""
@@ -279,7 +286,6 @@ class MongoStore(Store):
 
     def _history(self, key: str) -> list[Snapshot]:
         with self._errors():
-            current = self._snapshots.find_one({"_id": key}, {"content_hash": 1})
             docs = list(
                 self._history_c.find({"key": key}).sort(
                     [("snapshot_at", DESCENDING), ("content_hash", DESCENDING)]
@@ -287,8 +293,6 @@ class MongoStore(Store):
             )
         out = []
         for doc in docs:
-            if current is not None and doc["content_hash"] == current["content_hash"]:
-                continue
             snap = Snapshot.model_validate({n: doc[n] for n in _FIELDS if n in doc})
             snap.stored = StoredInfo(
                 key=key, content_hash=doc["content_hash"], archived_at=doc["archived_at"]
@@ -303,7 +307,7 @@ class MongoStore(Store):
             column, low, high = self._url_range(query)
             field = "_id" if column == "key" else column
             flt[field] = low if high is None else {"$gte": low, "$lt": high}
-        field = "published_at" if query.time_field == "published" else "snapshot_at"
+        field = query.time_attribute
         bounds: dict[str, Any] = {}
         if query.start is not None:
             bounds["$gte"] = query.start
@@ -318,7 +322,7 @@ class MongoStore(Store):
         return flt
 
     def _find(self, query: Query) -> Iterator[Snapshot]:
-        field = "published_at" if query.time_field == "published" else "snapshot_at"
+        field = query.time_attribute
         order = DESCENDING if query.sort == "newest" else ASCENDING
         with self._errors():
             cursor = (
@@ -337,18 +341,12 @@ class MongoStore(Store):
         with self._errors():
             return self._snapshots.count_documents(self._filter(query))
 
-    def _related_items(
-        self, start: datetime, end: datetime
-    ) -> Iterator[tuple[str, RelatedItem, Snapshot]]:
+    def _listing_items(self, start: datetime, end: datetime) -> Iterator[Snapshot]:
         span = {"$gte": start, "$lt": end}
         flt = {"$or": [{"related.published_at": span}, {"more_in_category.published_at": span}]}
         with self._errors():
             for doc in self._snapshots.find(flt):
-                snap = self._snapshot(doc)
-                for kind in ("related", "more_in_category"):
-                    for item in getattr(snap, kind):
-                        if start <= item.published_at < end:
-                            yield kind, item, snap
+                yield self._snapshot(doc)
 
     def _key_by_title(self, title: str, published_at: datetime) -> str | None:
         with self._errors():

@@ -6,9 +6,7 @@ import json
 from pathlib import Path
 
 import jsonschema
-import pytest
 from typer.main import get_command
-from typer.testing import CliRunner
 
 from newsstore_cli.app import app
 
@@ -16,19 +14,6 @@ from ..conftest import SAMPLE
 
 SAMPLE_KEY = "content:416eab2c0c7802e3eec1b3ba004c83cb"
 URL = "https://news.example.com/world/1.html"
-
-
-@pytest.fixture
-def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    """Invoke the CLI against a fresh embedded store named by the environment."""
-    monkeypatch.setenv("NEWSSTORE_STORE", str(tmp_path / "cli.db"))
-    monkeypatch.delenv("NEWSSTORE_TIMEZONE", raising=False)
-    runner = CliRunner()
-
-    def invoke(*args: str, input: str | None = None):
-        return runner.invoke(app, list(args), input=input)
-
-    return invoke
 
 
 def _record(url: str = URL, **fields: object) -> str:

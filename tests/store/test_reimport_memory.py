@@ -103,13 +103,13 @@ def test_a_known_line_is_not_validated_again(
     with SQLiteStore(tmp_path / "s.db") as store:
         assert store.import_records([path]).inserted == 5
         validated: list[bytes] = []
-        real = records._validate_json
+        real = records.validate_json
 
         def counting(raw: bytes, *args: Any) -> Any:
             validated.append(raw)
             return real(raw, *args)
 
-        monkeypatch.setattr(records, "_validate_json", counting)
+        monkeypatch.setattr(records, "validate_json", counting)
         assert store.import_records([path]).unchanged == 5
         assert validated == []
 

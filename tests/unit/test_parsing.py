@@ -1,4 +1,4 @@
-"""newsstore._parsing: the sample field by field, tolerated variants, refusals, round trips."""
+"""_parsing and _rendering: the sample field by field, variants, refusals, round trips."""
 
 from __future__ import annotations
 
@@ -20,8 +20,8 @@ from newsstore._parsing import (
     parse_snapshot,
     parse_snapshot_bytes,
     parse_snapshot_file,
-    render_snapshot,
 )
+from newsstore._rendering import render_snapshot
 from newsstore._schemas import Image, RelatedItem, Snapshot, StoredInfo
 
 ROOT = Path(__file__).resolve().parents[2]

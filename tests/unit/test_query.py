@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import FrozenInstanceError
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -60,3 +61,53 @@ def test_a_day_is_the_calendar_day_of_the_zone_even_across_dst() -> None:
 def test_query_accepts_only_literals(fields: dict) -> None:
     with pytest.raises(InvalidQueryError):
         Query(**fields)
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"url": {"$where": "sleep(1000)"}}, "url must be a string, not dict"),
+        ({"category": ["国际"]}, "category must be a string, not list"),
+        ({"source": 5}, "source must be a string, not int"),
+        ({"start": datetime(2023, 1, 1)}, "start must be a timezone-aware datetime"),
+        ({"end": "2023-11-14"}, "end must be a timezone-aware datetime"),
+        ({"match": "regex"}, "match must be one of exact, prefix, host, domain, not 'regex'"),
+        (
+            {"time_field": {"$where": "1"}},
+            "time_field must be one of published, snapshot, not dict",
+        ),
+        ({"sort": "random"}, "sort must be one of newest, oldest, not 'random'"),
+        ({"limit": -1}, "limit must not be negative"),
+        ({"offset": -5}, "offset must not be negative"),
+        ({"limit": True}, "limit must be an integer"),
+        ({"limit": "5"}, "limit must be an integer"),
+        ({"offset": 1.0}, "offset must be an integer"),
+        ({"colour": "red"}, "colour is not a query field"),
+    ],
+    ids=lambda v: v if isinstance(v, str) else next(iter(v)),
+)
+def test_a_refused_query_says_why_in_one_line(fields: dict, message: str) -> None:
+    with pytest.raises(InvalidQueryError) as caught:
+        Query(**fields)
+    assert str(caught.value) == message
+
+
+def test_a_query_is_frozen_and_another_page_is_checked_too() -> None:
+    query = Query(url="https://e.com/", match="prefix", start=datetime(2023, 1, 1, tzinfo=BEIJING))
+    with pytest.raises(FrozenInstanceError):
+        query.url = "https://other.example.com/"  # type: ignore[misc]
+    page = query.page(20, 10)
+    assert (page.offset, page.limit, page.url, page.start) == (20, 10, query.url, query.start)
+    assert query.offset == 0 and query.limit is None
+    assert page == Query(
+        url="https://e.com/", match="prefix", start=query.start, offset=20, limit=10
+    )
+    with pytest.raises(InvalidQueryError, match="offset must not be negative"):
+        query.page(-1, None)
+
+
+@pytest.mark.parametrize(
+    ("field", "attribute"), [("published", "published_at"), ("snapshot", "snapshot_at")]
+)
+def test_time_attribute_names_the_snapshot_field(field: str, attribute: str) -> None:
+    assert Query(time_field=field).time_attribute == attribute  # type: ignore[arg-type]

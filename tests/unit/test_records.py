@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from newsstore import InvalidRecordError
-from newsstore import _records as records_module
-from newsstore._records import iter_files, read_records
+from newsstore import InvalidRecordError, Record, read_records
+from newsstore import _jsonarray as jsonarray_module
+from newsstore._files import iter_files
 
 from ..conftest import SAMPLE
 
@@ -26,7 +26,7 @@ def line(n: int, **extra: object) -> str:
     return json.dumps(rec(n, **extra), ensure_ascii=False)
 
 
-def read(path: Path | str, **kw: object) -> list[records_module.Record]:
+def read(path: Path | str, **kw: object) -> list[Record]:
     return list(read_records(path, **kw))  # type: ignore[arg-type]
 
 
@@ -44,7 +44,7 @@ def test_ndjson_with_bom_crlf_and_blank_lines_keeps_line_numbers(tmp_path: Path)
 
 
 def test_json_array_streams_elements_with_index_and_line(tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setattr(records_module, "_CHUNK", 16)  # force elements across buffer refills
+    monkeypatch.setattr(jsonarray_module, "_CHUNK", 16)  # force elements across buffer refills
     path = tmp_path / "a.json"
     body = ",\n".join(json.dumps(rec(i), ensure_ascii=False, indent=1) for i in range(5))
     path.write_text("[\n" + body + "\n]\n", encoding="utf-8")
@@ -184,7 +184,7 @@ def test_ndjson_on_a_pipe_is_streamed_even_when_the_first_line_arrives_in_pieces
 def test_bson_size_matches_the_driver_for_a_snapshot(make) -> None:
     import bson
 
-    from newsstore._importing import bson_size
+    from newsstore._identity import bson_size
 
     snapshot = make(images=[{"position": 3, "caption": None}], paragraphs=["", "中文", "x" * 300])
     doc = snapshot.model_dump(exclude={"stored"})

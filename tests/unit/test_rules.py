@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from newsstore._store.rules import Incoming, KeyState, plan_key
+from newsstore._rules import Incoming, KeyState, plan_key
 
 T0 = datetime(2023, 11, 14, 7, 45, tzinfo=timezone.utc)
 

@@ -7,8 +7,9 @@ arrive for a key, in order:
 * the key is tombstoned (taken down) → ``suppressed``: nothing is written;
 * no record yet → ``inserted``;
 * content hash already known (current or history) → ``unchanged``: only last-seen time,
-  seen count and URL spellings are updated (``replace`` makes a known historic content
-  current again, which is ``updated``);
+  seen count and URL spellings are updated. The hash alone decides this
+  (:func:`hash_decides`), except under ``replace``, which makes a known historic content
+  current again (``updated``; its history entry goes, as history never holds the current);
 * otherwise, by policy:
 
   - ``newest`` (default): the newer snapshot, by ``snapshot_at`` (a missing time is oldest;
@@ -29,7 +30,16 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Literal
 
-__all__ = ["POLICIES", "Incoming", "KeyPlan", "KeyState", "Outcome", "Policy", "plan_key"]
+__all__ = [
+    "POLICIES",
+    "Incoming",
+    "KeyPlan",
+    "KeyState",
+    "Outcome",
+    "Policy",
+    "hash_decides",
+    "plan_key",
+]
 
 Policy = Literal["newest", "keep", "replace"]
 Outcome = Literal["inserted", "updated", "unchanged", "versioned", "suppressed"]
@@ -71,6 +81,7 @@ class KeyState:
     snapshot_at: datetime | None
     hashes: frozenset[str]
     rev: int
+    stored: Any = None  # what else the adapter read, for its own write of the plan
 
     @property
     def order(self) -> tuple[datetime, str]:
@@ -83,7 +94,10 @@ class KeyPlan:
 
     ``expected_rev`` is None when the key is new (insert), else the revision the plan was
     made against: an adapter that cannot lock must make the write of a new current
-    conditional on it and re-plan on conflict.
+    conditional on it and re-plan on conflict. ``unarchive`` is the hash of a stored
+    content that becomes current again, whose history entry the adapter deletes once the
+    current is written. ``stored`` is what the adapter read with the key's state
+    (:attr:`KeyState.stored`), handed back for the write.
     """
 
     key: str
@@ -95,16 +109,22 @@ class KeyPlan:
     urls: list[str] = field(default_factory=list)
     seen: int = 0
     outcomes: Counter[str] = field(default_factory=Counter)
-
-    @property
-    def changes_current(self) -> bool:
-        """True when the plan inserts or replaces the current snapshot."""
-        return self.current is not None
+    unarchive: str | None = None
+    stored: Any = None
 
     @property
     def writes(self) -> bool:
         """False when every record was suppressed: nothing to write at all."""
         return self.seen > 0
+
+
+def hash_decides(policy: Policy) -> bool:
+    """Whether a content hash the key already has makes a record ``unchanged`` by itself.
+
+    True except under ``replace``. Code that skips reading a record whose hash is known
+    (the line memory) may do so only where this holds.
+    """
+    return policy != "replace"
 
 
 def plan_key(
@@ -115,7 +135,11 @@ def plan_key(
     tombstoned: bool = False,
 ) -> KeyPlan:
     """Decide what ``records`` (all for ``state``'s key, in arrival order) do to the store."""
-    plan = KeyPlan(key=records[0].key, expected_rev=None if state is None else state.rev)
+    plan = KeyPlan(
+        key=records[0].key,
+        expected_rev=None if state is None else state.rev,
+        stored=None if state is None else state.stored,
+    )
     if tombstoned:
         plan.outcomes["suppressed"] = len(records)
         return plan
@@ -141,16 +165,14 @@ def plan_key(
         if current_order is None:
             outcome: Outcome = "inserted"
             current_incoming, current_order, current_hash = rec, rec.order, rec.content_hash
-        elif rec.content_hash == current_hash:
-            outcome = "unchanged"
-        elif policy == "replace" or (
-            policy == "newest" and rec.content_hash not in known and rec.order > current_order
+        elif rec.content_hash == current_hash or (
+            rec.content_hash in known and hash_decides(policy)
         ):
+            outcome = "unchanged"
+        elif policy == "replace" or (policy == "newest" and rec.order > current_order):
             archive_current()
             outcome = "updated"
             current_incoming, current_order, current_hash = rec, rec.order, rec.content_hash
-        elif rec.content_hash in known:
-            outcome = "unchanged"
         else:
             plan.history.append(rec)
             outcome = "versioned"
@@ -164,4 +186,6 @@ def plan_key(
         plan.current = current_incoming
         # A record that became current and was then replaced within the batch is history.
         plan.history = [h for h in plan.history if h.content_hash != current_hash]
+        if state is not None and current_hash in state.hashes:
+            plan.unarchive = current_hash  # a stored content, current again
     return plan

@@ -1,0 +1,68 @@
+"""The SQLite store's line memory: the ``lines`` table (see :mod:`newsstore._linememory`).
+
+A row maps a line's digest to the snapshot row its key has and the content hash the line
+gave. Rows are keyed by snapshot id, an index that grows at its end as snapshots are
+added; a takedown forgets the lines of its key before the snapshot row goes.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from typing import Any
+
+from .schema import SCHEMA_VERSION
+
+__all__ = ["LineTable", "select_in"]
+
+
+def select_in(db: sqlite3.Connection, sql: str, values: list[Any]) -> Iterator[Any]:
+    """The rows of ``sql``, whose ``IN ({marks})`` takes ``values``, a chunk at a time.
+
+    500 values a statement stay under SQLite's bound-parameter limit on old builds.
+    """
+    for i in range(0, len(values), 500):
+        chunk = values[i : i + 500]
+        yield from db.execute(sql.format(marks=",".join("?" * len(chunk))), chunk)
+
+
+class LineTable:
+    """The :class:`~newsstore._linememory.LineBackend` of one SQLite connection."""
+
+    line_layout = f"sqlite {SCHEMA_VERSION}"
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+
+    def recall_lines(self, digests: list[bytes]) -> dict[bytes, tuple[str, str]]:
+        rows = select_in(
+            self._db,
+            "SELECT l.digest, s.key, l.content_hash FROM lines l"
+            " JOIN snapshots s ON s.id = l.snapshot_id WHERE l.digest IN ({marks})",
+            digests,
+        )
+        return {digest: (key, chash.hex()) for digest, key, chash in rows}
+
+    def remember_lines(self, lines: list[tuple[bytes, str, str]]) -> None:
+        if not lines:
+            return
+        ids = dict(
+            select_in(
+                self._db,
+                "SELECT key, id FROM snapshots WHERE key IN ({marks})",
+                list({key for _, key, _ in lines}),
+            )
+        )
+        rows = [
+            (digest, sid, bytes.fromhex(chash))
+            for digest, key, chash in lines
+            if (sid := ids.get(key)) is not None  # None: a taken-down key
+        ]
+        self._db.executemany("INSERT OR IGNORE INTO lines VALUES (?, ?, ?)", rows)
+
+    def forget(self, key: str) -> None:
+        """Forget the lines of ``key`` (before its snapshot row is deleted)."""
+        self._db.execute(
+            "DELETE FROM lines WHERE snapshot_id IN (SELECT id FROM snapshots WHERE key = ?)",
+            (key,),
+        )

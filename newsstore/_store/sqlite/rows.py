@@ -1,0 +1,137 @@
+"""How a snapshot is written to a ``snapshots`` row and read back, and a query as SQL.
+
+Pure functions, no connection: the adapter runs what they build. A ``snapshots`` row read
+by :data:`SELECT` is ``(key, url, urls, content_hash, hashes, first_seen, last_seen,
+seen_count, content)``; ``content`` is the snapshot's JSON with its times in UTC, without
+``url`` and ``stored``.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import tzinfo
+from itertools import chain
+from typing import Any
+
+from ..._query import Query
+from ..._rules import Incoming
+from ..._schemas import Snapshot, StoredInfo, to_zone
+from ..._times import from_ms, to_ms
+from ..._urls import host_of, reversed_host
+from .schema import item_days
+
+__all__ = [
+    "SELECT",
+    "archived_of",
+    "columns",
+    "dumps",
+    "host_column",
+    "payload",
+    "select_sql",
+    "snapshot_of",
+    "where",
+]
+
+SELECT = (
+    "SELECT key, url, urls, content_hash, hashes, first_seen, last_seen, seen_count, content"
+    " FROM snapshots"
+)
+
+# json.dumps(..., ensure_ascii=False) builds an encoder per call; this one is made once.
+dumps = json.JSONEncoder(ensure_ascii=False).encode
+
+
+def host_column(key: str) -> str | None:
+    """The ``host`` column of ``key``: its reversed host (None for a ``content:`` key)."""
+    return None if key.startswith("content:") else reversed_host(host_of(key))
+
+
+def payload(snapshot: Snapshot) -> tuple[Any, ...]:
+    """The snapshot's indexed columns, and its item days for ``_index_items``."""
+    return (
+        snapshot.title,
+        snapshot.category,
+        snapshot.source,
+        to_ms(snapshot.published_at),
+        to_ms(snapshot.snapshot_at),
+        item_days(
+            [item.published_at for item in chain(snapshot.related, snapshot.more_in_category)]
+        ),
+    )
+
+
+def columns(rec: Incoming) -> tuple[Any, ...]:
+    """The values of ``title`` … ``snapshot_at`` and ``content_hash`` for ``rec``."""
+    title, category, source, published, snapshot_at, _ = rec.payload
+    return (title, category, source, published, snapshot_at, rec.content_hash)
+
+
+def snapshot_of(row: tuple[Any, ...], zone: tzinfo) -> Snapshot:
+    """The snapshot of a :data:`SELECT` row, its times in ``zone``."""
+    key, url, urls, chash, hashes, first, last, seen, content = row
+    snap = Snapshot.model_validate_json(content)
+    snap.url = url
+    snap.stored = StoredInfo(
+        key=key,
+        content_hash=chash,
+        urls=json.loads(urls),
+        first_seen=from_ms(first),
+        last_seen=from_ms(last),
+        seen_count=seen,
+        version_count=len(json.loads(hashes)),
+    )
+    return to_zone(snap, zone)  # a fresh model: no copy needed
+
+
+def archived_of(row: tuple[Any, ...], zone: tzinfo) -> Snapshot:
+    """The snapshot of a ``history`` row ``(key, url, content_hash, archived_at, content)``."""
+    key, url, chash, archived, content = row
+    snap = Snapshot.model_validate_json(content)
+    snap.url = url
+    snap.stored = StoredInfo(key=key, content_hash=chash, archived_at=from_ms(archived))
+    return to_zone(snap, zone)
+
+
+def where(query: Query, url_range: tuple[str, str, str | None] | None) -> tuple[str, list[Any]]:
+    """The ``WHERE`` clause (or ``""``) and its parameters for ``query``.
+
+    ``url_range`` is how the query's URL filter reads on the columns (``Store._url_range``),
+    None when it has no URL.
+    """
+    clauses: list[str] = []
+    params: list[Any] = []
+    if url_range is not None:
+        column, low, high = url_range
+        if high is None:
+            clauses.append(f"{column} = ?")
+            params.append(low)
+        else:
+            clauses.append(f"{column} >= ? AND {column} < ?")
+            params += [low, high]
+    column = "published_at" if query.time_field == "published" else "snapshot_at"
+    if query.start is not None:
+        clauses.append(f"{column} >= ?")
+        params.append(to_ms(query.start))
+    if query.end is not None:
+        clauses.append(f"{column} < ?")
+        params.append(to_ms(query.end))
+    for name in ("category", "source"):
+        value = getattr(query, name)
+        if value is not None:
+            clauses.append(f"{name} = ?")
+            params.append(value)
+    return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
+
+
+def select_sql(
+    query: Query, url_range: tuple[str, str, str | None] | None
+) -> tuple[str, list[Any]]:
+    """The :data:`SELECT` of the rows matching ``query``, in its order, and its parameters."""
+    clause, params = where(query, url_range)
+    column = "published_at" if query.time_field == "published" else "snapshot_at"
+    order = "DESC" if query.sort == "newest" else "ASC"
+    sql = f"{SELECT}{clause} ORDER BY {column} {order}, key {order}"
+    if query.limit is not None or query.offset:
+        sql += " LIMIT ? OFFSET ?"
+        params += [-1 if query.limit is None else query.limit, query.offset]
+    return sql, params

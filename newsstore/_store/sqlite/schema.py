@@ -1,0 +1,186 @@
+"""The SQLite store's tables, their upgrade from older versions, and the day buckets of items.
+
+Layout: ``snapshots`` holds the current snapshot of each key (``key`` is UNIQUE, so the
+database itself refuses a second record for a key), with the fields lookups filter on as
+indexed columns and the rest as JSON; ``history`` holds other contents per key (unique on
+key and content hash); ``tombstones`` the takedowns; ``items`` the dates of related items;
+``lines`` the digests of imported NDJSON lines, with the snapshot and content hash each
+gave (so that a line imported again is known without validating it; see
+``SQLiteStore._line_memory``). Times are stored as integer milliseconds since the epoch, UTC.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from ..._times import UTC
+
+__all__ = [
+    "INSERT_ITEMS",
+    "KINDS",
+    "SCHEMA_VERSION",
+    "connect",
+    "create_schema",
+    "day_range",
+    "item_days",
+]
+
+# 2 added ``lines``; opening a version 1 store adds it (every statement is IF NOT EXISTS).
+# 3 indexes related items by day instead of by time, and keeps lines by snapshot id (an
+# index that grows at its end) instead of by key (one that grows at random places);
+# opening an older store rebuilds ``items`` from the stored snapshots and starts ``lines``
+# afresh (it only saves re-validation).
+SCHEMA_VERSION = 3
+_CACHE_KIB = 32 * 1024
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS snapshots (
+    id INTEGER PRIMARY KEY,
+    key TEXT NOT NULL UNIQUE,
+    url TEXT,
+    urls TEXT NOT NULL,
+    host TEXT,
+    title TEXT NOT NULL,
+    category TEXT,
+    source TEXT,
+    published_at INTEGER,
+    snapshot_at INTEGER,
+    content_hash TEXT NOT NULL,
+    hashes TEXT NOT NULL,
+    first_seen INTEGER NOT NULL,
+    last_seen INTEGER NOT NULL,
+    seen_count INTEGER NOT NULL,
+    rev INTEGER NOT NULL,
+    content BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS snapshots_published ON snapshots (published_at);
+CREATE INDEX IF NOT EXISTS snapshots_snapshot ON snapshots (snapshot_at);
+CREATE INDEX IF NOT EXISTS snapshots_category ON snapshots (category, published_at);
+CREATE INDEX IF NOT EXISTS snapshots_source ON snapshots (source, published_at);
+CREATE INDEX IF NOT EXISTS snapshots_host ON snapshots (host);
+CREATE TABLE IF NOT EXISTS history (
+    key TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    url TEXT,
+    snapshot_at INTEGER,
+    archived_at INTEGER NOT NULL,
+    content BLOB NOT NULL,
+    PRIMARY KEY (key, content_hash)
+);
+CREATE TABLE IF NOT EXISTS tombstones (
+    key TEXT PRIMARY KEY,
+    url TEXT,
+    reason TEXT NOT NULL,
+    deleted_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS items (
+    day INTEGER NOT NULL,
+    snapshot_id INTEGER NOT NULL,
+    PRIMARY KEY (day, snapshot_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS items_snapshot ON items (snapshot_id);
+CREATE TABLE IF NOT EXISTS lines (
+    digest BLOB PRIMARY KEY,
+    snapshot_id INTEGER NOT NULL,
+    content_hash BLOB NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS lines_snapshot ON lines (snapshot_id);
+"""
+KINDS = ("related", "more_in_category")
+
+# Related items are indexed by the calendar day of their time at UTC+8, the crawler's zone
+# (Beijing time): a snapshot's items fall on far fewer days than there are items, and a day
+# asked in Beijing time is one bucket. A range in any other zone reads the buckets it
+# overlaps and the items are then checked against the range itself.
+_ORDINAL_ZERO = datetime(1970, 1, 1).toordinal()
+
+
+def _day_of(t: datetime) -> int:
+    """The day bucket of ``t``: its calendar date at UTC+8, in days since 1970-01-01."""
+    if t.tzinfo is not UTC:
+        t = t.astimezone(UTC)  # a snapshot being saved has its times in UTC already
+    # The UTC+8 date is the UTC date, or the next one from 16:00 UTC.
+    return t.toordinal() - _ORDINAL_ZERO + (t.hour >= 16)
+
+
+def item_days(times: Iterable[datetime]) -> str:
+    """The day buckets of item times in UTC (aware or naive), as the JSON array items takes."""
+    # _day_of inlined, the times being in UTC: it runs for some forty items a record.
+    days = {t.toordinal() + (t.hour >= 16) for t in times}
+    return str([day - _ORDINAL_ZERO for day in days])
+
+
+INSERT_ITEMS = "INSERT OR IGNORE INTO items SELECT value, ?1 FROM json_each(?2)"
+
+
+def day_range(start: datetime, end: datetime) -> tuple[int, int]:
+    """The first and last day bucket that ``[start, end)`` overlaps."""
+    return _day_of(start), _day_of(end - timedelta(microseconds=1))
+
+
+def connect(path: str, timeout: float) -> tuple[sqlite3.Connection, int]:
+    """Open (or create) the file at ``path`` set up for the store, and its schema version.
+
+    ``timeout``: seconds to wait for another writer's lock before "database is locked".
+    Raises ``sqlite3.Error`` or ``OSError``.
+    """
+    if path != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    db = sqlite3.connect(path, isolation_level=None, timeout=timeout)
+    # Takes effect on a new file only: a snapshot's JSON (~11 KB) then fits one page.
+    db.execute("PRAGMA page_size=16384")
+    db.execute("PRAGMA journal_mode=WAL")
+    # WAL with synchronous=NORMAL never corrupts; a power cut may lose the last batch.
+    db.execute("PRAGMA synchronous=NORMAL")
+    # Index pages are updated at random places (URLs, times); 32 MiB (the default is
+    # 2 MiB) keeps those of a large store's import in memory between batches.
+    db.execute(f"PRAGMA cache_size={-_CACHE_KIB}")
+    return db, db.execute("PRAGMA user_version").fetchone()[0]
+
+
+def create_schema(db: sqlite3.Connection) -> None:
+    """Create the tables of :data:`SCHEMA_VERSION` in ``db``, or upgrade older ones.
+
+    Runs inside the caller's write transaction (which holds the write lock).
+    """
+    # Another process may have upgraded the file while this one waited for the lock.
+    version = db.execute("PRAGMA user_version").fetchone()[0]
+    if version >= SCHEMA_VERSION:
+        return
+    # Version 1 and 2 tables: items by time, lines by key.
+    rebuild_items = "published_at" in _table_columns(db, "items")
+    if rebuild_items:
+        db.execute("DROP TABLE items")
+    if "key" in _table_columns(db, "lines"):
+        db.execute("DROP TABLE lines")
+    for statement in _SCHEMA.split(";"):
+        if statement.strip():
+            db.execute(statement)
+    if rebuild_items:
+        _reindex_items(db)
+    db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+
+
+def _table_columns(db: sqlite3.Connection, table: str) -> set[str]:
+    return {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+
+
+def _reindex_items(db: sqlite3.Connection) -> None:
+    """Fill ``items`` from the stored snapshots (their JSON holds the items' UTC times)."""
+    cursor = db.execute("SELECT id, content FROM snapshots")
+    while rows := cursor.fetchmany(1000):
+        batch = []
+        for snapshot_id, content in rows:
+            data = json.loads(content)
+            # Stored times are UTC, written "…Z" (which fromisoformat reads from 3.11 on).
+            times = [
+                datetime.fromisoformat(item["published_at"].removesuffix("Z"))
+                for kind in KINDS
+                for item in data.get(kind) or ()
+            ]
+            utc = [t if t.tzinfo is None else t.astimezone(UTC) for t in times]
+            batch.append((snapshot_id, item_days(utc)))
+        db.executemany(INSERT_ITEMS, batch)
