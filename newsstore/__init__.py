@@ -15,9 +15,7 @@ adapters, :class:`SQLiteStore` and :class:`MongoStore`, load on first use, so th
 MongoDB driver is imported only by those who use it.
 """
 
-from __future__ import annotations
-
-from typing import TYPE_CHECKING, Any
+import typing as _typing
 
 from ._errors import (
     InvalidQueryError,
@@ -42,7 +40,7 @@ from ._times import day_range, time_window
 from ._urls import canonical_url
 from ._version import __version__
 
-if TYPE_CHECKING:
+if _typing.TYPE_CHECKING:
     from ._store.mongo import MongoStore
     from ._store.sqlite import SQLiteStore
 
@@ -93,7 +91,7 @@ __all__ = [
 _LAZY = {"MongoStore": "._store.mongo", "SQLiteStore": "._store.sqlite"}
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> _typing.Any:
     # The adapters load on first use: ``import newsstore`` never imports pymongo.
     if name in _LAZY:
         from importlib import import_module

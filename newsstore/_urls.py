@@ -57,7 +57,6 @@ from ._errors import InvalidURLError
 
 __all__ = [
     "DEFAULT_TRACKING_PARAMS",
-    "TRACKING_PREFIXES",
     "canonical_url",
     "host_of",
     "reversed_host",
@@ -102,11 +101,6 @@ of a live page or be part of a signed URL). ``from`` is in: on news pages it mar
 share channel (``from=timeline``, ``from=singlemessage``); pass your own list if a site
 uses it as a paging offset.
 """
-
-TRACKING_PREFIXES: tuple[str, ...] = tuple(
-    sorted(name[:-1] for name in DEFAULT_TRACKING_PARAMS if name.endswith("*"))
-)
-"""The prefix rules in ``DEFAULT_TRACKING_PARAMS`` (``("utm_",)``)."""
 
 _SCHEMES = {"http://": 7, "https://": 8}
 # Labels of a-z 0-9 - _ (underscores occur in real DNS names), 1-63 characters each.

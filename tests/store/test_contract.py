@@ -115,6 +115,23 @@ def test_policy_replace_makes_the_last_import_current(store: Store, make, later)
     assert [h.title for h in store.history(URL)] == [first.title]
 
 
+def test_a_content_made_current_again_leaves_history(store: Store, make, later) -> None:
+    a = make()
+    b = make(paragraphs=["改。"], snapshot_at=later(a, 1))
+    store.save(a)
+    assert store.save(b) == "updated"
+    assert store.save(a, policy="replace") == "updated"
+    assert store.get(URL).paragraphs == a.paragraphs
+    # History is every other content, and what stats count is what history() lists.
+    assert [h.paragraphs for h in store.history(URL)] == [b.paragraphs]
+    stats = store.stats()
+    assert (stats.history, stats.keys_with_versions) == (1, 1)
+    # Within one batch too: b, then a again, both by replace.
+    assert store.save_many([b, a], policy="replace").updated == 2
+    assert [h.paragraphs for h in store.history(URL)] == [b.paragraphs]
+    assert store.stats().history == 1
+
+
 def test_repeats_inside_one_batch_are_deduplicated(store: Store, make, later) -> None:
     a = make()
     b = make(paragraphs=["改。"], snapshot_at=later(a, 1))

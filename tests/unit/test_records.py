@@ -190,3 +190,19 @@ def test_bson_size_matches_the_driver_for_a_snapshot(make) -> None:
     doc = snapshot.model_dump(exclude={"stored"})
     doc["big"] = 2**40
     assert bson_size(doc) == len(bson.encode(doc))
+
+
+def test_read_records_takes_a_binary_file_object_plain_or_gzip() -> None:
+    import gzip
+    import io
+
+    lines = b'{"title": "\xe7\xac\xac1\xe7\xaf\x87"}\n\n{"title": ""}\n'
+    for data in (lines, gzip.compress(lines)):
+        stream = io.BytesIO(data)
+        got = list(read_records(stream, name="body"))
+        assert [(r.source, r.line, r.snapshot.title if r.snapshot else None) for r in got] == [
+            ("body", 1, "第1篇"),
+            ("body", 3, None),
+        ]
+        assert got[1].error is not None and "body:3" in str(got[1].error)
+        assert not stream.closed  # the caller's to close

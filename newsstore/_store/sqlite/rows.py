@@ -108,7 +108,7 @@ def where(query: Query, url_range: tuple[str, str, str | None] | None) -> tuple[
         else:
             clauses.append(f"{column} >= ? AND {column} < ?")
             params += [low, high]
-    column = "published_at" if query.time_field == "published" else "snapshot_at"
+    column = query.time_attribute
     if query.start is not None:
         clauses.append(f"{column} >= ?")
         params.append(to_ms(query.start))
@@ -128,7 +128,7 @@ def select_sql(
 ) -> tuple[str, list[Any]]:
     """The :data:`SELECT` of the rows matching ``query``, in its order, and its parameters."""
     clause, params = where(query, url_range)
-    column = "published_at" if query.time_field == "published" else "snapshot_at"
+    column = query.time_attribute
     order = "DESC" if query.sort == "newest" else "ASC"
     sql = f"{SELECT}{clause} ORDER BY {column} {order}, key {order}"
     if query.limit is not None or query.offset:

@@ -34,7 +34,9 @@ __all__ = [
 # index that grows at its end) instead of by key (one that grows at random places);
 # opening an older store rebuilds ``items`` from the stored snapshots and starts ``lines``
 # afresh (it only saves re-validation).
-SCHEMA_VERSION = 3
+# 4: history never holds a key's current content (a content made current again leaves
+# it); opening an older store deletes such entries, which readers used to filter out.
+SCHEMA_VERSION = 4
 _CACHE_KIB = 32 * 1024
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS snapshots (
@@ -161,6 +163,11 @@ def create_schema(db: sqlite3.Connection) -> None:
             db.execute(statement)
     if rebuild_items:
         _reindex_items(db)
+    if version < 4:
+        db.execute(
+            "DELETE FROM history WHERE EXISTS (SELECT 1 FROM snapshots s"
+            " WHERE s.key = history.key AND s.content_hash = history.content_hash)"
+        )
     db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
 
