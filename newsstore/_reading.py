@@ -94,11 +94,19 @@ def _open(path: str) -> IO[bytes]:
     return fp
 
 
+class _Borrowed(io.BufferedReader):
+    """A buffer over a stream the caller owns: closing the buffer leaves the stream open."""
+
+    def close(self) -> None:
+        if not self.closed:
+            self.detach()
+
+
 def _peekable(fp: IO[bytes]) -> io.BufferedReader:
     # Files, GzipFile and stdin.buffer can peek; anything else gets a buffer.
     if hasattr(fp, "peek"):
         return cast(io.BufferedReader, fp)
-    return io.BufferedReader(cast(Any, fp), buffer_size=_CHUNK)
+    return _Borrowed(cast(Any, fp), buffer_size=_CHUNK)
 
 
 def _read(
