@@ -16,13 +16,12 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager, suppress
 from datetime import datetime, tzinfo
 from typing import IO, Any
 
 from ..._errors import StoreError, StoreUnavailableError
-from ..._export import ExportFormat
 from ..._linememory import LineBackend
 from ..._query import Query
 from ..._rules import KeyPlan, KeyState
@@ -342,24 +341,12 @@ class SQLiteStore(Store):
                 return
             yield from rows
 
-    def export(
-        self,
-        fp: IO[str],
-        query: Query | None = None,
-        *,
-        format: ExportFormat = "ndjson",
-        fields: Iterable[str] | None = None,
-    ) -> int:
-        """As :meth:`Store.export`; whole-record NDJSON is written from the stored JSON.
-
-        A stored row is already the JSON of its snapshot (times in UTC, no URL or
-        ``stored``): :class:`.ndjson.NDJSONLines` writes from it the very bytes
-        ``model_dump_json`` would, without validating every record back into a model.
-        """
-        if format != "ndjson" or fields is not None:
-            return super().export(fp, query, format=format, fields=fields)
+    def _export_ndjson(self, fp: IO[str], query: Query) -> int:
+        # A stored row is already the JSON of its snapshot (times in UTC, no URL or
+        # ``stored``): NDJSONLines writes from it the very bytes model_dump_json would,
+        # without validating every record back into a model.
         lines = NDJSONLines(self.zone, self._snapshot)
-        return write_lines(fp, self._rows(query or Query()), lines)
+        return write_lines(fp, self._rows(query), lines)
 
     def _count(self, query: Query) -> int:
         clause, params = where(query, self._url_filter(query))
