@@ -1,9 +1,9 @@
 """Shared fixtures: the sample, snapshot factories, and one store fixture over every adapter.
 
 The ``store`` fixture runs each contract test on the embedded SQLite store (a fresh file per
-test), on MongoDB through pytest-mongodb's ``mongodb`` fixture (mongomock by default), and
-on a real MongoDB server when ``NEWSSTORE_TEST_MONGODB_URI`` is set (a fresh database per
-test, dropped afterwards).
+test) and on MongoDB: on the server ``NEWSSTORE_TEST_MONGODB_URI`` names when it is set (CI
+starts a wire-protocol server; a real mongod works the same), each test in a database of
+its own, dropped afterwards; else on pytest-mongodb's mongomock database.
 """
 
 from __future__ import annotations
@@ -96,40 +96,50 @@ def later() -> Callable[[Snapshot, int], datetime]:
     return shift
 
 
-def _mongo_params() -> list[Any]:
-    real = pytest.param(
-        "mongodb",
-        marks=pytest.mark.skipif(
-            not MONGODB_URI, reason="set NEWSSTORE_TEST_MONGODB_URI to run on a real MongoDB"
-        ),
-    )
-    return ["mongomock", real]
+@pytest.fixture(scope="session")
+def mongo_server() -> Iterator[Any]:
+    """A client of the MongoDB server NEWSSTORE_TEST_MONGODB_URI names, or None without one.
+
+    CI starts a wire-protocol server (tests/mongo_server.py) and sets the variable; point it
+    at a real mongod (standalone, replica set or sharded) to run the same tests there.
+    """
+    if not MONGODB_URI:
+        yield None
+        return
+    from newsstore._store.mongo import connect
+
+    client = connect(MONGODB_URI)
+    try:
+        yield client
+    finally:
+        client.close()
 
 
-@pytest.fixture(params=["sqlite", *_mongo_params()])
+@pytest.fixture
+def mongodb(mongodb: Any, mongo_server: Any) -> Iterator[Any]:
+    """A fresh MongoDB database: on the test server when one is up (its own database,
+    dropped afterwards), else pytest-mongodb's mongomock database."""
+    if mongo_server is None:
+        yield mongodb
+        return
+    name = f"newsstore_test_{uuid.uuid4().hex[:12]}"
+    try:
+        yield mongo_server[name]
+    finally:
+        mongo_server.drop_database(name)
+
+
+@pytest.fixture(params=["sqlite", "mongodb"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    """A fresh, empty store of each kind."""
-    kind = request.param
-    if kind == "sqlite":
+    """A fresh, empty store of each kind: SQLite, and MongoDB (the test server when one is
+    up, else mongomock)."""
+    if request.param == "sqlite":
         from newsstore._store.sqlite import SQLiteStore
 
         with SQLiteStore(tmp_path / "store.db") as st:
             yield st
-    elif kind == "mongomock":
-        from newsstore._store.mongo import MongoStore
+        return
+    from newsstore._store.mongo import MongoStore
 
-        database = request.getfixturevalue("mongodb")  # pytest-mongodb, cleaned per test
-        with MongoStore(database) as st:
-            yield st
-    else:
-        from newsstore._store.mongo import MongoStore, connect
-
-        assert MONGODB_URI is not None
-        client = connect(MONGODB_URI)
-        name = f"newsstore_test_{uuid.uuid4().hex[:12]}"
-        try:
-            with MongoStore(client[name]) as st:
-                yield st
-        finally:
-            client.drop_database(name)
-            client.close()
+    with MongoStore(request.getfixturevalue("mongodb")) as st:
+        yield st

@@ -286,7 +286,7 @@ def test_mongodb_filter_holds_user_text_only_as_values(
 
 @pytest.fixture
 def mongo_cli(mongodb: Any, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Result]:
-    """The CLI, with its store opened on mongomock (pytest-mongodb's database)."""
+    """The CLI, with its store opened on the test MongoDB database."""
 
     def fake_open_store(*, settings: Settings) -> Store:
         return MongoStore(mongodb, timezone=settings.timezone)

@@ -95,7 +95,8 @@ def test_four_processes_on_one_sqlite_file(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 @pytest.mark.skipif(
-    not MONGODB_URI, reason="set NEWSSTORE_TEST_MONGODB_URI to run on a real MongoDB"
+    not MONGODB_URI,
+    reason="needs a MongoDB server (NEWSSTORE_TEST_MONGODB_URI): processes cannot share mongomock",
 )
 def test_four_processes_on_one_mongodb(tmp_path: Path) -> None:
     from pymongo import MongoClient
@@ -106,4 +107,5 @@ def test_four_processes_on_one_mongodb(tmp_path: Path) -> None:
     try:
         _check(MONGODB_URI, database, _run_workers(MONGODB_URI, database, files), 4)
     finally:
-        MongoClient(MONGODB_URI).drop_database(database)
+        with MongoClient(MONGODB_URI) as client:
+            client.drop_database(database)

@@ -1,4 +1,4 @@
-"""The store contract: every adapter behaves the same (SQLite, mongomock, real MongoDB)."""
+"""The store contract: every adapter behaves the same (SQLite, and MongoDB over the wire)."""
 
 from __future__ import annotations
 
