@@ -87,7 +87,7 @@ class StoreArgs:
     """The store a command names with ``--store``, ``--database`` and ``--tz``."""
 
     uri: str | None
-    database: str
+    database: str | None
     tz: str
 
     @contextmanager
@@ -102,7 +102,7 @@ store_options = replacing(
     "store",
     [
         option("store_uri", StoreOpt, None),
-        option("database", DatabaseOpt, DEFAULTS.database),
+        option("database", DatabaseOpt, None),
         option("tz", TzOpt, DEFAULTS.timezone),
     ],
     lambda values: StoreArgs(values["store_uri"], values["database"], values["tz"]),

@@ -69,8 +69,12 @@ StoreOpt = Annotated[
     ),
 ]
 DatabaseOpt = Annotated[
-    str,
-    typer.Option("--database", envvar="NEWSSTORE_DATABASE", help="Database name on MongoDB."),
+    str | None,
+    typer.Option(
+        "--database",
+        envvar="NEWSSTORE_DATABASE",
+        help="Database name on MongoDB. Default: the URI's (mongodb://host/NAME), else newsstore.",
+    ),
 ]
 TzOpt = Annotated[
     str,

@@ -5,7 +5,7 @@ variable                      meaning                                   default
 ============================  ========================================  ======================
 ``NEWSSTORE_STORE``           store URI: ``mongodb://…``,               embedded SQLite file
                               ``sqlite:///…`` or a plain file path      (:func:`default_store_path`)
-``NEWSSTORE_DATABASE``        database name on MongoDB                  ``newsstore``
+``NEWSSTORE_DATABASE``        database name on MongoDB                  the URI's, else newsstore
 ``NEWSSTORE_TIMEZONE``        zone for naive times and day boundaries   ``Asia/Shanghai``
 ``NEWSSTORE_SQLITE_TIMEOUT``  seconds a SQLite writer waits for         ``60``
                               another writer's lock
@@ -29,7 +29,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ._times import DEFAULT_TIMEZONE, zone_of
 
-__all__ = ["Settings", "default_store_path", "redact_uri"]
+__all__ = ["DEFAULT_DATABASE", "Settings", "default_store_path", "redact_uri"]
+
+DEFAULT_DATABASE = "newsstore"
 
 # The user info runs to the last "@" of the authority; in a MongoDB URI, to the last "@" of
 # the URI, since an unescaped "/" or "@" in a password must not leave a piece of it behind.
@@ -58,7 +60,8 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="NEWSSTORE_", extra="ignore")
 
     store: str | None = Field(default=None, repr=False)  # a MongoDB URI may hold a password
-    database: str = "newsstore"
+    # Unset: the database the MongoDB URI's path names, else DEFAULT_DATABASE.
+    database: str | None = None
     timezone: str = DEFAULT_TIMEZONE
     # How long a SQLite writer waits on a lock held by another process before failing.
     sqlite_timeout: float = Field(default=60.0, ge=0)

@@ -13,7 +13,7 @@ import os
 from datetime import tzinfo
 
 from .._rules import Policy
-from .._settings import Settings, default_store_path
+from .._settings import DEFAULT_DATABASE, Settings, default_store_path
 from .base import RelatedHit, Stats, Store, Tombstone
 
 __all__ = ["Policy", "RelatedHit", "Stats", "Store", "Tombstone", "open_store"]
@@ -39,8 +39,10 @@ def open_store(
         from .mongo import MongoStore, connect
 
         client = connect(uri)
+        # A name given wins; else the database the URI's path names, as pymongo reads it.
+        name = database or settings.database
         return MongoStore(
-            client[database or settings.database],
+            client[name] if name else client.get_default_database(DEFAULT_DATABASE),
             timezone=zone,
             close_client=True,
             tracking_params=params,

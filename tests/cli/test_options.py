@@ -8,8 +8,8 @@ import subprocess
 import sys
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
-import click
 import pytest
 from typer.main import get_command
 
@@ -39,7 +39,7 @@ def test_python_dash_m_newsstore_runs_the_cli() -> None:
 WITHOUT_A_STORE = {"parse", "render", "schema"}
 STORE_OPTIONS = {
     "--store": ("NEWSSTORE_STORE", None),
-    "--database": ("NEWSSTORE_DATABASE", "newsstore"),
+    "--database": ("NEWSSTORE_DATABASE", None),
     "--tz": ("NEWSSTORE_TIMEZONE", "Asia/Shanghai"),
 }
 FILTER_OPTIONS = {
@@ -55,7 +55,7 @@ FILTER_OPTIONS = {
 }
 
 
-def _options(name: str) -> dict[str, click.Parameter]:
+def _options(name: str) -> dict[str, Any]:
     command = get_command(app).commands[name]  # type: ignore[attr-defined]
     return {flag: param for param in command.params for flag in param.opts}
 
