@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Collection, Iterable, Iterator
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
-from datetime import date, datetime, tzinfo
+from datetime import date, datetime, time, timedelta, tzinfo
 from types import TracebackType
 from typing import IO, TYPE_CHECKING, Any
 
@@ -26,17 +26,20 @@ from .._linememory import LineBackend, lines_written, settle
 from .._query import Query, TimeField
 from .._rules import Incoming, KeyPlan, KeyState, Policy, plan_key
 from .._schemas import ImportReport, RelatedItem, Snapshot
-from .._times import DEFAULT_TIMEZONE, UTC, day_range, zone_of
+from .._times import DEFAULT_TIMEZONE, EPOCH, UTC, day_range, zone_of
 from .._urls import canonical_url, host_of, reversed_host, url_prefix
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
-__all__ = ["RelatedHit", "Stats", "Store", "Tombstone"]
+__all__ = ["QUARTER_MS", "Grouped", "RelatedHit", "Stats", "Store", "Tombstone"]
 
 # Keys whose conditional write lost a race are re-planned; a key that loses this many times
 # in a row is under a write storm no retry will fix.
 _MAX_ROUNDS = 20
+QUARTER_MS = 15 * 60 * 1000
+_QUARTER = timedelta(milliseconds=QUARTER_MS)
+_MS = timedelta(milliseconds=1)
 # The two lists of items a snapshot carries, as RelatedHit.kind names them.
 _ITEM_KINDS = ("related", "more_in_category")
 # Sorts after every character, so [prefix, prefix + _TOP) is "starts with prefix".
@@ -61,6 +64,26 @@ class RelatedHit:
     kind: str  # "related" or "more_in_category"
     listed_by: Snapshot
     links_to: str | None  # key of a stored snapshot the item points at, when one matches
+
+
+@dataclass(frozen=True, slots=True)
+class Grouped:
+    """What an adapter counts for :meth:`Store.stats`; None is a missing value.
+
+    ``quarters`` counts published times by quarter hour since the epoch (UTC), fine enough
+    to place every count on its calendar day in any zone of whole quarter-hour offsets.
+    """
+
+    categories: dict[str | None, int]
+    sources: dict[str | None, int]
+    quarters: dict[int | None, int]
+
+
+def _by_count(counts: dict[str | None, int]) -> dict[str, int]:
+    merged: Counter[str] = Counter()
+    for name, n in counts.items():
+        merged[name or ""] += n
+    return dict(sorted(merged.items(), key=lambda item: (-item[1], item[0])))
 
 
 @dataclass(slots=True)
@@ -368,23 +391,31 @@ class Store(abc.ABC):
     def stats(self, *, zone: tzinfo | None = None) -> Stats:
         """Counts by category, source and day (in ``zone``), versions and takedowns."""
         zone = zone or self.zone
-        categories: Counter[str] = Counter()
-        sources: Counter[str] = Counter()
+        grouped = self._grouped()
         days: Counter[str] = Counter()
-        total = 0
-        for category, source, published in self._facets():
-            total += 1
-            categories[category or ""] += 1
-            sources[source or ""] += 1
-            days[published.astimezone(zone).date().isoformat() if published else ""] += 1
+        for quarter, n in grouped.quarters.items():
+            if quarter is None:
+                days[""] += n
+                continue
+            start = EPOCH + quarter * _QUARTER
+            first, last = start.astimezone(zone), (start + _QUARTER - _MS).astimezone(zone)
+            if first.date() == last.date():
+                days[first.date().isoformat()] += n
+                continue
+            # A zone whose offset is not whole quarter hours has a midnight inside: count
+            # the two sides of it from the index.
+            midnight = datetime.combine(last.date(), time(), tzinfo=zone)
+            before = self._count(Query(start=start, end=midnight))
+            days[first.date().isoformat()] += before
+            days[last.date().isoformat()] += n - before
         return Stats(
-            snapshots=total,
+            snapshots=sum(grouped.categories.values()),
             history=self._history_count(),
             keys_with_versions=self._keys_with_versions(),
             suppressed=len(self.tombstones()),
-            by_category=dict(categories.most_common()),
-            by_source=dict(sources.most_common()),
-            by_day=dict(sorted(days.items(), reverse=True)),
+            by_category=_by_count(grouped.categories),
+            by_source=_by_count(grouped.sources),
+            by_day=dict(sorted(((d, n) for d, n in days.items() if n), reverse=True)),
         )
 
     # -- adapter primitives ------------------------------------------------------------
@@ -427,7 +458,9 @@ class Store(abc.ABC):
     def _restore(self, key: str) -> bool: ...
 
     @abc.abstractmethod
-    def _facets(self) -> Iterator[tuple[str | None, str | None, datetime | None]]: ...
+    def _grouped(self) -> Grouped:
+        """The current snapshots counted by category, by source and by published quarter
+        hour, on the server (a GROUP BY, an aggregation)."""
 
     @abc.abstractmethod
     def _history_count(self) -> int: ...

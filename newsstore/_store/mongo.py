@@ -41,9 +41,9 @@ from .._query import Query
 from .._rules import Incoming, KeyPlan, KeyState
 from .._schemas import Snapshot, StoredInfo, with_zone
 from .._settings import redact_uri
-from .._times import DEFAULT_TIMEZONE
+from .._times import DEFAULT_TIMEZONE, EPOCH
 from .._urls import host_of, reversed_host
-from .base import Store, Tombstone
+from .base import QUARTER_MS, Grouped, Store, Tombstone
 
 __all__ = ["MongoStore", "connect"]
 
@@ -379,10 +379,35 @@ class MongoStore(Store):
         ]
 
     # -- stats -------------------------------------------------------------------------
-    def _facets(self) -> Iterator[tuple[str | None, str | None, datetime | None]]:
+    def _grouped(self) -> Grouped:
+        def count_by(value: Any) -> list[dict[str, Any]]:
+            return [{"$group": {"_id": value, "n": {"$sum": 1}}}]
+
+        since_epoch = {"$subtract": ["$published_at", EPOCH]}  # milliseconds
+        quarter = {
+            "$cond": [
+                {"$gt": ["$published_at", None]},  # a date, not null or missing
+                {"$floor": {"$divide": [since_epoch, QUARTER_MS]}},
+                None,
+            ]
+        }
+        pipeline = [
+            {
+                "$facet": {
+                    "categories": count_by("$category"),
+                    "sources": count_by("$source"),
+                    "quarters": count_by(quarter),
+                }
+            }
+        ]
         with self._errors():
-            for doc in self._snapshots.find({}, {"category": 1, "source": 1, "published_at": 1}):
-                yield doc.get("category"), doc.get("source"), doc.get("published_at")
+            (facets,) = list(self._snapshots.aggregate(pipeline))
+
+        def counts(name: str) -> dict[Any, int]:
+            return {None if d["_id"] is None else d["_id"]: int(d["n"]) for d in facets[name]}
+
+        quarters = {None if q is None else int(q): n for q, n in counts("quarters").items()}
+        return Grouped(counts("categories"), counts("sources"), quarters)
 
     def _history_count(self) -> int:
         with self._errors():

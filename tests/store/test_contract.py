@@ -386,3 +386,31 @@ def test_the_tracking_parameter_list_is_configurable(make, tmp_path, monkeypatch
         # "ref" is dropped by this store's list; "spm" (a default) is kept, so it is another page.
         assert custom.count() == 2
         assert custom.get(URL + "?utm_source=x&ref=feed").url == URL + "?ref=home"
+
+
+@pytest.mark.parametrize("zone_name", ["Asia/Shanghai", "America/New_York", "Asia/Kathmandu"])
+def test_stats_days_are_the_calendar_days_of_the_zone(store: Store, make, zone_name) -> None:
+    # Days are counted on the server by quarter hour; each count must land on the day the
+    # zone gives every single time, including before 1970, around midnight, and in 1890,
+    # when Beijing's offset was local mean time (+08:05:43), not whole quarter hours.
+    from collections import Counter
+    from datetime import timezone as tz
+    from zoneinfo import ZoneInfo
+
+    times = [
+        datetime(2023, 11, 14, 15, 59, 59, 999000, tzinfo=tz.utc),
+        datetime(2023, 11, 14, 16, 0, tzinfo=tz.utc),
+        datetime(2024, 3, 10, 4, 59, tzinfo=tz.utc),
+        datetime(1969, 12, 31, 23, 59, tzinfo=tz.utc),
+        datetime(1890, 5, 1, 15, 50, tzinfo=tz.utc),
+        datetime(1890, 5, 1, 15, 58, tzinfo=tz.utc),
+        datetime(1890, 5, 1, 15, 52, 30, tzinfo=tz.utc),
+    ]
+    store.save_many(
+        [make(url=f"https://n.example.com/{i}", published_at=t) for i, t in enumerate(times)]
+        + [make(url="https://n.example.com/none", published_at=None)]
+    )
+    zone = ZoneInfo(zone_name)
+    expected = Counter(t.astimezone(zone).date().isoformat() for t in times)
+    expected[""] += 1
+    assert store.stats(zone=zone).by_day == dict(sorted(expected.items(), reverse=True))
