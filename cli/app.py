@@ -321,6 +321,22 @@ def stats(as_json: JsonOpt = False, *, store: StoreArgs) -> None:
 
 
 @app.command()
+@store_options
+def doctor(as_json: JsonOpt = False, *, store: StoreArgs) -> None:
+    """Report what the store runs on: server version, topology, write durability, indexes.
+
+    Exit code 1 when an index that lookups need is missing.
+
+    Example: newsstore doctor --store mongodb://db1,db2/news?replicaSet=rs0
+    """
+    with store.open() as st:
+        diagnosis = st.diagnose()
+    output.diagnosis(diagnosis, as_json=as_json)
+    if diagnosis.missing:
+        raise typer.Exit(1)
+
+
+@app.command()
 def parse(
     files: Annotated[
         list[Path], typer.Argument(help="Snapshot text files.", exists=True, dir_okay=False)

@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from newsstore import (
+    Diagnosis,
     ImportReport,
     RelatedHit,
     Snapshot,
@@ -149,6 +150,28 @@ def related(hits: Iterable[RelatedHit], *, as_json: bool) -> int:
     if count and not as_json:
         out.print(table)
     return count
+
+
+def diagnosis(result: Diagnosis, *, as_json: bool) -> None:
+    """What the store runs on, and what to act on."""
+    if as_json:
+        from dataclasses import asdict
+
+        echo(json.dumps({**asdict(result), "missing": result.missing}, ensure_ascii=False))
+        return
+    for label, value in (
+        ("store", result.store),
+        ("server", result.server),
+        ("topology", result.topology),
+        ("writes", result.writes),
+    ):
+        echo(f"{label + ':':<10}{value}")
+    table = Table("index", "present")
+    for name, present in result.indexes.items():
+        table.add_row(name, "yes" if present else "MISSING")
+    out.print(table)
+    for note in result.notes:
+        err.print(f"note: {note}", markup=False)
 
 
 def stats(result: Stats, *, as_json: bool) -> None:

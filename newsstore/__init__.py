@@ -35,7 +35,7 @@ from ._records import Record
 from ._rendering import render_snapshot
 from ._schemas import Image, ImportReport, RelatedItem, Snapshot, StoredInfo
 from ._settings import Settings, redact_uri
-from ._store import Policy, RelatedHit, Stats, Store, Tombstone, open_store
+from ._store import Diagnosis, Policy, RelatedHit, Stats, Store, Tombstone, open_store
 from ._times import day_range, time_window
 from ._urls import canonical_url
 from ._version import __version__
@@ -45,6 +45,7 @@ if _typing.TYPE_CHECKING:
     from ._store.sqlite import SQLiteStore
 
 __all__ = [
+    "Diagnosis",
     "ExportFormat",
     "Format",
     "Image",

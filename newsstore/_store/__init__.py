@@ -14,9 +14,9 @@ from datetime import tzinfo
 
 from .._rules import Policy
 from .._settings import DEFAULT_DATABASE, Settings, default_store_path
-from .base import RelatedHit, Stats, Store, Tombstone
+from .base import Diagnosis, RelatedHit, Stats, Store, Tombstone
 
-__all__ = ["Policy", "RelatedHit", "Stats", "Store", "Tombstone", "open_store"]
+__all__ = ["Diagnosis", "Policy", "RelatedHit", "Stats", "Store", "Tombstone", "open_store"]
 
 
 def open_store(

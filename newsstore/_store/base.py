@@ -32,7 +32,7 @@ from .._urls import canonical_url, host_of, reversed_host, url_prefix
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
-__all__ = ["QUARTER_MS", "Grouped", "RelatedHit", "Stats", "Store", "Tombstone"]
+__all__ = ["QUARTER_MS", "Diagnosis", "Grouped", "RelatedHit", "Stats", "Store", "Tombstone"]
 
 # Keys whose conditional write lost a race are re-planned; a key that loses this many times
 # in a row is under a write storm no retry will fix.
@@ -44,6 +44,23 @@ _MS = timedelta(milliseconds=1)
 _ITEM_KINDS = ("related", "more_in_category")
 # Sorts after every character, so [prefix, prefix + _TOP) is "starts with prefix".
 _TOP = "\U0010ffff"
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnosis:
+    """What a store runs on, as ``newsstore doctor`` reports it."""
+
+    store: str  # which store: the SQLite file, or the MongoDB database
+    server: str  # the engine and its version
+    topology: str  # embedded file, standalone, replica set NAME, sharded cluster
+    writes: str  # how writes are made durable: the write concern, the journal
+    indexes: dict[str, bool]  # every index lookups need, and whether it is there
+    notes: list[str]  # anything a user should act on
+
+    @property
+    def missing(self) -> list[str]:
+        """The indexes lookups need that are not there."""
+        return [name for name, present in self.indexes.items() if not present]
 
 
 @dataclass(frozen=True, slots=True)
@@ -417,6 +434,10 @@ class Store(abc.ABC):
             by_source=_by_count(grouped.sources),
             by_day=dict(sorted(((d, n) for d, n in days.items() if n), reverse=True)),
         )
+
+    @abc.abstractmethod
+    def diagnose(self) -> Diagnosis:
+        """What this store runs on: server version, topology, write durability, indexes."""
 
     # -- adapter primitives ------------------------------------------------------------
     @abc.abstractmethod

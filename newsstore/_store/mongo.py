@@ -43,7 +43,7 @@ from .._schemas import Snapshot, StoredInfo, with_zone
 from .._settings import redact_uri
 from .._times import DEFAULT_TIMEZONE, EPOCH
 from .._urls import host_of, reversed_host
-from .base import QUARTER_MS, Grouped, Store, Tombstone
+from .base import QUARTER_MS, Diagnosis, Grouped, Store, Tombstone
 
 __all__ = ["MongoStore", "connect"]
 
@@ -61,6 +61,15 @@ _INDEXES: dict[str, list[list[tuple[str, int]]]] = {
     ],
     "history": [[("key", ASCENDING), ("snapshot_at", DESCENDING)]],
 }
+
+
+# Raise when _INDEXES changes: opening a store then creates the new ones.
+_INDEX_VERSION = 1
+
+
+def _index_name(keys: list[tuple[str, int]]) -> str:
+    # The name MongoDB gives an index it is not told to name.
+    return "_".join(f"{field}_{direction}" for field, direction in keys)
 
 
 def connect(uri: str, *, timeout_ms: int = 10_000) -> MongoClient[dict[str, Any]]:
@@ -115,10 +124,57 @@ class MongoStore(Store):
         self._tombstones: Collection[dict[str, Any]] = database.get_collection(
             "tombstones", codec_options=options
         )
+        self._meta = database.get_collection("meta", codec_options=options)
         with self._errors():
-            for name, indexes in _INDEXES.items():
-                for keys in indexes:
-                    database[name].create_index(keys)
+            self._ensure_indexes()
+
+    def _ensure_indexes(self) -> None:
+        """Create the indexes once per store: a marker in ``meta`` says they are there, so
+        opening a store costs one round trip, not one per index."""
+        marker = self._meta.find_one({"_id": "indexes"})
+        if marker is not None and marker.get("version") == _INDEX_VERSION:
+            return
+        for name, indexes in _INDEXES.items():
+            for keys in indexes:
+                self._database[name].create_index(keys)  # idempotent: a race is harmless
+        self._meta.replace_one({"_id": "indexes"}, {"version": _INDEX_VERSION}, upsert=True)
+
+    def diagnose(self) -> Diagnosis:
+        with self._errors():
+            admin = self._database.client.admin
+            build = admin.command("buildInfo")
+            hello = admin.command("hello")
+            present = {name: set(self._database[name].index_information()) for name in _INDEXES}
+        if hello.get("msg") == "isdbgrid":
+            topology = "sharded cluster (mongos)"
+        elif hello.get("setName"):
+            topology = f"replica set {hello['setName']}"
+        else:
+            topology = "standalone"
+        concern = self._snapshots.write_concern.document or {}
+        retry = self._database.client.options.retry_writes
+        retries = "on" if retry else "off"
+        writes = f"write concern {concern or 'server default'}, retryable writes {retries}"
+        indexes = {
+            f"{name}.{_index_name(keys)}": _index_name(keys) in present[name]
+            for name, specs in _INDEXES.items()
+            for keys in specs
+        }
+        notes = []
+        if build.get("gitVersion") == "mongoeco":
+            notes.append("mongoeco (a test server): it scans instead of using indexes")
+        if topology == "standalone":
+            notes.append("a standalone server: no replication, no failover")
+        if topology != "standalone" and concern.get("w") != "majority":
+            notes.append("writes are acknowledged before a majority has them (w != majority)")
+        return Diagnosis(
+            store=f"MongoDB database {self._database.name}",
+            server=f"MongoDB {build.get('version', '?')}",
+            topology=topology,
+            writes=writes,
+            indexes=indexes,
+            notes=notes,
+        )
 
     def __repr__(self) -> str:
         return f"MongoStore({self._database.name!r})"

@@ -42,6 +42,7 @@ def test_every_command_has_help_with_an_example(run) -> None:
             "delete",
             "restore",
             "stats",
+            "doctor",
             "parse",
             "render",
             "schema",
@@ -353,3 +354,14 @@ def test_gb18030_snapshot_text_is_detected(run, tmp_path: Path) -> None:
     page.write_bytes(SAMPLE.read_text(encoding="utf-8").encode("gb18030"))
     assert run("import", str(page)).stdout == "1 read: 1 inserted, 0 rejected\n"
     assert json.loads(run("get", SAMPLE_KEY).stdout)["source"] == "河南广播电视台"
+
+
+def test_doctor_reports_the_embedded_store(run) -> None:
+    assert run("import", "-q", str(SAMPLE)).exit_code == 0
+    result = run("doctor", "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["server"].startswith("SQLite 3.") and report["missing"] == []
+    assert report["indexes"]["snapshots_published"] is True
+    table = run("doctor")
+    assert table.exit_code == 0 and "topology: embedded file" in table.stdout

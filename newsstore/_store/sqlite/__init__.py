@@ -27,7 +27,8 @@ from ..._query import Query
 from ..._rules import KeyPlan, KeyState
 from ..._schemas import Snapshot
 from ..._times import DEFAULT_TIMEZONE, from_ms, to_ms
-from ..base import QUARTER_MS, Grouped, Store, Tombstone
+from ..base import QUARTER_MS, Diagnosis, Grouped, Store, Tombstone
+from .doctor import diagnose
 from .lines import LineTable, select_in
 from .ndjson import NDJSONLines, write_lines
 from .rows import (
@@ -394,6 +395,10 @@ class SQLiteStore(Store):
         with self._write_transaction():
             cursor = self._db.execute("DELETE FROM tombstones WHERE key = ?", (key,))
         return cursor.rowcount > 0
+
+    def diagnose(self) -> Diagnosis:
+        with self._errors():
+            return diagnose(self._db, self.path)
 
     def tombstones(self) -> list[Tombstone]:
         with self._errors():

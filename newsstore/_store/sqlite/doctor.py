@@ -1,0 +1,37 @@
+"""What a SQLite store runs on, for ``newsstore doctor``."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+
+from ..base import Diagnosis
+from . import schema
+
+__all__ = ["diagnose"]
+
+# Every index the schema declares, by name.
+_INDEXES = tuple(re.findall(r"CREATE INDEX IF NOT EXISTS (\w+)", schema._SCHEMA))
+
+
+def diagnose(db: sqlite3.Connection, path: str) -> Diagnosis:
+    """The SQLite version, journal, schema version and indexes of the store at ``path``."""
+    present = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    journal = db.execute("PRAGMA journal_mode").fetchone()[0]
+    synchronous = {0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}.get(
+        db.execute("PRAGMA synchronous").fetchone()[0], "?"
+    )
+    version = db.execute("PRAGMA user_version").fetchone()[0]
+    notes = []
+    if journal.lower() != "wal":
+        notes.append(f"journal mode {journal}: readers may wait for writers (WAL expected)")
+    if version < schema.SCHEMA_VERSION:
+        notes.append(f"schema version {version}: opening it for writing upgrades it")
+    return Diagnosis(
+        store=f"SQLite file {path}",
+        server=f"SQLite {sqlite3.sqlite_version}, schema version {version}",
+        topology="embedded file (one machine; writers serialise on its lock)",
+        writes=f"journal {journal}, synchronous={synchronous}, one transaction a batch",
+        indexes={name: name in present for name in _INDEXES},
+        notes=notes,
+    )
