@@ -326,6 +326,42 @@ def fig_mongo(data: Path) -> Figure:
     )
 
 
+def fig_mongo_wire(data: Path, uri: str, count: int = 500) -> Figure:
+    """An import into a MongoDB server over the wire, beside the client-side figure.
+
+    The server is whatever ``NEWSSTORE_BENCH_MONGODB_URI`` names (the test server scans, so
+    keep ``count`` to hundreds there); the database is dropped afterwards.
+    """
+    import uuid
+
+    from newsstore import open_store
+
+    _say(f"MongoDB over the wire: import of {count} snapshots")
+    source = data.parent / f"wire-{count}.ndjson"
+    with data.open("rb") as src, source.open("wb") as out:
+        for _ in range(count):
+            out.write(src.readline())
+    name = f"newsstore_bench_{uuid.uuid4().hex[:8]}"
+    with open_store(uri, database=name) as store:
+        try:
+            with timed() as timing:
+                report = store.import_records([source])
+            server = store.diagnose().server
+        finally:
+            store._database.client.drop_database(name)  # type: ignore[attr-defined]
+    rate = _rate(count, timing.wall)
+    return Figure(
+        "mongo_wire",
+        "MongoDB over the wire: import (first)",
+        rate,
+        "snapshots/s",
+        "informational",
+        None,
+        note=f"{server}; client CPU {_rate(count, timing.cpu):,.0f}/s; {report.summary()}",
+        detail={"count": count, **asdict(timing)},
+    )
+
+
 def fig_text_import(work: Path, params: GenParams, count: int) -> Figure | None:
     directory = text_dataset(work, count, params)
     if directory is None:
@@ -567,6 +603,9 @@ def run(
     figures += import_figures
     figures += fig_peers(work, data, n_import, first)
     figures.append(fig_mongo(data))
+    wire = os.environ.get("NEWSSTORE_BENCH_MONGODB_URI")
+    if wire:
+        figures.append(fig_mongo_wire(data, wire))
     text = fig_text_import(work, params, min(n_import, 2_000))
     if text is not None:
         figures.append(text)
