@@ -294,19 +294,30 @@ def delete(
     """
     with store.open() as st:
         tomb = st.delete(url, reason=reason)
-    output.echo(f"deleted {tomb.key}; later imports of it are suppressed")
+    output.taken_down(tomb)
+
+
+@app.command("lift-takedown")
+@store_options
+def lift_takedown(url: UrlArg, *, store: StoreArgs) -> None:
+    """Lift a takedown so the URL can be imported again (nothing comes back by itself).
+
+    Example: newsstore lift-takedown https://news.example.com/a/1.html
+    """
+    with store.open() as st:
+        tomb = st.lift_takedown(url)
+    output.lifted(tomb)
 
 
 @app.command()
 @store_options
-def restore(url: UrlArg, *, store: StoreArgs) -> None:
-    """Lift a takedown so the URL can be imported again.
+def takedowns(as_json: JsonOpt = False, *, store: StoreArgs) -> None:
+    """List the takedowns: key, URL, reason and date, newest first.
 
-    Example: newsstore restore https://news.example.com/a/1.html
+    Example: newsstore takedowns --json
     """
     with store.open() as st:
-        st.restore(url)
-    output.echo(f"restored {url}")
+        output.tombstones(st.tombstones(), as_json=as_json)
 
 
 @app.command()

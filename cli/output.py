@@ -20,6 +20,7 @@ from newsstore import (
     RelatedHit,
     Snapshot,
     Stats,
+    Tombstone,
     open_output,
     render_snapshot,
     write_snapshots,
@@ -27,6 +28,13 @@ from newsstore import (
 
 out = Console(soft_wrap=True, highlight=False)
 err = Console(stderr=True, soft_wrap=True, highlight=False)
+
+
+def _show(table: Table) -> None:
+    # Fitted to a terminal; piped, no column is cut to rich's default 80 characters.
+    if not out.is_terminal:
+        out.width = 100_000  # rich caps a print's width at the console's
+    out.print(table)
 
 
 def echo(text: str) -> None:
@@ -56,7 +64,7 @@ def snapshots(items: Iterable[Snapshot], *, as_json: bool, ndjson: bool) -> int:
         key = s.url or (s.stored.key if s.stored else "")
         table.add_row(when, s.title, s.source or "", s.category or "", key)
     if count:
-        out.print(table)
+        _show(table)
     else:
         err.print("No snapshots match.")
     return count
@@ -148,8 +156,40 @@ def related(hits: Iterable[RelatedHit], *, as_json: bool) -> int:
             text = hit.item.title or (hit.item.excerpt or "")[:40]
             table.add_row(when, text, hit.kind, hit.listed_by.title, hit.links_to or "")
     if count and not as_json:
-        out.print(table)
+        _show(table)
     return count
+
+
+def taken_down(tomb: Tombstone) -> None:
+    """What a takedown did."""
+    if tomb.removed:
+        echo(f"deleted {tomb.key}; later imports of it are suppressed")
+    else:
+        echo(f"recorded a takedown of {tomb.key}; later imports of it are suppressed")
+        err.print(f"note: nothing was stored under {tomb.key}", markup=False)
+
+
+def lifted(tomb: Tombstone) -> None:
+    """A takedown lifted."""
+    echo(f"lifted the takedown of {tomb.key} ({tomb.reason}); imports of it land again")
+
+
+def tombstones(items: list[Tombstone], *, as_json: bool) -> None:
+    """The takedowns: a table, or a JSON array."""
+    rows = [
+        {"key": t.key, "url": t.url, "reason": t.reason, "deleted_at": t.deleted_at.isoformat()}
+        for t in items
+    ]
+    if as_json:
+        echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    if not rows:
+        err.print("No takedowns.")
+        return
+    table = Table("deleted", "key", "URL", "reason")
+    for t in items:
+        table.add_row(t.deleted_at.strftime("%Y-%m-%d %H:%M"), t.key, t.url or "", t.reason)
+    _show(table)
 
 
 def diagnosis(result: Diagnosis, *, as_json: bool) -> None:
@@ -169,7 +209,7 @@ def diagnosis(result: Diagnosis, *, as_json: bool) -> None:
     table = Table("index", "present")
     for name, present in result.indexes.items():
         table.add_row(name, "yes" if present else "MISSING")
-    out.print(table)
+    _show(table)
     for note in result.notes:
         err.print(f"note: {note}", markup=False)
 
@@ -193,4 +233,4 @@ def stats(result: Stats, *, as_json: bool) -> None:
         table = Table(title, "snapshots")
         for name, n in list(counts.items())[:20]:
             table.add_row(name or "(none)", str(n))
-        out.print(table)
+        _show(table)

@@ -26,6 +26,7 @@ from ._errors import (
     SnapshotParseError,
     StoreError,
     StoreUnavailableError,
+    TakenDownError,
 )
 from ._export import ExportFormat, open_output, write_snapshots
 from ._parsing import parse_snapshot, parse_snapshot_bytes, parse_snapshot_file
@@ -72,6 +73,7 @@ __all__ = [
     "StoreError",
     "StoreUnavailableError",
     "StoredInfo",
+    "TakenDownError",
     "TimeField",
     "Tombstone",
     "__version__",

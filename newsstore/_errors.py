@@ -9,6 +9,7 @@ catch a single class::
     ├── SnapshotParseError         text that is not a snapshot page; carries the line number
     ├── InvalidRecordError         an import record that failed validation; carries file and line
     ├── NotFoundError              no stored snapshot (or tombstone) for a URL or key
+    │   └── TakenDownError         the key was taken down: when and why are in the message
     └── StoreError                 the store failed or refused a write
         └── StoreUnavailableError  the store cannot be reached or opened
 
@@ -26,6 +27,7 @@ __all__ = [
     "SnapshotParseError",
     "StoreError",
     "StoreUnavailableError",
+    "TakenDownError",
 ]
 
 
@@ -89,6 +91,14 @@ class InvalidRecordError(NewsstoreError, ValueError):
 
 class NotFoundError(NewsstoreError, LookupError):
     """No stored snapshot matches the URL or key."""
+
+
+class TakenDownError(NotFoundError):
+    """The snapshot asked for was taken down; ``tombstone`` says when and why."""
+
+    def __init__(self, message: str, *, tombstone: object) -> None:
+        super().__init__(message)
+        self.tombstone = tombstone
 
 
 class StoreError(NewsstoreError):

@@ -18,7 +18,7 @@ from datetime import date, datetime, time, timedelta, tzinfo
 from types import TracebackType
 from typing import IO, TYPE_CHECKING, Any
 
-from .._errors import InvalidQueryError, NotFoundError, StoreError
+from .._errors import InvalidQueryError, NotFoundError, StoreError, TakenDownError
 from .._export import ExportFormat, write_snapshots
 from .._identity import check_size, identify, snapshot_key
 from .._importing import ImportOptions, ImportTarget, import_records
@@ -71,6 +71,8 @@ class Tombstone:
     url: str | None
     reason: str
     deleted_at: datetime
+    # Whether the takedown removed anything (False: a pre-emptive takedown, or a typo).
+    removed: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -339,7 +341,13 @@ class Store(abc.ABC):
         key = self.key_for(url_or_key)
         found = self._get(key)
         if found is None:
-            raise NotFoundError(f"no snapshot for {url_or_key}")
+            tomb = self._tombstone(key)
+            if tomb is not None:
+                when = tomb.deleted_at.isoformat(timespec="seconds")
+                raise TakenDownError(
+                    f"{key} was taken down on {when}: {tomb.reason}", tombstone=tomb
+                )
+            raise NotFoundError(f"no snapshot for {url_or_key} (key {key})")
         return found
 
     def history(self, url_or_key: str) -> list[Snapshot]:
@@ -394,15 +402,28 @@ class Store(abc.ABC):
         url = url_or_key if not url_or_key.startswith("content:") else None
         return self._delete(key, url, reason, datetime.now(UTC))
 
-    def restore(self, url_or_key: str) -> None:
-        """Lift a takedown so the key can be imported again; raises NotFoundError."""
+    def lift_takedown(self, url_or_key: str) -> Tombstone:
+        """Lift a takedown so the key can be imported again; returns the takedown lifted.
+
+        Nothing comes back: the takedown removed the snapshot and its history, and a later
+        import brings the key in again. Raises NotFoundError when the key is not taken down.
+        """
         key = self.key_for(url_or_key)
-        if not self._restore(key):
-            raise NotFoundError(f"no takedown for {url_or_key}")
+        tomb = self._tombstone(key)
+        if tomb is None or not self._restore(key):
+            raise NotFoundError(f"no takedown for {url_or_key} (key {key})")
+        return tomb
+
+    def takedown(self, url_or_key: str) -> Tombstone | None:
+        """The takedown of a URL's key (any spelling), or None."""
+        return self._tombstone(self.key_for(url_or_key))
 
     @abc.abstractmethod
     def tombstones(self) -> list[Tombstone]:
-        """Every current takedown."""
+        """Every current takedown, newest first."""
+
+    @abc.abstractmethod
+    def _tombstone(self, key: str) -> Tombstone | None: ...
 
     # -- stats -------------------------------------------------------------------------
     def stats(self, *, zone: tzinfo | None = None) -> Stats:

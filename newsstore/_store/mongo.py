@@ -418,13 +418,20 @@ class MongoStore(Store):
             self._tombstones.replace_one(
                 {"_id": key}, {"url": url, "reason": reason, "deleted_at": now}, upsert=True
             )
-            self._snapshots.delete_one({"_id": key})
-            self._history_c.delete_many({"key": key})
-        return Tombstone(key, url, reason, now.astimezone(self.zone))
+            removed = self._snapshots.delete_one({"_id": key}).deleted_count
+            removed += self._history_c.delete_many({"key": key}).deleted_count
+        return Tombstone(key, url, reason, now.astimezone(self.zone), removed=removed > 0)
 
     def _restore(self, key: str) -> bool:
         with self._errors():
             return self._tombstones.delete_one({"_id": key}).deleted_count > 0
+
+    def _tombstone(self, key: str) -> Tombstone | None:
+        with self._errors():
+            d = self._tombstones.find_one({"_id": key})
+        if d is None:
+            return None
+        return Tombstone(d["_id"], d.get("url"), d["reason"], d["deleted_at"].astimezone(self.zone))
 
     def tombstones(self) -> list[Tombstone]:
         with self._errors():

@@ -40,7 +40,8 @@ def test_every_command_has_help_with_an_example(run) -> None:
             "related",
             "history",
             "delete",
-            "restore",
+            "lift-takedown",
+            "takedowns",
             "stats",
             "doctor",
             "parse",
@@ -190,7 +191,9 @@ def test_every_listed_choice_is_accepted_and_applied(run, tmp_path: Path) -> Non
 def test_get_unknown_url_is_one_line_and_exit_1(run) -> None:
     result = run("get", "https://nowhere.example.com/a")
     assert result.exit_code == 1
-    assert result.stderr == "Error: no snapshot for https://nowhere.example.com/a\n"
+    assert result.stderr == (
+        "Error: no snapshot for https://nowhere.example.com/a (key https://nowhere.example.com/a)\n"
+    )
 
 
 def test_get_refuses_a_url_that_is_not_http(run) -> None:
@@ -283,10 +286,33 @@ def test_history_delete_restore(run, tmp_path: Path) -> None:
         f"deleted {URL}; later imports of it are suppressed\n"
     )
     assert run("import", str(path)).stdout == "2 read: 0 inserted, 2 suppressed, 0 rejected\n"
-    assert run("restore", URL).exit_code == 0
-    assert run("restore", URL).exit_code == 1
+    listed = json.loads(run("takedowns", "--json").stdout)
+    assert [(t["key"], t["url"], t["reason"]) for t in listed] == [(URL, URL, "takedown #7")]
+    assert URL in run("takedowns").stdout
+    gone = run("get", URL)
+    assert gone.exit_code == 1
+    assert gone.stderr.startswith(f"Error: {URL} was taken down on ")
+    assert gone.stderr.rstrip().endswith(": takedown #7")
+    lifted = run("lift-takedown", URL)
+    assert lifted.exit_code == 0 and "lifted the takedown" in lifted.stdout
+    assert run("lift-takedown", URL).exit_code == 1
     stats = json.loads(run("stats", "--json").stdout)
     assert stats["snapshots"] == 0 and stats["suppressed"] == 0
+
+
+def test_a_takedown_of_a_key_that_holds_nothing_is_recorded_and_says_so(run) -> None:
+    typo = "https://news.example.com/nothing-here.html"
+    result = run("delete", typo, "--reason", "pre-emptive")
+    assert result.exit_code == 0
+    assert result.stdout.startswith("recorded a takedown of")
+    assert "nothing was stored under" in result.stderr
+    assert json.loads(run("takedowns", "--json").stdout)[0]["reason"] == "pre-emptive"
+
+
+def test_get_of_an_unknown_url_names_the_key_looked_up(run) -> None:
+    result = run("get", "HTTP://News.Example.com/none.html?utm_source=x")
+    assert result.exit_code == 1
+    assert "(key https://news.example.com/none.html)" in result.stderr
 
 
 def test_related_on_a_day(run) -> None:

@@ -199,7 +199,7 @@ def test_query_refuses_untyped_options(fields: dict[str, Any]) -> None:
         Query(**fields)
 
 
-@pytest.mark.parametrize("method", ["get", "history", "delete", "restore"])
+@pytest.mark.parametrize("method", ["get", "history", "delete", "lift_takedown", "takedown"])
 def test_lookups_by_key_refuse_operator_dicts(stocked: Store, method: str) -> None:
     call = getattr(stocked, method)
     kwargs = {"reason": "x"} if method == "delete" else {}

@@ -92,7 +92,7 @@ def test_newest_converges_whatever_the_arrival_order(store: Store, make, later) 
         current = store.get(URL)
         outcomes.add((current.paragraphs[0], tuple(h.paragraphs[0] for h in store.history(URL))))
         store.delete(URL, reason="reset between orders")
-        store.restore(URL)
+        store.lift_takedown(URL)
     assert outcomes == {("第2版。", ("第1版。", "第0版。"))}
 
 
@@ -174,10 +174,10 @@ def test_takedown_removes_and_suppresses_until_restored(store: Store, make, late
     assert store.count() == 0
     assert [t.reason for t in store.tombstones()] == ["takedown request #42"]
 
-    store.restore(URL)
+    store.lift_takedown(URL)
     assert store.save(old) == "inserted"
     with pytest.raises(NotFoundError):
-        store.restore(URL)
+        store.lift_takedown(URL)
 
 
 def test_times_come_back_as_the_same_instants_in_the_store_zone(store: Store, make) -> None:

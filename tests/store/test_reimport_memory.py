@@ -61,7 +61,7 @@ def test_line_memory_never_changes_an_outcome(tmp_path: Path, mongodb) -> None:
         ("import", v1, "replace"),
         ("delete", "https://n.example.com/2.html", None),
         ("import", v1, "newest"),
-        ("restore", "https://n.example.com/2.html", None),
+        ("lift", "https://n.example.com/2.html", None),
         ("import", v1, "newest"),
         ("dry-run", v2, "newest"),
         ("import", v2, "newest"),
@@ -72,8 +72,8 @@ def test_line_memory_never_changes_an_outcome(tmp_path: Path, mongodb) -> None:
             for store in (sqlite, mongo):
                 if action == "delete":
                     store.delete(str(arg), reason="request")
-                elif action == "restore":
-                    store.restore(str(arg))
+                elif action == "lift":
+                    store.lift_takedown(str(arg))
                 else:
                     report = store.import_records([arg], policy=policy, dry_run=action == "dry-run")
                     outcomes.append(report.model_dump())

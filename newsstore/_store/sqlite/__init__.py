@@ -377,6 +377,11 @@ class SQLiteStore(Store):
     # -- takedowns ---------------------------------------------------------------------
     def _delete(self, key: str, url: str | None, reason: str, now: datetime) -> Tombstone:
         with self._write_transaction():
+            held = self._db.execute(
+                "SELECT (SELECT count(*) FROM snapshots WHERE key = ?1)"
+                " + (SELECT count(*) FROM history WHERE key = ?1)",
+                (key,),
+            ).fetchone()[0]
             self._db.execute(
                 "INSERT OR REPLACE INTO tombstones VALUES (?, ?, ?, ?)",
                 (key, url, reason, to_ms(now)),
@@ -389,7 +394,7 @@ class SQLiteStore(Store):
             )
             self._db.execute("DELETE FROM snapshots WHERE key = ?", (key,))
             self._db.execute("DELETE FROM history WHERE key = ?", (key,))
-        return Tombstone(key, url, reason, now.astimezone(self.zone))
+        return Tombstone(key, url, reason, now.astimezone(self.zone), removed=held > 0)
 
     def _restore(self, key: str) -> bool:
         with self._write_transaction():
@@ -399,6 +404,16 @@ class SQLiteStore(Store):
     def diagnose(self) -> Diagnosis:
         with self._errors():
             return diagnose(self._db, self.path)
+
+    def _tombstone(self, key: str) -> Tombstone | None:
+        with self._errors():
+            row = self._db.execute(
+                "SELECT key, url, reason, deleted_at FROM tombstones WHERE key = ?", (key,)
+            ).fetchone()
+        if row is None:
+            return None
+        key, url, reason, deleted = row
+        return Tombstone(key, url, reason, from_ms(deleted).astimezone(self.zone))
 
     def tombstones(self) -> list[Tombstone]:
         with self._errors():
