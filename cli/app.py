@@ -76,6 +76,7 @@ class _Group(TyperGroup):
 app = typer.Typer(
     cls=_Group,
     no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
     rich_markup_mode=None,  # plain usage errors: one readable block, easy to grep
     pretty_exceptions_show_locals=False,  # a MongoDB URI in a local may hold a password
     help="Keep crawled news-page snapshots, deduplicated on their original URL.",
@@ -233,14 +234,28 @@ def get(url: UrlArg, *, store: StoreArgs) -> None:
 @filter_options(limit=50, offset=True)
 @store_options
 def find(
-    *, query: Query, as_json: JsonOpt = False, ndjson: NdjsonOpt = False, store: StoreArgs
+    *,
+    query: Query,
+    as_json: JsonOpt = False,
+    ndjson: NdjsonOpt = False,
+    count: Annotated[bool, typer.Option("--count", help="Print only how many match.")] = False,
+    store: StoreArgs,
 ) -> None:
     """Find snapshots by URL, date, category or source, newest first.
+
+    A table says how many matched when it shows fewer (--limit 0 shows all).
 
     Example: newsstore find --on 2023-11-14 --category 国际
     """
     with store.open() as st:
-        output.snapshots(st.find(query), as_json=as_json, ndjson=ndjson)
+        if count:
+            output.echo(str(st.count(query)))
+            return
+        shown = output.snapshots(
+            st.find(query), as_json=as_json, ndjson=ndjson, time_field=query.time_field
+        )
+        if not (as_json or ndjson) and shown and shown == query.limit:
+            output.shown_of(shown, query.offset, st.count(query))
 
 
 @app.command()

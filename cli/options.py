@@ -110,7 +110,9 @@ TimeFieldOpt = Annotated[TimeField, typer.Option("--time", help="published or sn
 CategoryOpt = Annotated[str | None, typer.Option("--category")]
 SourceOpt = Annotated[str | None, typer.Option("--source")]
 SortOpt = Annotated[SortOrder, typer.Option("--sort", help="newest or oldest.")]
-LimitOpt = Annotated[int | None, typer.Option("--limit", min=0)]
+LimitOpt = Annotated[
+    int | None, typer.Option("--limit", min=0, help="How many at most (0: no limit).")
+]
 OffsetOpt = Annotated[int, typer.Option("--offset", min=0, help="Skip this many (paging).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print a JSON array.")]
 NdjsonOpt = Annotated[bool, typer.Option("--ndjson", help="Print one JSON object a line.")]
@@ -202,5 +204,5 @@ def _query(values: dict[str, Any]) -> Query:
         source=values["source"],
         sort=values["sort"],
         offset=values.get("offset", 0),
-        limit=values["limit"],
+        limit=values["limit"] or None,  # 0 is no limit, as in MongoDB
     )

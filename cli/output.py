@@ -20,6 +20,7 @@ from newsstore import (
     RelatedHit,
     Snapshot,
     Stats,
+    TimeField,
     Tombstone,
     open_output,
     render_snapshot,
@@ -52,22 +53,36 @@ def snapshot_json(snapshot: Snapshot) -> None:
     echo(snapshot.model_dump_json(indent=2))
 
 
-def snapshots(items: Iterable[Snapshot], *, as_json: bool, ndjson: bool) -> int:
-    """A list of snapshots: a table, a JSON array or NDJSON. Returns how many."""
+def snapshots(
+    items: Iterable[Snapshot], *, as_json: bool, ndjson: bool, time_field: TimeField = "published"
+) -> int:
+    """A list of snapshots: a table (showing the time filtered on), a JSON array or NDJSON.
+
+    The table shows each snapshot's key, the canonical URL, not the spelling last seen.
+    Returns how many.
+    """
     if ndjson or as_json:
         return write_snapshots(items, sys.stdout, format="ndjson" if ndjson else "json")
-    table = Table("published", "title", "source", "category", "URL / key")
+    table = Table(time_field, "title", "source", "category", "URL / key")
     count = 0
     for s in items:
         count += 1
-        when = s.published_at.strftime("%Y-%m-%d %H:%M") if s.published_at else ""
-        key = s.url or (s.stored.key if s.stored else "")
+        at = s.published_at if time_field == "published" else s.snapshot_at
+        when = at.strftime("%Y-%m-%d %H:%M") if at else ""
+        key = s.stored.key if s.stored else (s.url or "")
         table.add_row(when, s.title, s.source or "", s.category or "", key)
     if count:
         _show(table)
     else:
         err.print("No snapshots match.")
     return count
+
+
+def shown_of(shown: int, offset: int, total: int) -> None:
+    """Say that a listing shows part of what matched."""
+    if offset + shown < total or offset:
+        first = f"{offset + 1}–{offset + shown}" if offset else str(shown)
+        err.print(f"{first} of {total} shown (use --limit, --offset)", markup=False)
 
 
 def snapshot_text(snapshot: Snapshot) -> None:

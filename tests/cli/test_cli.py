@@ -391,3 +391,47 @@ def test_doctor_reports_the_embedded_store(run) -> None:
     assert report["indexes"]["snapshots_published"] is True
     table = run("doctor")
     assert table.exit_code == 0 and "topology: embedded file" in table.stdout
+
+
+def _stocked(run, tmp_path: Path, n: int) -> None:
+    path = tmp_path / "many.ndjson"
+    lines = [
+        json.dumps(
+            {
+                "url": f"HTTPS://WWW.Example.COM:443/n/{i}.html?utm_source=x#c",
+                "title": f"第{i}篇",
+                "published_at": f"2023-11-14 0{i % 10}:00:00",
+                "snapshot_at": f"2023-11-15 0{i % 10}:30:00",
+            },
+            ensure_ascii=False,
+        )
+        for i in range(n)
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert run("import", "-q", str(path)).exit_code == 0
+
+
+def test_a_truncated_listing_says_so_and_limit_0_is_no_limit(run, tmp_path: Path) -> None:
+    _stocked(run, tmp_path, 7)
+    some = run("find", "--limit", "3")
+    assert some.exit_code == 0 and some.stderr == "3 of 7 shown (use --limit, --offset)\n"
+    page = run("find", "--limit", "3", "--offset", "3")
+    assert page.stderr == "4–6 of 7 shown (use --limit, --offset)\n"
+    everything = run("find", "--limit", "0", "--json")
+    assert len(json.loads(everything.stdout)) == 7 and everything.stderr == ""
+    assert run("find", "--limit", "7").stderr == ""
+    assert run("find", "--count").stdout == "7\n"
+    assert run("find", "--count", "--on", "2023-11-15").stdout == "0\n"
+
+
+def test_tables_show_the_time_filtered_on_and_the_canonical_url(run, tmp_path: Path) -> None:
+    _stocked(run, tmp_path, 1)
+    table = run("find", "--time", "snapshot", "--limit", "0").stdout
+    assert "snapshot" in table.splitlines()[1] and "published" not in table
+    assert "2023-11-15 00:30" in table
+    assert "https://example.com/n/0.html" in table and "HTTPS" not in table
+
+
+def test_dash_h_is_help(run) -> None:
+    assert run("-h").exit_code == 0
+    assert run("find", "-h").stdout == run("find", "--help").stdout
