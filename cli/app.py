@@ -12,6 +12,7 @@ from __future__ import annotations
 import errno
 import gc
 import json
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -32,8 +33,11 @@ from newsstore import (
     Store,
     __version__,
     open_store,
+    parse_snapshot_bytes,
     parse_snapshot_file,
+    read_records,
     redact_uri,
+    render_snapshot,
     time_window,
 )
 
@@ -362,10 +366,21 @@ def doctor(as_json: JsonOpt = False, *, store: StoreArgs) -> None:
         raise typer.Exit(1)
 
 
+def _readable(names: list[str]) -> list[str]:
+    """Files to read, or - for stdin: a missing one is a usage error, as for Path arguments."""
+    for name in names:
+        if name != "-" and not Path(name).is_file():
+            raise typer.BadParameter(f"{name!r} is not a file")
+    return names
+
+
 @app.command()
 def parse(
     files: Annotated[
-        list[Path], typer.Argument(help="Snapshot text files.", exists=True, dir_okay=False)
+        list[str],
+        typer.Argument(
+            help="Snapshot text files, or - for stdin.", metavar="FILE...", callback=_readable
+        ),
     ],
     encoding: EncodingOpt = None,
     tz: TzOpt = DEFAULTS.timezone,
@@ -374,27 +389,37 @@ def parse(
 
     Example: newsstore parse examples/snapshot-zh-intl-2023-11-14.txt
     """
-    for path in files:
-        snapshot = parse_snapshot_file(path, encoding=encoding, timezone=tz)
+    for name in files:
+        if name == "-":
+            data = sys.stdin.buffer.read()
+            snapshot = parse_snapshot_bytes(data, encoding=encoding, source="<stdin>", timezone=tz)
+        else:
+            snapshot = parse_snapshot_file(name, encoding=encoding, timezone=tz)
         output.echo(snapshot.model_dump_json(indent=2 if len(files) == 1 else None))
 
 
 @app.command()
 def render(
     file: Annotated[
-        Path,
-        typer.Argument(help="A snapshot as JSON (as `parse` or `get` print).", exists=True),
+        str,
+        typer.Argument(
+            help="Snapshots as JSON: one object, an array or NDJSON (what parse, get, find"
+            " --json and export print), or - for stdin.",
+            metavar="FILE",
+            callback=lambda name: _readable([name])[0],
+        ),
     ],
+    tz: TzOpt = DEFAULTS.timezone,
 ) -> None:
-    """Render a snapshot JSON back to the crawler's text form.
+    """Render snapshots back to the crawler's text form, in a zone (blank line between).
 
-    Example: newsstore parse page.txt > page.json && newsstore render page.json
+    Example: newsstore parse page.txt | newsstore render -
     """
-    try:
-        snapshot = Snapshot.model_validate_json(file.read_bytes())
-    except ValueError as exc:
-        raise typer.BadParameter(f"{file}: {exc}") from None
-    output.snapshot_text(snapshot)
+    for i, record in enumerate(read_records(file, format="auto", timezone=tz)):
+        if record.error is not None:
+            raise record.error
+        assert record.snapshot is not None
+        output.snapshot_text(render_snapshot(record.snapshot, timezone=tz), first=i == 0)
 
 
 @app.command()

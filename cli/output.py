@@ -23,7 +23,6 @@ from newsstore import (
     TimeField,
     Tombstone,
     open_output,
-    render_snapshot,
     write_snapshots,
 )
 
@@ -85,9 +84,9 @@ def shown_of(shown: int, offset: int, total: int) -> None:
         err.print(f"{first} of {total} shown (use --limit, --offset)", markup=False)
 
 
-def snapshot_text(snapshot: Snapshot) -> None:
-    """One snapshot in the crawler's text form."""
-    sys.stdout.write(render_snapshot(snapshot))
+def snapshot_text(text: str, *, first: bool = True) -> None:
+    """One snapshot in the crawler's text form (after a blank line, unless the first)."""
+    sys.stdout.write(text if first else "\n" + text)
 
 
 @contextmanager

@@ -435,3 +435,30 @@ def test_tables_show_the_time_filtered_on_and_the_canonical_url(run, tmp_path: P
 def test_dash_h_is_help(run) -> None:
     assert run("-h").exit_code == 0
     assert run("find", "-h").stdout == run("find", "--help").stdout
+
+
+def test_parse_and_render_read_stdin_and_render_keeps_the_zone(run) -> None:
+    text = SAMPLE.read_text(encoding="utf-8")
+    parsed = run("parse", "--tz", "UTC", "-", input=text)
+    assert parsed.exit_code == 0, parsed.output
+    rendered = run("render", "--tz", "UTC", "-", input=parsed.stdout)
+    assert rendered.exit_code == 0, rendered.output
+    # Read and written in one zone, the times come back as the page had them.
+    assert "快照生成时间:2023-11-14 15:45:17" in rendered.stdout
+    assert rendered.stdout == run("render", "-", input=run("parse", "-", input=text).stdout).stdout
+
+
+def test_render_takes_what_find_json_and_export_print(run) -> None:
+    run("import", "-q", str(SAMPLE))
+    array = run("find", "--json").stdout
+    ndjson = run("export").stdout
+    one = run("render", "-", input=array)
+    assert one.exit_code == 0 and one.stdout.count("快照生成时间") == 1
+    assert run("render", "-", input=ndjson + ndjson).stdout.count("快照生成时间") == 2
+
+
+def test_render_of_a_bad_record_is_one_line_exit_1(run) -> None:
+    result = run("render", "-", input='{"title": ""}\n')
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: <stdin>:1: title:")
+    assert len(result.stderr.splitlines()) == 1
