@@ -13,7 +13,6 @@ import os
 from collections import Counter
 from collections.abc import Collection, Iterable, Iterator
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 from types import TracebackType
 from typing import IO, TYPE_CHECKING, Any
@@ -28,16 +27,16 @@ from .._rules import Incoming, KeyPlan, KeyState, Policy, plan_key
 from .._schemas import ImportReport, RelatedItem, Snapshot
 from .._times import DEFAULT_TIMEZONE, EPOCH, UTC, day_range, zone_of
 from .._urls import canonical_url, host_of, reversed_host, url_prefix
+from .values import QUARTER_MS, Diagnosis, Grouped, RelatedHit, Stats, Tombstone
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
-__all__ = ["QUARTER_MS", "Diagnosis", "Grouped", "RelatedHit", "Stats", "Store", "Tombstone"]
+__all__ = ["Diagnosis", "Grouped", "RelatedHit", "Stats", "Store", "Tombstone"]
 
 # Keys whose conditional write lost a race are re-planned; a key that loses this many times
 # in a row is under a write storm no retry will fix.
 _MAX_ROUNDS = 20
-QUARTER_MS = 15 * 60 * 1000
 _QUARTER = timedelta(milliseconds=QUARTER_MS)
 _MS = timedelta(milliseconds=1)
 # The two lists of items a snapshot carries, as RelatedHit.kind names them.
@@ -46,76 +45,11 @@ _ITEM_KINDS = ("related", "more_in_category")
 _TOP = "\U0010ffff"
 
 
-@dataclass(frozen=True, slots=True)
-class Diagnosis:
-    """What a store runs on, as ``newsstore doctor`` reports it."""
-
-    store: str  # which store: the SQLite file, or the MongoDB database
-    server: str  # the engine and its version
-    topology: str  # embedded file, standalone, replica set NAME, sharded cluster
-    writes: str  # how writes are made durable: the write concern, the journal
-    indexes: dict[str, bool]  # every index lookups need, and whether it is there
-    notes: list[str]  # anything a user should act on
-
-    @property
-    def missing(self) -> list[str]:
-        """The indexes lookups need that are not there."""
-        return [name for name, present in self.indexes.items() if not present]
-
-
-@dataclass(frozen=True, slots=True)
-class Tombstone:
-    """A taken-down key: its snapshot and history were removed and imports skip it."""
-
-    key: str
-    url: str | None
-    reason: str
-    deleted_at: datetime
-    # Whether the takedown removed anything (False: a pre-emptive takedown, or a typo).
-    removed: bool = True
-
-
-@dataclass(frozen=True, slots=True)
-class RelatedHit:
-    """A related or more-in-category item, the snapshot listing it, and the one it links to."""
-
-    item: RelatedItem
-    kind: str  # "related" or "more_in_category"
-    listed_by: Snapshot
-    links_to: str | None  # key of a stored snapshot the item points at, when one matches
-
-
-@dataclass(frozen=True, slots=True)
-class Grouped:
-    """What an adapter counts for :meth:`Store.stats`; None is a missing value.
-
-    ``quarters`` counts published times by quarter hour since the epoch (UTC), fine enough
-    to place every count on its calendar day in any zone of whole quarter-hour offsets.
-    """
-
-    categories: dict[str | None, int]
-    sources: dict[str | None, int]
-    quarters: dict[int | None, int]
-
-
 def _by_count(counts: dict[str | None, int]) -> dict[str, int]:
     merged: Counter[str] = Counter()
     for name, n in counts.items():
         merged[name or ""] += n
     return dict(sorted(merged.items(), key=lambda item: (-item[1], item[0])))
-
-
-@dataclass(slots=True)
-class Stats:
-    """Counts over the whole store."""
-
-    snapshots: int
-    history: int
-    keys_with_versions: int
-    suppressed: int
-    by_category: dict[str, int]
-    by_source: dict[str, int]
-    by_day: dict[str, int]
 
 
 class Store(abc.ABC):

@@ -43,7 +43,8 @@ from .._schemas import Snapshot, StoredInfo, with_zone
 from .._settings import redact_uri
 from .._times import DEFAULT_TIMEZONE, EPOCH
 from .._urls import host_of, reversed_host
-from .base import QUARTER_MS, Diagnosis, Grouped, Store, Tombstone
+from .base import Store
+from .values import QUARTER_MS, Diagnosis, Grouped, Tombstone
 
 __all__ = ["MongoStore", "connect"]
 

@@ -27,7 +27,8 @@ from ..._query import Query
 from ..._rules import KeyPlan, KeyState
 from ..._schemas import Snapshot
 from ..._times import DEFAULT_TIMEZONE, from_ms, to_ms
-from ..base import QUARTER_MS, Diagnosis, Grouped, Store, Tombstone
+from ..base import Store
+from ..values import QUARTER_MS, Diagnosis, Grouped, Tombstone
 from .doctor import diagnose
 from .lines import LineTable, select_in
 from .ndjson import NDJSONLines, write_lines

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import sqlite3
 
-from ..base import Diagnosis
+from ..values import Diagnosis
 from . import schema
 
 __all__ = ["diagnose"]

@@ -37,6 +37,7 @@ __all__ = [
 # 4: history never holds a key's current content (a content made current again leaves
 # it); opening an older store deletes such entries, which readers used to filter out.
 SCHEMA_VERSION = 4
+APPLICATION_ID = 0x6E777374
 _CACHE_KIB = 32 * 1024
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS snapshots (
