@@ -166,6 +166,7 @@ def import_(
     follow_symlinks: Annotated[bool, typer.Option("--follow-symlinks")] = False,
     encoding: EncodingOpt = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
     *,
     store: StoreArgs,
 ) -> None:
@@ -192,7 +193,7 @@ def import_(
             encoding=encoding,
             progress=progress,
         )
-    output.report(result, dry_run=dry_run)
+    output.report(result, dry_run=dry_run, as_json=as_json)
     if result.rejected:
         raise typer.Exit(1)
 
@@ -271,7 +272,8 @@ def related(
             "--on", callback=readable_as("on"), help="The day the items are dated, YYYY-MM-DD."
         ),
     ],
-    as_json: NdjsonOpt = False,
+    as_json: JsonOpt = False,
+    ndjson: NdjsonOpt = False,
     *,
     store: StoreArgs,
 ) -> None:
@@ -283,7 +285,7 @@ def related(
     assert start is not None  # a day has both ends
     assert end is not None
     with store.open() as st:
-        output.related(st.related_on(start, end), as_json=as_json)
+        output.related(st.related_on(start, end), as_json=as_json, ndjson=ndjson)
 
 
 @app.command()

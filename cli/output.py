@@ -139,8 +139,12 @@ def progress(quiet: bool) -> Iterator[Callable[[int, int], None] | None]:
         yield advance
 
 
-def report(result: ImportReport, *, dry_run: bool = False) -> None:
-    """The import summary: one line, then the first rejections on stderr."""
+def report(result: ImportReport, *, dry_run: bool = False, as_json: bool = False) -> None:
+    """The import summary: one line, then the first rejections on stderr (or JSON)."""
+    if as_json:
+        data = {**result.model_dump(), "read": result.total, "dry_run": dry_run}
+        echo(json.dumps(data, ensure_ascii=False))
+        return
     prefix = "dry run, nothing written: " if dry_run else ""
     echo(prefix + result.summary())
     for message in result.errors[:20]:
@@ -149,14 +153,16 @@ def report(result: ImportReport, *, dry_run: bool = False) -> None:
         err.print(f"… and {result.rejected - len(result.errors[:20])} more rejected", markup=False)
 
 
-def related(hits: Iterable[RelatedHit], *, as_json: bool) -> int:
-    """Related items with the snapshot listing them."""
+def related(hits: Iterable[RelatedHit], *, as_json: bool = False, ndjson: bool = False) -> int:
+    """Related items with the snapshot listing them: a table, a JSON array or NDJSON."""
     count = 0
     table = Table("date", "item", "kind", "listed by", "links to")
+    if as_json:
+        sys.stdout.write("[")
     for hit in hits:
         count += 1
         listed = hit.listed_by.stored.key if hit.listed_by.stored else ""
-        if as_json:
+        if as_json or ndjson:
             row = {
                 "item": hit.item.model_dump(mode="json"),
                 "kind": hit.kind,
@@ -164,12 +170,18 @@ def related(hits: Iterable[RelatedHit], *, as_json: bool) -> int:
                 "listed_by_title": hit.listed_by.title,
                 "links_to": hit.links_to,
             }
-            echo(json.dumps(row, ensure_ascii=False))
+            text = json.dumps(row, ensure_ascii=False)
+            if ndjson:
+                echo(text)
+            else:
+                sys.stdout.write(("," if count > 1 else "") + "\n" + text)
         else:
             when = hit.item.published_at.strftime("%Y-%m-%d %H:%M")
             text = hit.item.title or (hit.item.excerpt or "")[:40]
             table.add_row(when, text, hit.kind, hit.listed_by.title, hit.links_to or "")
-    if count and not as_json:
+    if as_json:
+        sys.stdout.write("\n]\n" if count else "]\n")
+    elif count and not ndjson:
         _show(table)
     return count
 

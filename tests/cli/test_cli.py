@@ -462,3 +462,23 @@ def test_render_of_a_bad_record_is_one_line_exit_1(run) -> None:
     assert result.exit_code == 1
     assert result.stderr.startswith("Error: <stdin>:1: title:")
     assert len(result.stderr.splitlines()) == 1
+
+
+def test_json_means_a_json_document_on_every_command_that_prints_results(run) -> None:
+    report = json.loads(run("import", "--json", str(SAMPLE)).stdout)
+    assert (report["read"], report["inserted"], report["rejected"]) == (1, 1, 0)
+    for args in (
+        ("find", "--json"),
+        ("related", "--on", "2023-08-02", "--json"),
+        ("history", SAMPLE_KEY, "--json"),
+        ("takedowns", "--json"),
+        ("stats", "--json"),
+        ("doctor", "--json"),
+        ("get", SAMPLE_KEY),
+    ):
+        result = run(*args)
+        assert result.exit_code == 0, (args, result.output)
+        json.loads(result.stdout)  # one document, whatever it holds
+    related = json.loads(run("related", "--on", "2023-08-02", "--json").stdout)
+    assert isinstance(related, list) and related[0]["kind"] in ("related", "more_in_category")
+    assert json.loads(run("related", "--on", "2001-01-01", "--json").stdout) == []

@@ -106,7 +106,7 @@ def test_an_empty_file_becomes_a_store(tmp_path: Path, make: Callable[..., Snaps
     db.touch()
     with open_store(db) as store:
         store.save(make())
-        assert store.stats().total == 1
+        assert store.stats().snapshots == 1
     with closing(sqlite3.connect(db)) as conn:
         assert conn.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
 

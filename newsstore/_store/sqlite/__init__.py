@@ -43,7 +43,7 @@ from .rows import (
     snapshot_of,
     where,
 )
-from .schema import INSERT_ITEMS, SCHEMA_VERSION, connect, create_schema, day_range
+from .schema import INSERT_ITEMS, connect, create_schema, day_range
 
 __all__ = ["SQLiteStore"]
 
@@ -51,7 +51,12 @@ _GROUP_SECONDS = 1.0
 
 
 class SQLiteStore(Store):
-    """Snapshots in one SQLite file (created if missing); ``":memory:"`` for a throwaway store."""
+    """Snapshots in one SQLite file (created if missing); ``":memory:"`` for a throwaway store.
+
+    ``create=False`` refuses a file that does not exist or holds no store yet
+    (:class:`~newsstore.StoreUnavailableError`) and creates nothing. A SQLite database
+    newsstore did not write is refused untouched, whatever ``create`` says.
+    """
 
     def __init__(
         self,
@@ -60,6 +65,7 @@ class SQLiteStore(Store):
         timezone: str | tzinfo = DEFAULT_TIMEZONE,
         timeout: float = 60.0,
         tracking_params: Collection[str] | None = None,
+        create: bool = True,
     ):
         # timeout: seconds to wait for another writer's lock before "database is locked".
         super().__init__(timezone=timezone, tracking_params=tracking_params)
@@ -67,12 +73,16 @@ class SQLiteStore(Store):
         # When the open transaction of a write group began (see _write_group), if one is.
         self._group_started: float | None = None
         try:
-            self._db, version = connect(self.path, timeout)
+            self._db, fresh = connect(self.path, timeout, create=create)
         except (sqlite3.Error, OSError) as exc:
             raise StoreUnavailableError(f"cannot open SQLite store {self.path}: {exc}") from exc
-        if version < SCHEMA_VERSION:
-            with self._write_transaction():
-                create_schema(self._db)
+        if fresh:
+            try:
+                with self._write_transaction():
+                    create_schema(self._db, self.path)
+            except BaseException:
+                self._db.close()
+                raise
         self._lines = LineTable(self._db)
 
     def __repr__(self) -> str:

@@ -12,14 +12,20 @@ gave (so that a line imported again is known without validating it; see
 from __future__ import annotations
 
 import json
+import os
+import re
 import sqlite3
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Literal
+from urllib.parse import quote
 
+from ..._errors import StoreUnavailableError
 from ..._times import UTC
 
 __all__ = [
+    "APPLICATION_ID",
     "INSERT_ITEMS",
     "KINDS",
     "SCHEMA_VERSION",
@@ -37,6 +43,8 @@ __all__ = [
 # 4: history never holds a key's current content (a content made current again leaves
 # it); opening an older store deletes such entries, which readers used to filter out.
 SCHEMA_VERSION = 4
+# PRAGMA application_id of every store newsstore creates ("nwst"): a database without it
+# is newsstore's only when it is a store of an earlier version (see _ownership).
 APPLICATION_ID = 0x6E777374
 _CACHE_KIB = 32 * 1024
 _SCHEMA = """
@@ -92,6 +100,9 @@ CREATE TABLE IF NOT EXISTS lines (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS lines_snapshot ON lines (snapshot_id);
 """
+# The columns of ``snapshots``, the same in every schema version: with a user_version of 1
+# to SCHEMA_VERSION, they mark a store written before APPLICATION_ID.
+_SNAPSHOTS = frozenset(re.findall(r"^    (\w+) ", _SCHEMA.split(");", 1)[0], re.MULTILINE))
 KINDS = ("related", "more_in_category")
 
 # Related items are indexed by the calendar day of their time at UTC+8, the crawler's zone
@@ -124,36 +135,107 @@ def day_range(start: datetime, end: datetime) -> tuple[int, int]:
     return _day_of(start), _day_of(end - timedelta(microseconds=1))
 
 
-def connect(path: str, timeout: float) -> tuple[sqlite3.Connection, int]:
-    """Open (or create) the file at ``path`` set up for the store, and its schema version.
+def connect(path: str, timeout: float, *, create: bool = True) -> tuple[sqlite3.Connection, bool]:
+    """Open the store at ``path`` set up for use, and whether :func:`create_schema` must run.
 
-    ``timeout``: seconds to wait for another writer's lock before "database is locked".
-    Raises ``sqlite3.Error`` or ``OSError``.
+    A database newsstore did not write is refused before anything in it changes (see
+    :func:`_ownership`). ``create=False`` refuses a file that does not exist or holds no
+    store yet, and creates nothing. ``timeout``: seconds to wait for another writer's lock
+    before "database is locked". Raises :class:`~newsstore.StoreUnavailableError` for
+    those refusals, else ``sqlite3.Error`` or ``OSError``.
     """
     if path != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-    db = sqlite3.connect(path, isolation_level=None, timeout=timeout)
-    # Takes effect on a new file only: a snapshot's JSON (~11 KB) then fits one page.
-    db.execute("PRAGMA page_size=16384")
-    db.execute("PRAGMA journal_mode=WAL")
-    # WAL with synchronous=NORMAL never corrupts; a power cut may lose the last batch.
-    db.execute("PRAGMA synchronous=NORMAL")
-    # Index pages are updated at random places (URLs, times); 32 MiB (the default is
-    # 2 MiB) keeps those of a large store's import in memory between batches.
-    db.execute(f"PRAGMA cache_size={-_CACHE_KIB}")
-    return db, db.execute("PRAGMA user_version").fetchone()[0]
+        if not create and not os.path.exists(path):
+            raise StoreUnavailableError(f"no SQLite store at {path}: the file does not exist")
+        if create:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+    # mode=rw: the file must exist, so that one deleted meanwhile is not created empty.
+    target = path if create else f"file:{quote(os.path.abspath(path))}?mode=rw"
+    db = sqlite3.connect(target, isolation_level=None, timeout=timeout, uri=not create)
+    try:
+        # Read before anything is written: not even the journal mode of a stranger changes.
+        state, version = _ownership(db, path)
+        if state == "new":
+            if not create:
+                raise StoreUnavailableError(f"no SQLite store at {path}: the file is empty")
+            # Takes effect on a new file only: a snapshot's JSON (~11 KB) then fits one page.
+            db.execute("PRAGMA page_size=16384")
+        db.execute("PRAGMA journal_mode=WAL")
+        # WAL with synchronous=NORMAL never corrupts; a power cut may lose the last batch.
+        db.execute("PRAGMA synchronous=NORMAL")
+        # Index pages are updated at random places (URLs, times); 32 MiB (the default is
+        # 2 MiB) keeps those of a large store's import in memory between batches.
+        db.execute(f"PRAGMA cache_size={-_CACHE_KIB}")
+        if state == "old" and version >= SCHEMA_VERSION:
+            _stamp(db, timeout)
+    except BaseException:
+        db.close()
+        raise
+    return db, state == "new" or version < SCHEMA_VERSION
 
 
-def create_schema(db: sqlite3.Connection) -> None:
+def _ownership(db: sqlite3.Connection, path: str) -> tuple[Literal["new", "ours", "old"], int]:
+    """Whose database ``db`` is, and its schema version; refuses one that is not newsstore's.
+
+    ``ours``: it carries :data:`APPLICATION_ID`. ``old``: written before the id, known by
+    its ``user_version`` (1 to :data:`SCHEMA_VERSION`) and its ``snapshots`` table, whose
+    columns every version had. ``new``: nothing in it yet (an empty or new file). Anything
+    else raises :class:`~newsstore.StoreUnavailableError`; only reads were made.
+    """
+    app_id = db.execute("PRAGMA application_id").fetchone()[0] & 0xFFFFFFFF
+    version = int(db.execute("PRAGMA user_version").fetchone()[0])
+    if app_id == APPLICATION_ID:
+        return "ours", version
+    if app_id:
+        why = f"its application_id is {app_id:#010x}, newsstore's is {APPLICATION_ID:#010x}"
+    else:
+        objects = db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+        if not objects and not version:
+            return "new", version
+        if 1 <= version <= SCHEMA_VERSION and _table_columns(db, "snapshots") == _SNAPSHOTS:
+            return "old", version
+        why = f"a SQLite database with {objects} tables, indexes or views newsstore did not write"
+    raise StoreUnavailableError(f"{path}: not a newsstore store ({why}); left untouched")
+
+
+def _stamp(db: sqlite3.Connection, timeout: float) -> None:
+    """Set the application id of a current store written before it, if that is free to do.
+
+    A reader must not wait for a writer, or fail on a read-only file, for this: the lock is
+    tried once, and a later open stamps the store when this one could not.
+    """
+    db.execute("PRAGMA busy_timeout=0")
+    try:
+        db.execute("BEGIN IMMEDIATE")
+        db.execute(f"PRAGMA application_id={APPLICATION_ID}")
+        db.execute("COMMIT")
+    except sqlite3.OperationalError:  # locked by a writer, or read-only
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+    finally:
+        db.execute(f"PRAGMA busy_timeout={min(int(timeout * 1000), 2**31 - 1)}")
+
+
+def create_schema(db: sqlite3.Connection, path: str) -> None:
     """Create the tables of :data:`SCHEMA_VERSION` in ``db``, or upgrade older ones.
 
-    Runs inside the caller's write transaction (which holds the write lock).
+    Runs inside the caller's write transaction (which holds the write lock). ``path`` names
+    the file in the refusal of a database that another program wrote to meanwhile.
     """
-    # Another process may have upgraded the file while this one waited for the lock.
-    version = db.execute("PRAGMA user_version").fetchone()[0]
-    if version >= SCHEMA_VERSION:
+    # Another process may have created or upgraded the file while this one waited for the
+    # lock, or (however unlikely) another program may have written to it.
+    state, version = _ownership(db, path)
+    if state == "ours" and version >= SCHEMA_VERSION:
         return
-    # Version 1 and 2 tables: items by time, lines by key.
+    if version < SCHEMA_VERSION:
+        _upgrade(db, version)
+    db.execute(f"PRAGMA application_id={APPLICATION_ID}")
+    db.execute(f"PRAGMA user_version={max(version, SCHEMA_VERSION)}")
+
+
+def _upgrade(db: sqlite3.Connection, version: int) -> None:
+    # Version 1 and 2 tables: items by time, lines by key (only ever newsstore's own: the
+    # caller checked whose database this is).
     rebuild_items = "published_at" in _table_columns(db, "items")
     if rebuild_items:
         db.execute("DROP TABLE items")
@@ -169,7 +251,6 @@ def create_schema(db: sqlite3.Connection) -> None:
             "DELETE FROM history WHERE EXISTS (SELECT 1 FROM snapshots s"
             " WHERE s.key = history.key AND s.content_hash = history.content_hash)"
         )
-    db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
 
 def _table_columns(db: sqlite3.Connection, table: str) -> set[str]:
