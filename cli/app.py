@@ -17,33 +17,21 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, get_args
+from typing import TYPE_CHECKING, Annotated, Any, get_args
 
 import typer
 from typer.core import TyperGroup
 
-from newsstore import (
-    ExportFormat,
-    Format,
-    NewsstoreError,
-    Policy,
-    Query,
-    Settings,
-    Snapshot,
-    Store,
-    __version__,
-    open_store,
-    parse_snapshot_bytes,
-    parse_snapshot_file,
-    read_records,
-    redact_uri,
-    render_snapshot,
-    time_window,
-)
+# Only the light names at start-up (--help starts in a fraction of a second); the rest of
+# the library loads when a command uses it, through ``newsstore.…``.
+import newsstore
+from newsstore import ExportFormat, Format, NewsstoreError, Policy, __version__
+
+if TYPE_CHECKING:
+    from newsstore import Store
 
 from . import output
 from .options import (
-    DEFAULTS,
     DatabaseOpt,
     EncodingOpt,
     JsonOpt,
@@ -65,7 +53,7 @@ class _Group(TyperGroup):
         try:
             return super().invoke(ctx)
         except NewsstoreError as exc:
-            output.error(redact_uri(str(exc)))
+            output.error(newsstore.redact_uri(str(exc)))
             raise typer.Exit(1) from None
         except OSError as exc:
             # A file the user named cannot be written or read (disk full, permissions): one
@@ -98,8 +86,8 @@ class StoreArgs:
     @contextmanager
     def open(self) -> Iterator[Store]:
         """The store, open for the ``with`` block."""
-        settings = Settings(store=self.uri, database=self.database, timezone=self.tz)
-        with open_store(settings=settings) as store:
+        settings = newsstore.Settings(store=self.uri, database=self.database, timezone=self.tz)
+        with newsstore.open_store(settings=settings) as store:
             yield store
 
 
@@ -108,7 +96,7 @@ store_options = replacing(
     [
         option("store_uri", StoreOpt, None),
         option("database", DatabaseOpt, None),
-        option("tz", TzOpt, DEFAULTS.timezone),
+        option("tz", TzOpt, newsstore.DEFAULT_TIMEZONE),
     ],
     lambda values: StoreArgs(values["store_uri"], values["database"], values["tz"]),
 )
@@ -211,7 +199,7 @@ def export(
     ] = "ndjson",
     fields: Annotated[str | None, typer.Option("--fields", help="Comma-separated fields.")] = None,
     *,
-    query: Query,
+    query: newsstore.Query,
     store: StoreArgs,
 ) -> None:
     """Export snapshots as NDJSON, a JSON array or Extended JSON, streamed.
@@ -240,7 +228,7 @@ def get(url: UrlArg, *, store: StoreArgs) -> None:
 @store_options
 def find(
     *,
-    query: Query,
+    query: newsstore.Query,
     as_json: JsonOpt = False,
     ndjson: NdjsonOpt = False,
     count: Annotated[bool, typer.Option("--count", help="Print only how many match.")] = False,
@@ -281,7 +269,7 @@ def related(
 
     Example: newsstore related --on 2023-08-02
     """
-    start, end = time_window(on=on, zone=store.tz)
+    start, end = newsstore.time_window(on=on, zone=store.tz)
     assert start is not None  # a day has both ends
     assert end is not None
     with store.open() as st:
@@ -385,7 +373,7 @@ def parse(
         ),
     ],
     encoding: EncodingOpt = None,
-    tz: TzOpt = DEFAULTS.timezone,
+    tz: TzOpt = newsstore.DEFAULT_TIMEZONE,
 ) -> None:
     """Parse snapshot text files and print JSON (NDJSON for several files).
 
@@ -394,9 +382,11 @@ def parse(
     for name in files:
         if name == "-":
             data = sys.stdin.buffer.read()
-            snapshot = parse_snapshot_bytes(data, encoding=encoding, source="<stdin>", timezone=tz)
+            snapshot = newsstore.parse_snapshot_bytes(
+                data, encoding=encoding, source="<stdin>", timezone=tz
+            )
         else:
-            snapshot = parse_snapshot_file(name, encoding=encoding, timezone=tz)
+            snapshot = newsstore.parse_snapshot_file(name, encoding=encoding, timezone=tz)
         output.echo(snapshot.model_dump_json(indent=2 if len(files) == 1 else None))
 
 
@@ -411,17 +401,17 @@ def render(
             callback=lambda name: _readable([name])[0],
         ),
     ],
-    tz: TzOpt = DEFAULTS.timezone,
+    tz: TzOpt = newsstore.DEFAULT_TIMEZONE,
 ) -> None:
     """Render snapshots back to the crawler's text form, in a zone (blank line between).
 
     Example: newsstore parse page.txt | newsstore render -
     """
-    for i, record in enumerate(read_records(file, format="auto", timezone=tz)):
+    for i, record in enumerate(newsstore.read_records(file, format="auto", timezone=tz)):
         if record.error is not None:
             raise record.error
         assert record.snapshot is not None
-        output.snapshot_text(render_snapshot(record.snapshot, timezone=tz), first=i == 0)
+        output.snapshot_text(newsstore.render_snapshot(record.snapshot, timezone=tz), first=i == 0)
 
 
 @app.command()
@@ -430,7 +420,7 @@ def schema() -> None:
 
     Example: newsstore schema > snapshot.schema.json
     """
-    output.echo(json.dumps(Snapshot.model_json_schema(), ensure_ascii=False, indent=2))
+    output.echo(json.dumps(newsstore.Snapshot.model_json_schema(), ensure_ascii=False, indent=2))
 
 
 def main() -> None:

@@ -19,7 +19,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import typer
 
-from newsstore import InvalidQueryError, Match, Query, Settings, SortOrder, TimeField, time_window
+import newsstore
+from newsstore import InvalidQueryError, Match, SortOrder, TimeField
 
 Decorator = Callable[[Callable[..., None]], Callable[..., None]]
 
@@ -50,7 +51,7 @@ def readable_as(keyword: str) -> Callable[[str | None], str | None]:
     def check(value: str | None) -> str | None:
         if value is not None:
             try:
-                time_window(**{keyword: value})
+                newsstore.time_window(**{keyword: value})
             except InvalidQueryError as exc:
                 raise typer.BadParameter(str(exc)) from None
         return value
@@ -117,8 +118,6 @@ OffsetOpt = Annotated[int, typer.Option("--offset", min=0, help="Skip this many 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print a JSON array.")]
 NdjsonOpt = Annotated[bool, typer.Option("--ndjson", help="Print one JSON object a line.")]
 UrlArg = Annotated[str, typer.Argument(help="The original URL (any spelling) or a content: key.")]
-DEFAULTS = Settings.model_construct()
-"""The settings as they are without flags or environment: the options' defaults."""
 
 
 # -- decorators ------------------------------------------------------------------------------
@@ -186,15 +185,15 @@ def filter_options(*, limit: int | None, offset: bool = False) -> Decorator:
     return replacing("query", options, _query)
 
 
-def _query(values: dict[str, Any]) -> Query:
+def _query(values: dict[str, Any]) -> newsstore.Query:
     """The query the filter options ask for; the library applies the rules of time windows."""
     try:
-        start, end = time_window(
+        start, end = newsstore.time_window(
             on=values["on"], start=values["from_"], end=values["to"], zone=values["tz"]
         )
     except InvalidQueryError as exc:
         raise typer.BadParameter(str(exc), param_hint="--on") from None
-    return Query(
+    return newsstore.Query(
         url=values["url"],
         match=values["match"],
         start=start,

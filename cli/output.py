@@ -9,22 +9,16 @@ import json
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from rich.console import Console
 from rich.table import Table
 
-from newsstore import (
-    Diagnosis,
-    ImportReport,
-    RelatedHit,
-    Snapshot,
-    Stats,
-    TimeField,
-    Tombstone,
-    open_output,
-    write_snapshots,
-)
+import newsstore
+from newsstore import TimeField
+
+if TYPE_CHECKING:
+    from newsstore import Diagnosis, ImportReport, RelatedHit, Snapshot, Stats, Tombstone
 
 out = Console(soft_wrap=True, highlight=False)
 err = Console(stderr=True, soft_wrap=True, highlight=False)
@@ -61,7 +55,7 @@ def snapshots(
     Returns how many.
     """
     if ndjson or as_json:
-        return write_snapshots(items, sys.stdout, format="ndjson" if ndjson else "json")
+        return newsstore.write_snapshots(items, sys.stdout, format="ndjson" if ndjson else "json")
     table = Table(time_field, "title", "source", "category", "URL / key")
     count = 0
     for s in items:
@@ -93,7 +87,7 @@ def snapshot_text(text: str, *, first: bool = True) -> None:
 def destination(out: str | None) -> Iterator[IO[str]]:
     """The file ``-o`` names (``.gz`` compresses), else stdout; a failed write names the file."""
     try:
-        with open_output(out, sys.stdout) as fp:
+        with newsstore.open_output(out, sys.stdout) as fp:
             yield fp
     except OSError as exc:
         if exc.filename is not None or out in (None, "-"):

@@ -10,9 +10,8 @@ The API in one screen::
         snapshot = store.get("http://www.example.com/a?utm_source=x")   # any spelling
         for s in store.find(Query(category="国际", limit=10)): ...
 
-Every name users need is here; the modules behind them are private. The two store
-adapters, :class:`SQLiteStore` and :class:`MongoStore`, load on first use, so that the
-MongoDB driver is imported only by those who use it.
+Every name users need is here. The modules behind them are private and load on first use:
+``import newsstore`` is cheap, and the MongoDB driver loads only with :class:`MongoStore`.
 """
 
 import typing as _typing
@@ -28,24 +27,27 @@ from ._errors import (
     StoreUnavailableError,
     TakenDownError,
 )
-from ._export import ExportFormat, open_output, write_snapshots
-from ._parsing import parse_snapshot, parse_snapshot_bytes, parse_snapshot_file
-from ._query import Match, Query, SortOrder, TimeField
-from ._reading import Format, read_records
-from ._records import Record
-from ._rendering import render_snapshot
-from ._schemas import Image, ImportReport, RelatedItem, Snapshot, StoredInfo
-from ._settings import Settings, redact_uri
-from ._store import Diagnosis, Policy, RelatedHit, Stats, Store, Tombstone, open_store
-from ._times import day_range, time_window
-from ._urls import canonical_url
+from ._times import DEFAULT_TIMEZONE
+from ._types import ExportFormat, Format, Match, Policy, SortOrder, TimeField
 from ._version import __version__
 
 if _typing.TYPE_CHECKING:
+    from ._export import open_output, write_snapshots
+    from ._parsing import parse_snapshot, parse_snapshot_bytes, parse_snapshot_file
+    from ._query import Query
+    from ._reading import read_records
+    from ._records import Record
+    from ._rendering import render_snapshot
+    from ._schemas import Image, ImportReport, RelatedItem, Snapshot, StoredInfo
+    from ._settings import Settings, redact_uri
+    from ._store import Diagnosis, RelatedHit, Stats, Store, Tombstone, open_store
     from ._store.mongo import MongoStore
     from ._store.sqlite import SQLiteStore
+    from ._times import day_range, time_window
+    from ._urls import canonical_url
 
 __all__ = [
+    "DEFAULT_TIMEZONE",
     "Diagnosis",
     "ExportFormat",
     "Format",
@@ -91,11 +93,30 @@ __all__ = [
     "write_snapshots",
 ]
 
-_LAZY = {"MongoStore": "._store.mongo", "SQLiteStore": "._store.sqlite"}
+# Loaded on first use, so that ``import newsstore`` (and the command's --help) stays light,
+# and the MongoDB driver loads only for those who use it.
+_LAZY = {
+    **dict.fromkeys(("open_output", "write_snapshots"), "._export"),
+    **dict.fromkeys(("parse_snapshot", "parse_snapshot_bytes", "parse_snapshot_file"), "._parsing"),
+    "Query": "._query",
+    "read_records": "._reading",
+    "Record": "._records",
+    "render_snapshot": "._rendering",
+    **dict.fromkeys(
+        ("Image", "ImportReport", "RelatedItem", "Snapshot", "StoredInfo"), "._schemas"
+    ),
+    **dict.fromkeys(("Settings", "redact_uri"), "._settings"),
+    **dict.fromkeys(
+        ("Diagnosis", "RelatedHit", "Stats", "Store", "Tombstone", "open_store"), "._store"
+    ),
+    "MongoStore": "._store.mongo",
+    "SQLiteStore": "._store.sqlite",
+    **dict.fromkeys(("day_range", "time_window"), "._times"),
+    "canonical_url": "._urls",
+}
 
 
 def __getattr__(name: str) -> _typing.Any:
-    # The adapters load on first use: ``import newsstore`` never imports pymongo.
     if name in _LAZY:
         from importlib import import_module
 

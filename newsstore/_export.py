@@ -15,16 +15,15 @@ import json
 import os
 from collections.abc import Iterable
 from contextlib import contextmanager
-from typing import IO, Any, Literal, cast
+from typing import IO, Any, cast
 
 from ._ejson import to_ejson
 from ._errors import InvalidQueryError
 from ._schemas import Snapshot
+from ._types import EXPORT_FORMATS, ExportFormat
 
 __all__ = ["EXPORT_FORMATS", "ExportFormat", "Utf8Output", "open_output", "write_snapshots"]
 
-ExportFormat = Literal["ndjson", "json", "ejson", "ejson-canonical"]
-EXPORT_FORMATS: tuple[ExportFormat, ...] = ("ndjson", "json", "ejson", "ejson-canonical")
 _FIELDS = frozenset(Snapshot.model_fields)
 
 

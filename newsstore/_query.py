@@ -20,6 +20,7 @@ from pydantic.dataclasses import dataclass
 from pydantic_core import ErrorDetails
 
 from ._errors import InvalidQueryError
+from ._types import MATCHES, SORT_ORDERS, TIME_FIELDS, Match, SortOrder, TimeField
 
 __all__ = [
     "MATCHES",
@@ -31,12 +32,6 @@ __all__ = [
     "TimeField",
 ]
 
-Match = Literal["exact", "prefix", "host", "domain"]
-TimeField = Literal["published", "snapshot"]
-SortOrder = Literal["newest", "oldest"]
-MATCHES: tuple[Match, ...] = ("exact", "prefix", "host", "domain")
-TIME_FIELDS: tuple[TimeField, ...] = ("published", "snapshot")
-SORT_ORDERS: tuple[SortOrder, ...] = ("newest", "oldest")
 
 _CHOICES: dict[str, tuple[str, ...]] = {
     "match": MATCHES,

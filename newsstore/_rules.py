@@ -30,6 +30,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Literal
 
+from ._types import POLICIES, Policy
+
 __all__ = [
     "POLICIES",
     "Incoming",
@@ -41,9 +43,7 @@ __all__ = [
     "plan_key",
 ]
 
-Policy = Literal["newest", "keep", "replace"]
 Outcome = Literal["inserted", "updated", "unchanged", "versioned", "suppressed"]
-POLICIES: tuple[Policy, ...] = ("newest", "keep", "replace")
 
 _OLDEST = datetime.min.replace(tzinfo=timezone.utc)
 

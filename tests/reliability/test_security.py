@@ -137,7 +137,7 @@ def test_an_unexpected_error_shows_no_locals(tmp_path: Path) -> None:
         "def boom(**kwargs):\n"
         "    uri = kwargs['settings'].store\n"
         "    raise RuntimeError('unexpected')\n"
-        "a.open_store = boom\n"
+        "a.newsstore.open_store = boom\n"
         "a.main()\n"
     )
     env = {**os.environ, "NEWSSTORE_STORE": SECRET_URIS[0], "COLUMNS": "200"}
@@ -291,7 +291,7 @@ def mongo_cli(mongodb: Any, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Re
     def fake_open_store(*, settings: Settings) -> Store:
         return MongoStore(mongodb, timezone=settings.timezone)
 
-    monkeypatch.setattr(cli_app, "open_store", fake_open_store)
+    monkeypatch.setattr(cli_app.newsstore, "open_store", fake_open_store)
     monkeypatch.delenv("NEWSSTORE_TIMEZONE", raising=False)
     return run
 

@@ -114,3 +114,15 @@ def test_the_adapters_load_lazily_from_the_namespace() -> None:
 
     assert newsstore.MongoStore is MongoStore
     assert newsstore.SQLiteStore is SQLiteStore
+
+
+def test_the_command_starts_without_loading_the_models_or_a_driver() -> None:
+    # --help must start fast: the models, settings and drivers load when a command runs.
+    code = (
+        "import sys\n"
+        "from newsstore_cli.app import app\n"
+        "heavy = ('newsstore._schemas', 'pydantic_settings', 'pymongo', 'sqlite3')\n"
+        "print([name for name in heavy if name in sys.modules])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
