@@ -84,10 +84,11 @@ class StoreArgs:
     tz: str
 
     @contextmanager
-    def open(self) -> Iterator[Store]:
-        """The store, open for the ``with`` block."""
+    def open(self, *, create: bool = False) -> Iterator[Store]:
+        """The store, open for the ``with`` block; only commands that write may create it
+        (a mistyped path is then an error naming it, as in sqlite-utils)."""
         settings = newsstore.Settings(store=self.uri, database=self.database, timezone=self.tz)
-        with newsstore.open_store(settings=settings) as store:
+        with newsstore.open_store(settings=settings, create=create) as store:
             yield store
 
 
@@ -167,7 +168,7 @@ def import_(
     # The CLI owns its process, so it may pause the cycle collector: an import allocates
     # millions of short-lived acyclic objects, and the collector's scans of them cost about a
     # sixth of the import time. A library called inside someone else's program must not.
-    with store.open() as st, output.progress(quiet) as progress, _paused_gc():
+    with store.open(create=not dry_run) as st, output.progress(quiet) as progress, _paused_gc():
         result = st.import_records(
             paths,
             format=format,
@@ -301,7 +302,7 @@ def delete(
 
     Example: newsstore delete https://news.example.com/a/1.html --reason "takedown #42"
     """
-    with store.open() as st:
+    with store.open(create=True) as st:
         tomb = st.delete(url, reason=reason)
     output.taken_down(tomb)
 

@@ -1,14 +1,17 @@
 """Directories expanded into the files an import reads.
 
-Directories are walked recursively in sorted order, keeping the files whose name matches a
-glob; a symlink inside a directory that leads out of it is skipped unless asked for, and
+Directories are walked recursively in sorted order, keeping the regular files whose name
+matches a glob: a FIFO, socket or device inside a directory is skipped (reading one could
+wait for ever, or never end), and so is a link that leads nowhere (dangling, or a loop of
+links). A symlink inside a directory that leads out of it is skipped unless asked for, and
 a followed symlink loop visits each real directory once. Files named directly are always
-read, and ``-`` stands for standard input.
+read, whatever they are (a FIFO too), and ``-`` stands for standard input.
 """
 
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterable, Iterator
 from fnmatch import fnmatch
 from pathlib import Path
@@ -26,15 +29,16 @@ def iter_files(
 ) -> Iterator[str]:
     """Expand directories (recursively, sorted, files matching ``glob``) into file paths.
 
-    A symlink inside a directory that leads outside of it is skipped unless
-    ``follow_symlinks`` is true. Files named directly are always read.
+    Inside a directory only regular files are kept, and a symlink that leads outside of it
+    is skipped unless ``follow_symlinks`` is true. Files named directly are always read.
     """
     for path in paths:
         name = os.fspath(path)
         if name == "-" or not os.path.isdir(name):
             yield name
             continue
-        root = Path(name).resolve()
+        # realpath, not Path.resolve: it never raises on a symlink loop.
+        root = Path(os.path.realpath(name))
         seen: set[tuple[int, int]] = set()
         for dirpath, dirnames, filenames in os.walk(name, followlinks=follow_symlinks):
             if follow_symlinks:
@@ -51,12 +55,21 @@ def iter_files(
             dirnames.sort()
             for filename in sorted(filenames):
                 full = os.path.join(dirpath, filename)
-                if not fnmatch(filename, glob):
-                    continue
-                if (
-                    not follow_symlinks
-                    and os.path.islink(full)
-                    and not Path(full).resolve().is_relative_to(root)
-                ):
-                    continue
-                yield full
+                if fnmatch(filename, glob) and _walked_file(full, root, follow_symlinks):
+                    yield full
+
+
+def _walked_file(path: str, root: Path, follow_symlinks: bool) -> bool:
+    """Whether a directory walk reads ``path``: a regular file (through its links), inside
+    ``root`` unless links are followed."""
+    try:
+        info = os.stat(path)  # through the links: what would be read
+    except OSError:  # a dangling link, a loop of links, a file gone meanwhile
+        return False
+    if not stat.S_ISREG(info.st_mode):
+        return False
+    return (
+        follow_symlinks
+        or not os.path.islink(path)
+        or Path(os.path.realpath(path)).is_relative_to(root)
+    )

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import json
 import os
+import stat
+import sys
 from collections.abc import Callable, Collection, Iterable, Iterator
-from contextlib import AbstractContextManager, ExitStack
+from contextlib import AbstractContextManager, ExitStack, suppress
 from dataclasses import dataclass
 from datetime import tzinfo
 from typing import IO, Any, TypedDict
@@ -63,6 +65,9 @@ class ImportTarget:
     # The scope in which consecutive batches may share transactions.
     write_group: Callable[[], AbstractContextManager[Any]]
     lines: LineBackend | None
+    # The files the store itself keeps (a SQLite database and its -wal/-shm/-journal):
+    # skipped inside an imported directory, refused when named.
+    own_files: tuple[str, ...] = ()
 
 
 def import_records(
@@ -85,6 +90,14 @@ def import_records(
     report = ImportReport()
     zone = timezone if timezone is not None else target.zone
     paths = list(paths)
+    # Before anything is read or opened: a refusal later would lose what was read.
+    _refuse_streams_named_twice(paths)
+    own = _FileSet(target.own_files)
+    for path in paths:
+        if own.holds(path):
+            raise InvalidRecordError(
+                "is the store's own database file, not an input", source=os.fspath(path)
+            )
     memory = LineMemory.open(
         target.lines, zone=zone, policy=policy, tracking_params=target.tracking_params
     )
@@ -125,9 +138,10 @@ def import_records(
 
         try:
             for path in iter_files(paths, glob=glob, follow_symlinks=follow_symlinks):
-                if rejects_id is not None and _same_file(path, rejects_id):
+                if (rejects_id is not None and _same_file(path, rejects_id)) or own.holds(path):
                     # Our own output inside an imported directory: reading it while writing
-                    # it would feed every rejection back in, without end.
+                    # it would feed every rejection back in, without end; and the store's
+                    # database is not an input (it would be rejected on every run).
                     continue
                 records = read_records(path, format=format, timezone=zone, encoding=encoding)
                 try:
@@ -181,6 +195,65 @@ def _open_rejects(
             )
     fp.truncate(0)
     return fp, rejects_id
+
+
+def _refuse_streams_named_twice(paths: list[str | os.PathLike[str]]) -> None:
+    """Refuse a stream that can be read only once (``-``, a FIFO, a device) named twice:
+    the second read would find it drained, or fail after the first had been read."""
+    seen: dict[object, str] = {}
+    for path in paths:
+        name = os.fspath(path)
+        for identity in _stream_ids(name):
+            if identity in seen:
+                first = seen[identity]
+                also = "" if first == name else f" (as {first})"
+                label = "<stdin>" if name == "-" else name
+                raise InvalidRecordError(
+                    f"named twice{also}: a stream can be read only once", source=label
+                )
+            seen[identity] = name
+
+
+def _stream_ids(name: str) -> list[object]:
+    """What identifies ``name`` if it is a stream that can be read only once, else nothing."""
+    try:
+        if name == "-":
+            try:
+                info = os.fstat(sys.stdin.fileno())
+            except (AttributeError, ValueError, OSError):  # replaced or closed stdin
+                return ["-"]
+            # Even a regular file on standard input is drained by the first read.
+            return ["-"] if stat.S_ISREG(info.st_mode) else ["-", (info.st_dev, info.st_ino)]
+        info = os.stat(name)
+    except OSError:
+        return []
+    if stat.S_ISREG(info.st_mode) or stat.S_ISDIR(info.st_mode):
+        return []  # read again from the start
+    return [(info.st_dev, info.st_ino)]
+
+
+class _FileSet:
+    """Files known by name and by identity (a hard link or another spelling is the same)."""
+
+    def __init__(self, names: Collection[str]) -> None:
+        # By name too: a -wal file may not exist yet, or be made anew.
+        self._real = {os.path.realpath(n) for n in names}
+        self._ids: set[tuple[int, int]] = set()
+        for name in names:
+            with suppress(OSError):
+                info = os.stat(name)
+                self._ids.add((info.st_dev, info.st_ino))
+
+    def holds(self, path: str | os.PathLike[str]) -> bool:
+        if not self._real or os.fspath(path) == "-":
+            return False
+        if os.path.realpath(path) in self._real:
+            return True
+        try:
+            info = os.stat(path)
+        except OSError:
+            return False
+        return (info.st_dev, info.st_ino) in self._ids
 
 
 def _same_file(path: str | os.PathLike[str], file_id: tuple[int, int]) -> bool:

@@ -25,18 +25,17 @@ import zlib
 from collections.abc import Iterator
 from datetime import tzinfo
 from pathlib import Path
-from typing import IO, Any, Literal, cast
+from typing import IO, Any, cast
 
 from ._errors import InvalidRecordError, SnapshotParseError
 from ._jsonarray import read_json
 from ._parsing import parse_snapshot_bytes
 from ._records import Record, rejected
 from ._times import zone_of
+from ._types import FORMATS, Format
 
 __all__ = ["FORMATS", "Format", "read_records"]
 
-Format = Literal["auto", "json", "ndjson", "text"]
-FORMATS: tuple[Format, ...] = ("auto", "json", "ndjson", "text")
 _SUFFIXES: dict[str, Format] = {
     ".json": "json",
     ".ndjson": "ndjson",
@@ -44,7 +43,8 @@ _SUFFIXES: dict[str, Format] = {
     ".txt": "text",
 }
 _CHUNK = 1 << 20
-_BLANK = b"\xef\xbb\xbf \t\r\n"
+_BOM = b"\xef\xbb\xbf"
+_SPACE = b" \t\r\n"  # what may precede the content, after a BOM
 _GZIP_MAGIC = b"\x1f\x8b"
 # What a file that ends mid-way or is not what it claims raises while being read.
 _READ_ERRORS = (OSError, EOFError, zlib.error)
@@ -117,20 +117,18 @@ def _read(
     context: dict[str, Any],
     encoding: str | None,
 ) -> Iterator[Record]:
-    stream = _peekable(fp)
+    # Every read of the file happens inside this one guard, the sniffing as much as the
+    # reading: a decompression or I/O error, wherever it strikes, is this file's error.
     try:
-        head = stream.peek(_CHUNK)[:_CHUNK]
-        if head.startswith(_GZIP_MAGIC) and not isinstance(fp, gzip.GzipFile):
-            stream = _peekable(cast(IO[bytes], gzip.GzipFile(fileobj=stream)))
-            head = stream.peek(_CHUNK)[:_CHUNK]
+        stream, head = _sniff(fp)
     except _READ_ERRORS as exc:
         raise InvalidRecordError(f"cannot read: {exc}", source=source) from None
-    if not head.lstrip(_BLANK):
+    if not head:
         raise InvalidRecordError("empty file: no records", source=source)
     fmt = format if format != "auto" else _detect(name, head)
     try:
         if fmt == "ndjson":
-            yield from _read_ndjson(stream, source, context)
+            yield from _read_ndjson(stream, source, context, head)
         elif fmt == "json":
             yield from read_json(stream, source, context)
         else:
@@ -145,37 +143,146 @@ def _read(
         raise InvalidRecordError(f"cannot read on: {exc}", source=source) from None
 
 
+def _sniff(fp: IO[bytes]) -> tuple[io.BufferedReader, bytes]:
+    r"""The stream to read, decompressed if need be, and the start of its content.
+
+    The start is what follows any leading blank space, however long (empty when there is
+    nothing else): a blank run longer than one peek is read past, and the stream then
+    gives its line breaks (``\n`` each) before the content, so line numbers stay right.
+    """
+    stream = _peekable(fp)
+    head = stream.peek(_CHUNK)[:_CHUNK]
+    if head.startswith(_GZIP_MAGIC) and not isinstance(fp, gzip.GzipFile):
+        stream = _peekable(cast(IO[bytes], gzip.GzipFile(fileobj=stream)))
+        head = stream.peek(_CHUNK)[:_CHUNK]
+    body = head.removeprefix(_BOM).lstrip(_SPACE)
+    if body or not head:
+        return stream, body
+    if head.startswith(_BOM):
+        stream.read(len(_BOM))
+    breaks = 0
+    cr_before = False  # the run read so far ends in "\r", which a "\n" next completes
+    while True:
+        chunk = stream.peek(_CHUNK)[:_CHUNK]
+        body = chunk.lstrip(_SPACE)
+        blank = chunk[: len(chunk) - len(body)]
+        if blank:
+            breaks += _line_breaks(blank) - (cr_before and blank.startswith(b"\n"))
+            cr_before = blank.endswith(b"\r")
+            stream.read(len(blank))
+        if body or not chunk:
+            break
+    if not body or not breaks:
+        return stream, body
+    return _peekable(cast(IO[bytes], _LineBreaks(breaks, stream))), body
+
+
+def _line_breaks(blank: bytes) -> int:
+    r"""The line breaks in a run of blank bytes: ``\n``, ``\r\n`` and a lone ``\r``."""
+    return blank.count(b"\n") + blank.count(b"\r") - blank.count(b"\r\n")
+
+
+class _LineBreaks(io.RawIOBase):
+    """``count`` line breaks, then what ``rest`` holds (which is the caller's to close)."""
+
+    def __init__(self, count: int, rest: io.BufferedReader) -> None:
+        self._count = count
+        self._rest = rest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self._count:
+            n = min(len(buffer), self._count)
+            buffer[:n] = b"\n" * n
+            self._count -= n
+            return n
+        return self._rest.readinto(buffer)
+
+
 def _detect(name: str, head: bytes) -> Format:
     suffix = Path(name.removesuffix(".gz")).suffix.lower()
-    body = head.lstrip(_BLANK)
-    start = body[:1]
+    start = head[:1]
     if suffix in _SUFFIXES and not (suffix == ".json" and start == b"{"):
         return _SUFFIXES[suffix]
     if start == b"[":
         return "json"
     if start == b"{":
         # One object per line is NDJSON; an object spread over lines is a single JSON record.
-        if b"\n" not in body:
+        end = _line_end(head)
+        if end is None:
             # One line, or the start of one (a pipe peeks what has arrived so far): read as
             # NDJSON, which streams, and is the same thing for a single one-line object.
             return "ndjson"
         try:
-            json.loads(body.split(b"\n", 1)[0])
+            json.loads(head[:end])
         except (ValueError, RecursionError):  # too deeply nested is not valid either
             return "json"
         return "ndjson"
     return "text"
 
 
-def _read_ndjson(fp: IO[bytes], source: str, context: dict[str, Any]) -> Iterator[Record]:
+def _line_end(data: bytes) -> int | None:
+    r"""Where the first line of ``data`` ends (at ``\n``, ``\r\n`` or a lone ``\r``), if it does."""
+    ends = [i for i in (data.find(b"\n"), data.find(b"\r")) if i != -1]
+    return min(ends) if ends else None
+
+
+def _read_ndjson(
+    fp: IO[bytes], source: str, context: dict[str, Any], head: bytes
+) -> Iterator[Record]:
+    # Lines end at "\n", "\r\n" or a lone "\r" (a JSON text never holds a raw CR, so
+    # splitting there loses nothing). A file whose first line ends in a lone CR is read in
+    # chunks: iterating it would read the whole file as one line.
+    end = _line_end(head)
+    cr_only = end is not None and head[end : end + 1] == b"\r" and head[end + 1 : end + 2] != b"\n"
+    lines = _cr_lines(fp) if cr_only else fp
     # Validated when asked: an importer that knows a line never pays for it.
     pending = Record.pending
-    for number, raw in enumerate(fp, 1):
-        if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
-            raw = raw[3:]
-        raw = raw.strip()
-        if raw:
-            yield pending(source, number, raw, context)
+    number = 0
+    for line in lines:
+        # Usually one line; a lone CR inside it (a mixed file) starts another.
+        for raw in line.splitlines() if _inner_cr(line) else (line,):
+            number += 1
+            if number == 1 and raw.startswith(_BOM):
+                raw = raw[3:]
+            raw = raw.strip()
+            if raw:
+                yield pending(source, number, raw, context)
+
+
+def _inner_cr(line: bytes) -> bool:
+    r"""Whether ``line`` holds a CR that is not its ending (``\r``, or the CR of ``\r\n``)."""
+    return line.find(b"\r", 0, len(line) - (2 if line.endswith(b"\n") else 1)) != -1
+
+
+def _cr_lines(fp: IO[bytes], size: int = _CHUNK) -> Iterator[bytes]:
+    r"""The lines of ``fp`` ending at ``\n``, ``\r\n`` or a lone ``\r``, read ``size`` bytes
+    at a time (each with its ending; a line may span chunks, and so may a CRLF)."""
+    held: list[bytes] = []  # the line being read, in pieces
+    while chunk := fp.read(size):
+        if held and held[-1].endswith(b"\r"):
+            # The held line is complete; a "\n" opening this chunk ends its CRLF.
+            if chunk.startswith(b"\n"):
+                held.append(b"\n")
+                chunk = chunk[1:]
+            yield b"".join(held)
+            held = []
+        lines = chunk.splitlines(keepends=True)
+        for line in lines[:-1]:
+            if held:
+                held.append(line)
+                line = b"".join(held)
+                held = []
+            yield line
+        if lines:
+            held.append(lines[-1])
+            if lines[-1].endswith(b"\n"):
+                yield b"".join(held)
+                held = []
+    if held:
+        yield b"".join(held)
 
 
 def _read_text(

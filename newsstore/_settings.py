@@ -35,7 +35,10 @@ DEFAULT_DATABASE = "newsstore"
 
 # The user info runs to the last "@" of the authority; in a MongoDB URI, to the last "@" of
 # the URI, since an unescaped "/" or "@" in a password must not leave a piece of it behind.
-_CREDENTIALS = re.compile(r"(?<=mongodb://)\S*@|(?<=mongodb\+srv://)\S*@|(?<=://)[^/\s]*@")
+# Schemes are case-insensitive (MONGODB:// is MongoDB too).
+_CREDENTIALS = re.compile(
+    r"(?<=mongodb://)\S*@|(?<=mongodb\+srv://)\S*@|(?<=://)[^/\s]*@", re.IGNORECASE
+)
 # Options that carry secrets in a query (tlsCertificateKeyFilePassword, AWS_SESSION_TOKEN).
 _SECRET_OPTIONS = re.compile(
     r"(?i)((?:authMechanismProperties|\w*(?:password|secret|token)\w*)=)[^&\s]*"

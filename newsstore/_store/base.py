@@ -219,8 +219,13 @@ class Store(abc.ABC):
             save=self._save_prepared,
             write_group=self._write_group,
             lines=self._line_backend(),
+            own_files=self._own_files(),
         )
         return import_records(target, paths, **options)
+
+    def _own_files(self) -> tuple[str, ...]:
+        """The files this store keeps its data in, which an import must never read."""
+        return ()
 
     def export(
         self,

@@ -7,12 +7,14 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from newsstore._store.sqlite import SQLiteStore
 from newsstore_cli.app import app
 
 
 @pytest.fixture
 def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    """Invoke the CLI against a fresh embedded store named by the environment."""
+    """Invoke the CLI against a fresh, empty embedded store named by the environment."""
+    SQLiteStore(tmp_path / "cli.db").close()  # read-only commands do not create one
     monkeypatch.setenv("NEWSSTORE_STORE", str(tmp_path / "cli.db"))
     monkeypatch.delenv("NEWSSTORE_TIMEZONE", raising=False)
     runner = CliRunner()

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import jsonschema
+import pytest
 from typer.main import get_command
 
 from newsstore_cli.app import app
@@ -482,3 +483,24 @@ def test_json_means_a_json_document_on_every_command_that_prints_results(run) ->
     related = json.loads(run("related", "--on", "2023-08-02", "--json").stdout)
     assert isinstance(related, list) and related[0]["kind"] in ("related", "more_in_category")
     assert json.loads(run("related", "--on", "2001-01-01", "--json").stdout) == []
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("get", "https://a.example.com/1"),
+        ("find",),
+        ("stats",),
+        ("export",),
+        ("takedowns",),
+        ("history", "https://a.example.com/1"),
+        ("doctor",),
+        ("import", "--dry-run", "-"),
+    ],
+)
+def test_read_only_commands_never_create_a_store(run, tmp_path: Path, args) -> None:
+    missing = tmp_path / "typo" / "news.db"
+    result = run(*args, "--store", str(missing), input='{"title": "x"}\n')
+    assert result.exit_code == 1
+    assert str(missing) in result.stderr and len(result.stderr.splitlines()) == 1
+    assert not missing.exists() and not missing.parent.exists()

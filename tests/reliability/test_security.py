@@ -288,7 +288,7 @@ def test_mongodb_filter_holds_user_text_only_as_values(
 def mongo_cli(mongodb: Any, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Result]:
     """The CLI, with its store opened on the test MongoDB database."""
 
-    def fake_open_store(*, settings: Settings) -> Store:
+    def fake_open_store(*, settings: Settings, **_: Any) -> Store:
         return MongoStore(mongodb, timezone=settings.timezone)
 
     monkeypatch.setattr(cli_app.newsstore, "open_store", fake_open_store)

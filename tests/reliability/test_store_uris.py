@@ -26,6 +26,7 @@ from newsstore import (
     StoreUnavailableError,
     open_store,
 )
+from newsstore._settings import redact_uri
 from newsstore._store.mongo import MongoStore
 from newsstore._store.sqlite import SQLiteStore
 
@@ -87,7 +88,7 @@ def test_a_mistyped_uri_is_refused(workdir: Path, uri: str, message: str) -> Non
 
 @pytest.mark.parametrize("uri", NOTHING_KEPT)
 def test_a_store_that_keeps_nothing_is_refused(workdir: Path, uri: str) -> None:
-    with pytest.raises(StoreUnavailableError, match="keeps nothing|empty path"):
+    with pytest.raises(StoreUnavailableError, match=r"keeps nothing|empty path"):
         open_store(uri)
     assert _created(workdir) == []
 
@@ -112,14 +113,24 @@ def test_schemes_are_case_insensitive(workdir: Path, scheme: str) -> None:
     assert _created(workdir) == []  # not a directory named after the password
 
 
-def test_an_upper_case_mongodb_uri_reaches_mongodb(workdir: Path, mongodb: object) -> None:
+def test_an_upper_case_mongodb_uri_reaches_mongodb(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # mongomock stands in for the server: what matters is that the MongoDB adapter is built.
     import mongomock
 
-    with mongomock.patch(servers=(("example.com", 27017),)):
-        store = open_store("MONGODB://example.com/news")
-    assert isinstance(store, MongoStore)
-    store.close()
+    from newsstore._store import mongo
+
+    given: list[str] = []
+
+    def client(uri: str, **options: object) -> mongomock.MongoClient:
+        given.append(uri)
+        return mongomock.MongoClient()
+
+    monkeypatch.setattr(mongo, "MongoClient", client)
+    with open_store("MONGODB://Example.com/News") as store:
+        assert isinstance(store, MongoStore)
+    assert given == ["mongodb://Example.com/News"]
     assert _created(workdir) == []
 
 
@@ -161,9 +172,7 @@ def test_a_throwaway_store_is_still_built_directly(make: Callable[..., Snapshot]
 
 
 @pytest.mark.parametrize("form", ["path", "sqlite-uri", "settings", "default"])
-def test_create_false_refuses_a_missing_store_and_creates_nothing(
-    workdir: Path, form: str
-) -> None:
+def test_create_false_refuses_a_missing_store_and_creates_nothing(workdir: Path, form: str) -> None:
     missing = workdir.parent / "no" / "such" / "news.db"
     default = workdir.parent / "data" / "newsstore" / "newsstore.db"
     opener: dict[str, Callable[[], object]] = {
@@ -188,7 +197,9 @@ def test_create_false_refuses_an_empty_file_and_leaves_it_empty(workdir: Path) -
     assert sorted(os.listdir(workdir)) == ["empty.db"]
 
 
-def test_create_false_opens_an_existing_store(tmp_path: Path, make: Callable[..., Snapshot]) -> None:
+def test_create_false_opens_an_existing_store(
+    tmp_path: Path, make: Callable[..., Snapshot]
+) -> None:
     db = tmp_path / "news.db"
     snapshot = make()
     with open_store(db) as store:
@@ -203,3 +214,29 @@ def test_every_refusal_is_a_newsstore_error(workdir: Path) -> None:
     for uri in [*BAD_URIS, *NOTHING_KEPT]:
         with pytest.raises(NewsstoreError):
             open_store(uri)
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        f"MONGODB://reader:a/{SECRET}@host/news",
+        f"MongoDB+SRV://reader:a@{SECRET}@cluster.example.com/",
+    ],
+)
+def test_redaction_knows_upper_case_schemes(uri: str) -> None:
+    assert SECRET not in redact_uri(f"cannot reach {uri}")
+
+
+def test_a_path_that_looks_like_a_sqlite_uri_is_a_file_name(workdir: Path) -> None:
+    # SQLite reads "file:…" names as URIs: the adapter opens every path as a URI of its own.
+    with SQLiteStore("file:x.db?mode=memory") as store:
+        assert isinstance(store, SQLiteStore)
+    assert (workdir / "file:x.db?mode=memory").is_file()
+
+
+def test_a_path_object_is_a_path_whatever_it_looks_like(workdir: Path) -> None:
+    with open_store(Path("mongodb:") / "x.db") as store:
+        assert isinstance(store, SQLiteStore)
+    assert (workdir / "mongodb:" / "x.db").is_file()
+    with pytest.raises(StoreUnavailableError, match="keeps nothing"):
+        open_store(Path(":memory:"))

@@ -149,9 +149,14 @@ def connect(path: str, timeout: float, *, create: bool = True) -> tuple[sqlite3.
             raise StoreUnavailableError(f"no SQLite store at {path}: the file does not exist")
         if create:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-    # mode=rw: the file must exist, so that one deleted meanwhile is not created empty.
-    target = path if create else f"file:{quote(os.path.abspath(path))}?mode=rw"
-    db = sqlite3.connect(target, isolation_level=None, timeout=timeout, uri=not create)
+    # Opened as a URI that SQLite cannot read otherwise: a path such as "file:x?mode=memory"
+    # names a file, not a URI's options. mode=rw: the file must exist, so that one deleted
+    # meanwhile is not created empty.
+    target = path
+    if path != ":memory:":
+        where = quote(os.fsencode(os.path.abspath(path)))  # any bytes, as the file system has
+        target = f"file:{where}?mode={'rwc' if create else 'rw'}"
+    db = sqlite3.connect(target, isolation_level=None, timeout=timeout, uri=True)
     try:
         # Read before anything is written: not even the journal mode of a stranger changes.
         state, version = _ownership(db, path)
