@@ -208,7 +208,7 @@ def export(
     Example: newsstore export --on 2023-11-14 --format json -o day.json
     """
     chosen = fields.split(",") if fields else None
-    with store.open() as st, output.destination(out) as fp:
+    with store.open() as st, output.destination(out, protect=st.files()) as fp:
         count = st.export(fp, query, format=format, fields=chosen)
     output.written(count, out)
 

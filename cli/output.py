@@ -84,10 +84,13 @@ def snapshot_text(text: str, *, first: bool = True) -> None:
 
 
 @contextmanager
-def destination(out: str | None) -> Iterator[IO[str]]:
-    """The file ``-o`` names (``.gz`` compresses), else stdout; a failed write names the file."""
+def destination(out: str | None, *, protect: tuple[str, ...] = ()) -> Iterator[IO[str]]:
+    """The file ``-o`` names (``.gz`` compresses), else stdout; a failed write names the file.
+
+    The file is replaced only when the export succeeds; one of ``protect`` is refused.
+    """
     try:
-        with newsstore.open_output(out, sys.stdout) as fp:
+        with newsstore.open_output(out, sys.stdout, protect=protect) as fp:
             yield fp
     except OSError as exc:
         if exc.filename is not None or out in (None, "-"):

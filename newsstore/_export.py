@@ -9,10 +9,12 @@ Plain JSON carries ISO 8601 times with their offset. Extended JSON is MongoDB's:
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import io
 import json
 import os
+import secrets
 from collections.abc import Iterable
 from contextlib import contextmanager
 from typing import IO, Any, cast
@@ -22,7 +24,14 @@ from ._errors import InvalidQueryError
 from ._schemas import Snapshot
 from ._types import EXPORT_FORMATS, ExportFormat
 
-__all__ = ["EXPORT_FORMATS", "ExportFormat", "Utf8Output", "open_output", "write_snapshots"]
+__all__ = [
+    "EXPORT_FORMATS",
+    "ExportFormat",
+    "Utf8Output",
+    "open_output",
+    "same_file",
+    "write_snapshots",
+]
 
 _FIELDS = frozenset(Snapshot.model_fields)
 
@@ -83,12 +92,45 @@ class Utf8Output(io.TextIOWrapper):
 
 
 @contextmanager
-def open_output(path: str | os.PathLike[str] | None, stdout: IO[str]) -> Any:
-    """A text stream for ``path`` (gzip when it ends in ``.gz``), or ``stdout`` for None/``-``."""
+def open_output(
+    path: str | os.PathLike[str] | None,
+    stdout: IO[str],
+    *,
+    protect: Iterable[str | os.PathLike[str]] = (),
+) -> Any:
+    """A text stream for ``path`` (gzip when it ends in ``.gz``), or ``stdout`` for None/``-``.
+
+    The file is written beside ``path`` under a temporary name and renamed into place only
+    when the ``with`` block succeeds: an export that fails leaves an existing file as it
+    was. A ``path`` that is one of the files in ``protect`` (a store's own database files)
+    is refused with :class:`~newsstore.InvalidQueryError` before anything is opened.
+    """
     name = None if path is None else os.fspath(path)
     if name is None or name == "-":
         yield stdout
         return
-    raw = cast(IO[bytes], gzip.open(name, "wb") if name.endswith(".gz") else open(name, "wb"))  # noqa: SIM115
-    with raw, Utf8Output(raw) as text:
-        yield text
+    if any(same_file(name, other) for other in protect):
+        raise InvalidQueryError(f"{name} is the store's own database file: choose another output")
+    directory, base = os.path.split(os.path.abspath(name))
+    # Created as open() creates any file (the umask applies), under a name of its own.
+    partial = os.path.join(directory, f".{base}.{secrets.token_hex(4)}.partial")
+    try:
+        with open(partial, "xb") as plain:
+            raw: IO[bytes] = plain
+            if name.endswith(".gz"):
+                raw = cast(IO[bytes], gzip.GzipFile(filename=base, fileobj=plain, mode="wb"))
+            with raw, Utf8Output(raw) as text:
+                yield text
+        os.replace(partial, name)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(partial)
+        raise
+
+
+def same_file(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
+    """Whether two paths name one file (by inode when both exist, else by real path)."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return os.path.realpath(a) == os.path.realpath(b)

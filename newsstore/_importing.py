@@ -98,6 +98,11 @@ def import_records(
             raise InvalidRecordError(
                 "is the store's own database file, not an input", source=os.fspath(path)
             )
+    if rejects is not None and own.holds(rejects):
+        # Opening it for the rejects would truncate the database.
+        raise InvalidRecordError(
+            "is the store's own database file, not a rejects file", source=os.fspath(rejects)
+        )
     memory = LineMemory.open(
         target.lines, zone=zone, policy=policy, tracking_params=target.tracking_params
     )

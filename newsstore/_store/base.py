@@ -219,12 +219,13 @@ class Store(abc.ABC):
             save=self._save_prepared,
             write_group=self._write_group,
             lines=self._line_backend(),
-            own_files=self._own_files(),
+            own_files=self.files(),
         )
         return import_records(target, paths, **options)
 
-    def _own_files(self) -> tuple[str, ...]:
-        """The files this store keeps its data in, which an import must never read."""
+    def files(self) -> tuple[str, ...]:
+        """The local files this store keeps its data in (none for a server): no import
+        reads them, and no export or rejects file may overwrite them."""
         return ()
 
     def export(

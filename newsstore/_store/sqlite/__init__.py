@@ -290,7 +290,7 @@ class SQLiteStore(Store):
             self._index_items(current)
         return set()  # under the write lock there are no lost races
 
-    def _own_files(self) -> tuple[str, ...]:
+    def files(self) -> tuple[str, ...]:
         if self.path == ":memory:":
             return ()
         return tuple(self.path + suffix for suffix in ("", "-wal", "-shm", "-journal"))
