@@ -23,6 +23,7 @@ import os
 import re
 from datetime import tzinfo
 from pathlib import Path
+from urllib.parse import unquote_plus
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -36,19 +37,66 @@ DEFAULT_DATABASE = "newsstore"
 # The user info runs to the last "@" of the authority; in a MongoDB URI, to the last "@" of
 # the URI, since an unescaped "/" or "@" in a password must not leave a piece of it behind.
 # Schemes are case-insensitive (MONGODB:// is MongoDB too).
-_CREDENTIALS = re.compile(
-    r"(?<=mongodb://)\S*@|(?<=mongodb\+srv://)\S*@|(?<=://)[^/\s]*@", re.IGNORECASE
-)
 # Options that carry secrets in a query (tlsCertificateKeyFilePassword, AWS_SESSION_TOKEN).
 _SECRET_OPTIONS = re.compile(
     r"(?i)((?:authMechanismProperties|\w*(?:password|secret|token)\w*)=)[^&\s]*"
 )
 
 
-def redact_uri(text: str) -> str:
-    """``text`` with the ``user:password@`` part of any URI in it replaced by ``***@``,
-    and the values of secret-bearing query options by ``***``."""
-    return _SECRET_OPTIONS.sub(r"\1***", _CREDENTIALS.sub("***@", text))
+def _hide_userinfo(text: str) -> str:
+    """Every ``scheme://userinfo@`` in ``text`` as ``scheme://***@``.
+
+    The user info runs to the last ``@`` of the authority, whitespace included (pymongo
+    accepts passwords with spaces and tabs): the authority ends at the first ``/`` after
+    ``://``, or for MongoDB at the end of the line. Where a URI ends is not known in free
+    text, so this may hide more than the password, never less.
+    """
+    out: list[str] = []
+    pos = 0
+    while (mark := text.find("://", pos)) >= 0:
+        start = mark + 3
+        if text[max(0, mark - 11) : mark].lower().endswith(("mongodb", "mongodb+srv")):
+            # An unescaped "/" or "@" in a MongoDB password must not leave a piece of it
+            # behind: its user info runs to the last "@" of the line.
+            newline = text.find("\n", start)
+            authority = text[start : newline if newline >= 0 else len(text)]
+        else:
+            slash = text.find("/", start)
+            authority = text[start : slash if slash >= 0 else len(text)]
+        at = authority.rfind("@")
+        out.append(text[pos:start])
+        if at >= 0:
+            out.append("***")
+            pos = start + at
+        else:
+            pos = start
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def _uri_secrets(uri: str) -> list[str]:
+    """The user info of ``uri`` and its parts, as typed and percent-decoded, longest first."""
+    userinfo = _hide_userinfo(uri)  # where the user info is, found the same way
+    if "***" not in userinfo:
+        return []
+    start = uri.find("://") + 3
+    end = start + (len(uri) - len(userinfo)) + 3  # what "***" stands for
+    info = uri[start:end]
+    parts = {info, *info.split(":", 1)}
+    parts |= {unquote_plus(part) for part in parts}
+    return sorted((p for p in parts if len(p) >= 3), key=len, reverse=True)
+
+
+def redact_uri(text: str, *, uri: str | None = None) -> str:
+    """``text`` with the ``user:password@`` part of any URI in it replaced by ``***@``, and
+    the values of secret-bearing query options by ``***``.
+
+    With ``uri``, the user info of that URI and its parts are also hidden wherever they
+    appear (a driver's message may quote the password alone, decoded).
+    """
+    for secret in _uri_secrets(uri) if uri else ():
+        text = text.replace(secret, "***")
+    return _SECRET_OPTIONS.sub(r"\1***", _hide_userinfo(text))
 
 
 def default_store_path() -> Path:

@@ -87,7 +87,7 @@ def connect(uri: str, *, timeout_ms: int = 10_000) -> MongoClient[dict[str, Any]
         if client is not None:
             client.close()  # else its monitor threads keep retrying the server
         raise StoreUnavailableError(
-            f"cannot reach MongoDB at {redact_uri(uri)}: {redact_uri(str(exc))}"
+            f"cannot reach MongoDB at {redact_uri(uri, uri=uri)}: {redact_uri(str(exc), uri=uri)}"
         ) from None
     return client
 

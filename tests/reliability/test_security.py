@@ -413,3 +413,28 @@ def test_a_file_named_directly_is_read_even_through_a_symlink(crawl: Path, tmp_p
     db = tmp_path / "s.db"
     assert run("import", "--store", str(db), str(crawl / "leak.ndjson")).exit_code == 0
     assert _imported(db) == ["https://s.example.com/2"]
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "mongodb://alice:pass word@127.0.0.1:9/news?serverSelectionTimeoutMS=200",
+        "mongodb://alice:pass\tword@127.0.0.1:9/news?serverSelectionTimeoutMS=200",
+        "mongodb://alice:pa%20ss%0Aword@127.0.0.1:9/news?serverSelectionTimeoutMS=200",
+    ],
+    ids=["space", "tab", "escaped-newline"],
+)
+def test_a_password_with_whitespace_is_never_printed(uri: str) -> None:
+    from urllib.parse import unquote
+
+    from newsstore import open_store
+
+    password = unquote(uri.split(":", 2)[2].rsplit("@", 1)[0])
+    with pytest.raises(StoreUnavailableError) as caught:
+        open_store(uri)
+    message = str(caught.value)
+    assert "***" in message
+    for piece in (password, *password.split()):
+        assert piece not in message, piece
+    assert run("stats", "--store", uri).exit_code == 1
+    assert "word" not in run("stats", "--store", uri).output
