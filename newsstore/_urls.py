@@ -23,8 +23,9 @@ same article crawled as ``http://www.Example.com:80/a?utm_source=x#top`` and
   (``javascript:``, ``data:``, ``mailto:``, ``ftp:``, relative or
   protocol-relative URLs, the empty string) raises ``InvalidURLError`` [newsstore]
 - ``http`` and ``https`` are the same page: the key always says ``https`` [newsstore]
-- user info (``user:pass@``) is dropped: a credential is not part of a page's identity
-  [newsstore]
+- user info (``user:pass@``) is dropped: a credential is not part of a page's identity;
+  the spellings a store keeps (``url``, ``stored.urls``) lose it too
+  (:func:`without_userinfo`), so a password in a crawled URL is never stored [newsstore]
 - the default ports 80 and 443 are dropped, whichever of the two schemes was used,
   because the key no longer records which one it was; ports 0 and above 65535 are
   rejected [newsstore]
@@ -61,6 +62,7 @@ __all__ = [
     "host_of",
     "reversed_host",
     "url_prefix",
+    "without_userinfo",
 ]
 
 DEFAULT_TRACKING_PARAMS: frozenset[str] = frozenset(
@@ -258,6 +260,16 @@ def _is_canonical_host(host: str) -> bool:
         and _HOST_RE.fullmatch(host) is not None
         and not host.startswith("www.")
     )
+
+
+def without_userinfo(url: str) -> str:
+    """``url`` with any ``user:pass@`` taken out of its authority, otherwise as it was."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    end = min((i for i in (rest.find(c) for c in "/?#") if i >= 0), default=len(rest))
+    at = rest.rfind("@", 0, end)
+    return url if at < 0 else f"{scheme}://{rest[at + 1 :]}"
 
 
 def host_of(url: str) -> str:

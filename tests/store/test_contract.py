@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import itertools
 from datetime import date, datetime, timedelta, timezone
 
@@ -414,3 +415,14 @@ def test_stats_days_are_the_calendar_days_of_the_zone(store: Store, make, zone_n
     expected = Counter(t.astimezone(zone).date().isoformat() for t in times)
     expected[""] += 1
     assert store.stats(zone=zone).by_day == dict(sorted(expected.items(), reverse=True))
+
+
+def test_a_password_in_a_crawled_url_is_never_stored(store: Store, make) -> None:
+    secret = "https://alice:s3cret@news.example.com/world/2023/11/14/putin.html?utm_source=x"
+    store.save(make(url=secret))
+    got = store.get(URL)
+    assert got.url == "https://news.example.com/world/2023/11/14/putin.html?utm_source=x"
+    assert got.stored is not None and all("s3cret" not in u for u in got.stored.urls)
+    buf = io.StringIO()
+    store.export(buf)
+    assert "s3cret" not in buf.getvalue() and "alice" not in buf.getvalue()
