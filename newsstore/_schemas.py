@@ -72,6 +72,12 @@ def _aware_ms(value: datetime, info: ValidationInfo) -> datetime:
     return value.replace(microsecond=value.microsecond - extra) if extra else value
 
 
+def _not_blank(value: str) -> str:
+    if value.isspace():
+        raise ValueError("must not be only whitespace")
+    return value
+
+
 Timestamp = Annotated[datetime, AfterValidator(_aware_ms)]
 """A timezone-aware datetime with millisecond precision (naive input read in the context zone)."""
 
@@ -84,8 +90,9 @@ class Image(BaseModel):
     model_config = _MODEL_CONFIG
 
     # le: MongoDB stores at most a 64-bit integer; a larger one fails in the driver.
+    # strict: "3", true and full-width digits are not positions.
     position: int = Field(
-        ge=0, le=2**63 - 1, description="Index of the paragraph the image precedes."
+        ge=0, le=2**63 - 1, strict=True, description="Index of the paragraph the image precedes."
     )
     caption: str | None = None
 
@@ -124,7 +131,7 @@ class Snapshot(BaseModel):
     model_config = _MODEL_CONFIG
 
     url: str | None = Field(default=None, description="The original URL (信息原文地址), if known.")
-    title: str = Field(min_length=1)
+    title: Annotated[str, AfterValidator(_not_blank)] = Field(min_length=1)
     category: str | None = None
     published_at: Timestamp | None = None
     source: str | None = Field(default=None, description="The outlet named after 来源.")

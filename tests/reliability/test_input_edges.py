@@ -248,3 +248,27 @@ def test_read_records_raises_for_an_unreadable_gzip_file(tmp_path: Path) -> None
     path = _gz(tmp_path, "x.ndjson.gz", b"\x1f\x8b\x08\x00" + b"\xff" * 64)
     with pytest.raises(InvalidRecordError, match="cannot read"):
         list(read_records(path))
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"title": "x", "images": [{"position": "3"}]},
+        {"title": "x", "images": [{"position": True}]},
+        {"title": "x", "images": [{"position": "３"}]},
+        {"title": "x", "images": [{"position": 2.0}]},
+        {"title": " \u3000\t"},
+    ],
+    ids=["string", "boolean", "full-width", "float", "blank-title"],
+)
+def test_lax_values_are_refused_with_their_field(tmp_path, fields) -> None:
+    # Issue #15, item 16: strict where a user would expect strict.
+    import json
+
+    from newsstore import read_records
+
+    path = tmp_path / "a.ndjson"
+    path.write_text(json.dumps(fields, ensure_ascii=False) + "\n", encoding="utf-8")
+    (record,) = read_records(path)
+    assert record.snapshot is None and record.error is not None
+    assert ("images.0.position" if "images" in fields else "title") in str(record.error)
