@@ -3,7 +3,8 @@
 Rules that hold for every model here:
 
 * Unknown fields are rejected (``extra="forbid"``): a typo is an error, not lost data.
-* Datetimes are always timezone-aware after validation. A naive time is read in the
+* Datetimes are always timezone-aware after validation. A number is Unix seconds (UTC),
+  never guessed to be milliseconds; out of range it is refused. A naive time is read in the
   zone given as validation context ``{"timezone": "Europe/Paris"}`` (a name or a
   ``tzinfo``), else in ``Asia/Shanghai``, the zone the crawler writes. Times keep
   millisecond precision, the precision MongoDB stores, so both stores agree.
@@ -81,7 +82,9 @@ def _not_blank(value: str) -> str:
 Timestamp = Annotated[datetime, AfterValidator(_aware_ms)]
 """A timezone-aware datetime with millisecond precision (naive input read in the context zone)."""
 
-_MODEL_CONFIG = ConfigDict(extra="forbid", populate_by_name=True)
+# A number as a time is Unix seconds, always: pydantic would otherwise guess milliseconds
+# beyond ±2e10 (so 0001-01-01 in seconds became 1968).
+_MODEL_CONFIG = ConfigDict(extra="forbid", populate_by_name=True, val_temporal_unit="seconds")
 
 
 class Image(BaseModel):

@@ -272,3 +272,20 @@ def test_lax_values_are_refused_with_their_field(tmp_path, fields) -> None:
     (record,) = read_records(path)
     assert record.snapshot is None and record.error is not None
     assert ("images.0.position" if "images" in fields else "title") in str(record.error)
+
+
+def test_numbers_as_times_are_unix_seconds_never_guessed_milliseconds() -> None:
+    # Issue #15, item 14: -62135596800 is 0001-01-01 in seconds (out of range), not 1968.
+    from datetime import datetime, timezone
+
+    from pydantic import ValidationError
+
+    from newsstore import Snapshot
+
+    seconds = Snapshot.model_validate({"title": "x", "published_at": 1_700_000_000})
+    assert seconds.published_at == datetime(2023, 11, 14, 22, 13, 20, tzinfo=timezone.utc)
+    early = Snapshot.model_validate_json('{"title": "x", "published_at": -62135000000}')
+    assert early.published_at is not None and early.published_at.year == 1
+    for value in (-62135596800, 1_700_000_000_123, 10**20):
+        with pytest.raises(ValidationError):
+            Snapshot.model_validate({"title": "x", "published_at": value})
