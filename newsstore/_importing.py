@@ -127,11 +127,16 @@ def import_records(
             stack.enter_context(target.write_group())
         reject_fp, rejects_id = _open_rejects(stack, rejects, paths)
 
+        # The error a strict import stops with: already counted and kept, it passes the
+        # per-file handler below untouched (counting it there again wrote it twice).
+        stopping: list[InvalidRecordError] = []
+
         def reject(error: InvalidRecordError) -> None:
             report.add_rejection(str(error))
             if reject_fp is not None:
                 _write_all(reject_fp, (_reject_line(error) + "\n").encode(), rejects)
             if strict:
+                stopping.append(error)
                 raise error
 
         batch: list[Incoming] = []
@@ -161,6 +166,8 @@ def import_records(
                         if len(batch) >= batch_size:
                             flush()
                 except InvalidRecordError as exc:
+                    if stopping:
+                        raise
                     # The file cannot be read on (truncated array, unreadable): report it and
                     # go on with the next file.
                     flush()

@@ -77,3 +77,16 @@ def test_a_successful_export_replaces_the_file_with_ordinary_permissions(tmp_pat
     mask = os.umask(0)
     os.umask(mask)
     assert out.stat().st_mode & 0o777 == 0o666 & ~mask
+
+
+def test_strict_keeps_the_failing_record_once_in_the_rejects_file(tmp_path: Path) -> None:
+    # Issue #15, item 17.
+    db = tmp_path / "news.db"
+    source = tmp_path / "a.ndjson"
+    source.write_text('{"title": "第1篇"}\n{"title": ""}\n{"title": "第3篇"}\n', encoding="utf-8")
+    rejects = tmp_path / "rejects.ndjson"
+    args = ("import", "-q", "--strict", "--store", str(db), "--rejects", str(rejects))
+    result = _run(*args, str(source))
+    assert result.exit_code == 1
+    kept = rejects.read_text(encoding="utf-8").splitlines()
+    assert len(kept) == 1 and json.loads(kept[0])["line"] == 2
