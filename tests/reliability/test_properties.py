@@ -56,7 +56,7 @@ urls = st.builds(
 
 @st.composite
 def snapshots(draw: st.DrawFn) -> dict[str, Any]:
-    record: dict[str, Any] = {"title": draw(text.filter(bool))}
+    record: dict[str, Any] = {"title": draw(text.filter(lambda s: bool(s) and not s.isspace()))}
     optional = {
         "url": st.none() | urls,
         "category": optional_text,
