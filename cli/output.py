@@ -199,14 +199,14 @@ def lifted(tomb: Tombstone) -> None:
 
 def tombstones(items: list[Tombstone], *, as_json: bool) -> None:
     """The takedowns: a table, or a JSON array."""
-    rows = [
-        {"key": t.key, "url": t.url, "reason": t.reason, "deleted_at": t.deleted_at.isoformat()}
-        for t in items
-    ]
     if as_json:
+        rows = [
+            {"key": t.key, "url": t.url, "reason": t.reason, "deleted_at": t.deleted_at.isoformat()}
+            for t in items
+        ]
         echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
-    if not rows:
+    if not items:
         err.print("No takedowns.")
         return
     table = Table("deleted", "key", "URL", "reason")

@@ -21,6 +21,7 @@ from typing import IO, Any, cast
 
 from ._ejson import to_ejson
 from ._errors import InvalidQueryError
+from ._files import FileSet
 from ._schemas import Snapshot
 from ._types import EXPORT_FORMATS, ExportFormat
 
@@ -29,7 +30,6 @@ __all__ = [
     "ExportFormat",
     "Utf8Output",
     "open_output",
-    "same_file",
     "write_snapshots",
 ]
 
@@ -109,7 +109,7 @@ def open_output(
     if name is None or name == "-":
         yield stdout
         return
-    if any(same_file(name, other) for other in protect):
+    if FileSet([os.fspath(p) for p in protect]).holds(name):
         raise InvalidQueryError(f"{name} is the store's own database file: choose another output")
     directory, base = os.path.split(os.path.abspath(name))
     # Created as open() creates any file (the umask applies), under a name of its own.
@@ -126,11 +126,3 @@ def open_output(
         with contextlib.suppress(OSError):
             os.unlink(partial)
         raise
-
-
-def same_file(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
-    """Whether two paths name one file (by inode when both exist, else by real path)."""
-    try:
-        return os.path.samefile(a, b)
-    except OSError:
-        return os.path.realpath(a) == os.path.realpath(b)

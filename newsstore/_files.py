@@ -1,5 +1,8 @@
 """Directories expanded into the files an import reads.
 
+A :class:`FileSet` tells whether a path names one of some files, by any spelling or link
+(what an import must not read, and an export must not overwrite).
+
 Directories are walked recursively in sorted order, keeping the regular files whose name
 matches a glob: a FIFO, socket or device inside a directory is skipped (reading one could
 wait for ever, or never end), and so is a link that leads nowhere (dangling, or a loop of
@@ -12,11 +15,12 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
+from contextlib import suppress
 from fnmatch import fnmatch
 from pathlib import Path
 
-__all__ = ["DEFAULT_GLOB", "iter_files"]
+__all__ = ["DEFAULT_GLOB", "FileSet", "iter_files"]
 
 DEFAULT_GLOB = "*"
 
@@ -73,3 +77,27 @@ def _walked_file(path: str, root: Path, follow_symlinks: bool) -> bool:
         or not os.path.islink(path)
         or Path(os.path.realpath(path)).is_relative_to(root)
     )
+
+
+class FileSet:
+    """Files known by name and by identity (a hard link or another spelling is the same)."""
+
+    def __init__(self, names: Collection[str]) -> None:
+        # By name too: a -wal file may not exist yet, or be made anew.
+        self._real = {os.path.realpath(n) for n in names}
+        self._ids: set[tuple[int, int]] = set()
+        for name in names:
+            with suppress(OSError):
+                info = os.stat(name)
+                self._ids.add((info.st_dev, info.st_ino))
+
+    def holds(self, path: str | os.PathLike[str]) -> bool:
+        if not self._real or os.fspath(path) == "-":
+            return False
+        if os.path.realpath(path) in self._real:
+            return True
+        try:
+            info = os.stat(path)
+        except OSError:
+            return False
+        return (info.st_dev, info.st_ino) in self._ids

@@ -20,7 +20,7 @@ from typing import Any, NamedTuple
 from ._errors import InvalidRecordError
 from ._schemas import Snapshot, copy_snapshot, to_zone
 from ._times import UTC
-from ._urls import canonical_url
+from ._urls import canonical_url, without_userinfo
 
 __all__ = [
     "MAX_RECORD_BYTES",
@@ -84,7 +84,7 @@ class Identity(NamedTuple):
 
     key: str
     content_hash: str
-    utc: Snapshot  # the snapshot with its times in UTC and no ``stored`` part
+    utc: Snapshot  # the snapshot with its times in UTC, no ``stored`` part, no URL user info
     content: bytes  # the JSON the hash was taken over
 
 
@@ -98,6 +98,9 @@ def identify(
     """
     key = snapshot_key(snapshot, tracking_params=tracking_params)
     utc, content = utc_content(snapshot, copy=copy)
+    if utc.url is not None and "@" in utc.url:
+        # The spelling a store keeps never holds a credential (the content JSON has no URL).
+        utc.__dict__["url"] = without_userinfo(utc.url)
     return Identity(key, hashlib.sha256(content).hexdigest(), utc, content)
 
 

@@ -16,13 +16,13 @@ import os
 import stat
 import sys
 from collections.abc import Callable, Collection, Iterable, Iterator
-from contextlib import AbstractContextManager, ExitStack, suppress
+from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass
 from datetime import tzinfo
 from typing import IO, Any, TypedDict
 
 from ._errors import InvalidRecordError, NewsstoreError
-from ._files import DEFAULT_GLOB, iter_files
+from ._files import DEFAULT_GLOB, FileSet, iter_files
 from ._identity import RecordTooLargeError
 from ._linememory import LineBackend, LineMemory
 from ._reading import Format, read_records
@@ -92,7 +92,7 @@ def import_records(
     paths = list(paths)
     # Before anything is read or opened: a refusal later would lose what was read.
     _refuse_streams_named_twice(paths)
-    own = _FileSet(target.own_files)
+    own = FileSet(target.own_files)
     for path in paths:
         if own.holds(path):
             raise InvalidRecordError(
@@ -242,30 +242,6 @@ def _stream_ids(name: str) -> list[object]:
     if stat.S_ISREG(info.st_mode) or stat.S_ISDIR(info.st_mode):
         return []  # read again from the start
     return [(info.st_dev, info.st_ino)]
-
-
-class _FileSet:
-    """Files known by name and by identity (a hard link or another spelling is the same)."""
-
-    def __init__(self, names: Collection[str]) -> None:
-        # By name too: a -wal file may not exist yet, or be made anew.
-        self._real = {os.path.realpath(n) for n in names}
-        self._ids: set[tuple[int, int]] = set()
-        for name in names:
-            with suppress(OSError):
-                info = os.stat(name)
-                self._ids.add((info.st_dev, info.st_ino))
-
-    def holds(self, path: str | os.PathLike[str]) -> bool:
-        if not self._real or os.fspath(path) == "-":
-            return False
-        if os.path.realpath(path) in self._real:
-            return True
-        try:
-            info = os.stat(path)
-        except OSError:
-            return False
-        return (info.st_dev, info.st_ino) in self._ids
 
 
 def _same_file(path: str | os.PathLike[str], file_id: tuple[int, int]) -> bool:

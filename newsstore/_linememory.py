@@ -157,7 +157,7 @@ class LineMemory:
                 if digest is None:
                     yield record, prepare(record)
                 elif (found := known.get(digest)) is not None:
-                    yield record, _recalled(record, digest, *found)
+                    yield record, _recalled(record, *found)
                 else:
                     yield record, _remembered(prepare(record), digest)
                 del record  # the consumer's reference is the last one
@@ -167,7 +167,7 @@ class LineMemory:
                 return
 
 
-def _recalled(record: Record, digest: bytes, key: str, content_hash: str) -> Recalled:
+def _recalled(record: Record, key: str, content_hash: str) -> Recalled:
     context = record._context
     assert context is not None
     assert isinstance(record.data, bytes)

@@ -26,7 +26,7 @@ from .._query import Query, TimeField
 from .._rules import Incoming, KeyPlan, KeyState, Policy, plan_key
 from .._schemas import ImportReport, RelatedItem, Snapshot
 from .._times import DEFAULT_TIMEZONE, EPOCH, UTC, day_range, zone_of
-from .._urls import canonical_url, host_of, reversed_host, url_prefix, without_userinfo
+from .._urls import canonical_url, host_of, reversed_host, url_prefix
 from .values import QUARTER_MS, Diagnosis, Grouped, RelatedHit, Stats, Tombstone
 
 if TYPE_CHECKING:
@@ -102,9 +102,6 @@ class Store(abc.ABC):
         identity = identify(snapshot, tracking_params=self.tracking_params, copy=copy)
         check_size(identity)
         utc = identity.utc
-        if utc.url is not None and "@" in utc.url:
-            # The spelling kept (url, stored.urls) never holds a credential; utc is ours.
-            utc.__dict__["url"] = without_userinfo(utc.url)
         return Incoming(
             identity.key,
             identity.content_hash,
@@ -120,7 +117,7 @@ class Store(abc.ABC):
     def _payload(self, snapshot: Snapshot) -> Any:
         """What this adapter writes of ``snapshot`` beyond its content JSON (times in UTC).
 
-        Computed once per record in :meth:`prepare`; the rules never read it.
+        Computed once per record in :meth:`_prepare`; the rules never read it.
         """
         return None
 

@@ -48,11 +48,13 @@ def test_mongodb_indexes_are_created_once_per_store(mongodb: Any, mongo_server: 
             "needs a MongoDB server (NEWSSTORE_TEST_MONGODB_URI): mongomock has no buildInfo"
         )
     MongoStore(mongodb)
+    assert "host_1" in mongodb["snapshots"].index_information()
     mongodb["snapshots"].drop_index("host_1")
     # A second open finds its marker and does not recreate (nor look up) the indexes;
     # doctor is how a dropped index shows.
+    again = MongoStore(mongodb)
     assert "host_1" not in mongodb["snapshots"].index_information()
-    assert MongoStore(mongodb).diagnose().missing == ["snapshots.host_1"]
+    assert again.diagnose().missing == ["snapshots.host_1"]
 
 
 def _real_mongod(mongo_server: Any) -> bool:

@@ -44,21 +44,12 @@ class LineTable:
         return {digest: (key, chash.hex()) for digest, key, chash in rows}
 
     def remember_lines(self, lines: list[tuple[bytes, str, str]]) -> None:
-        if not lines:
-            return
-        ids = dict(
-            select_in(
-                self._db,
-                "SELECT key, id FROM snapshots WHERE key IN ({marks})",
-                list({key for _, key, _ in lines}),
-            )
+        # The row id comes from the key's UNIQUE index inside the insert; a key that is not
+        # stored (taken down) selects no row, so its line is not remembered.
+        self._db.executemany(
+            "INSERT OR IGNORE INTO lines SELECT ?, id, ? FROM snapshots WHERE key = ?",
+            [(digest, bytes.fromhex(chash), key) for digest, key, chash in lines],
         )
-        rows = [
-            (digest, sid, bytes.fromhex(chash))
-            for digest, key, chash in lines
-            if (sid := ids.get(key)) is not None  # None: a taken-down key
-        ]
-        self._db.executemany("INSERT OR IGNORE INTO lines VALUES (?, ?, ?)", rows)
 
     def forget(self, key: str) -> None:
         """Forget the lines of ``key`` (before its snapshot row is deleted)."""
