@@ -36,15 +36,15 @@ from pymongo.collection import Collection
 from pymongo.database import Database
 from pymongo.errors import BulkWriteError, ConnectionFailure, PyMongoError
 
-from .._errors import StoreError, StoreUnavailableError
-from .._query import Query
-from .._rules import Incoming, KeyPlan, KeyState
-from .._schemas import Snapshot, StoredInfo, with_zone
-from .._settings import redact_uri
-from .._times import DEFAULT_TIMEZONE, EPOCH
-from .._urls import host_of, reversed_host
-from .base import Store
-from .values import QUARTER_MS, Diagnosis, Grouped, Tombstone
+from ..._errors import StoreError, StoreUnavailableError
+from ..._query import Query
+from ..._rules import Incoming, KeyPlan, KeyState
+from ..._schemas import Snapshot, StoredInfo, with_zone
+from ..._settings import redact_uri
+from ..._times import DEFAULT_TIMEZONE, EPOCH
+from ..._urls import host_of, reversed_host
+from ..base import Store
+from ..values import QUARTER_MS, Diagnosis, Grouped, Tombstone
 
 __all__ = ["MongoStore", "connect"]
 

@@ -1,0 +1,103 @@
+"""What every command module shares: the ``app``, its error handling and the store options.
+
+Options several commands share are decorators, as in sqlite-utils: ``@store_options`` (here)
+turns a command's ``store: StoreArgs`` parameter into ``--store``, ``--database`` and ``--tz``;
+``@filter_options`` (in :mod:`.options`) turns its ``query: Query`` parameter into the lookup
+filters (``--url``, ``--on``, ``--from``, …), read by the library into one ``Query``.
+Commands live in :mod:`.app` and in one module per feature, each registering on ``app``.
+"""
+
+from __future__ import annotations
+
+import errno
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import typer
+from typer.core import TyperGroup
+
+# Only the light names at start-up (--help starts in a fraction of a second); the rest of
+# the library loads when a command uses it, through ``newsstore.…``.
+import newsstore
+from newsstore import NewsstoreError
+
+if TYPE_CHECKING:
+    from newsstore import Store
+
+from . import output
+from .options import DatabaseOpt, StoreOpt, TzOpt, option, replacing
+
+__all__ = ["StoreArgs", "app", "paused_gc", "store_options"]
+
+
+class _Group(TyperGroup):
+    """Turns every NewsstoreError into one line on stderr and exit code 1, in one place."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except NewsstoreError as exc:
+            output.error(newsstore.redact_uri(str(exc)))
+            raise typer.Exit(1) from None
+        except OSError as exc:
+            # A file the user named cannot be written or read (disk full, permissions): one
+            # line too, not a traceback. A closed pipe is left to click, which exits quietly.
+            if exc.errno == errno.EPIPE:
+                raise
+            where = f"{exc.filename}: " if exc.filename else ""
+            output.error(f"{where}{exc.strerror or exc}")
+            raise typer.Exit(1) from None
+
+
+app = typer.Typer(
+    cls=_Group,
+    no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    rich_markup_mode=None,  # plain usage errors: one readable block, easy to grep
+    pretty_exceptions_show_locals=False,  # a MongoDB URI in a local may hold a password
+    help="Keep crawled news-page snapshots, deduplicated on their original URL.",
+)
+
+
+@dataclass(frozen=True)
+class StoreArgs:
+    """The store a command names with ``--store``, ``--database`` and ``--tz``."""
+
+    uri: str | None
+    database: str | None
+    tz: str
+
+    @contextmanager
+    def open(self, *, create: bool = False) -> Iterator[Store]:
+        """The store, open for the ``with`` block; only commands that write may create it
+        (a mistyped path is then an error naming it, as in sqlite-utils)."""
+        settings = newsstore.Settings(store=self.uri, database=self.database, timezone=self.tz)
+        with newsstore.open_store(settings=settings, create=create) as store:
+            yield store
+
+
+store_options = replacing(
+    "store",
+    [
+        option("store_uri", StoreOpt, None),
+        option("database", DatabaseOpt, None),
+        option("tz", TzOpt, newsstore.DEFAULT_TIMEZONE),
+    ],
+    lambda values: StoreArgs(values["store_uri"], values["database"], values["tz"]),
+)
+"""``--store``, ``--database`` and ``--tz`` in place of a command's ``store: StoreArgs``."""
+
+
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """The cycle collector off for the block, and back on after if it was on."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
