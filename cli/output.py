@@ -18,7 +18,16 @@ import newsstore
 from newsstore import TimeField
 
 if TYPE_CHECKING:
-    from newsstore import Diagnosis, ImportReport, RelatedHit, Snapshot, Stats, Tombstone
+    from newsstore import (
+        ArchiveReport,
+        CopyReport,
+        Diagnosis,
+        ImportReport,
+        RelatedHit,
+        Snapshot,
+        Stats,
+        Tombstone,
+    )
 
 out = Console(soft_wrap=True, highlight=False)
 err = Console(stderr=True, soft_wrap=True, highlight=False)
@@ -257,3 +266,79 @@ def stats(result: Stats, *, as_json: bool) -> None:
         for name, n in list(counts.items())[:20]:
             table.add_row(name or "(none)", str(n))
         _show(table)
+
+
+@contextmanager
+def counting(quiet: bool, what: str) -> Iterator[Callable[[int], None] | None]:
+    """A progress bar counting ``what`` on a terminal; nothing when piped or with --quiet.
+
+    Yields the ``progress(n)`` hook a dump, restore, copy or re-key calls, or None.
+    """
+    if quiet or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    columns = (
+        SpinnerColumn(),
+        TextColumn("{task.completed:,} " + what),
+        TextColumn("{task.fields[rate]:,.0f}/s"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=err, transient=True) as bar:
+        task = bar.add_task(what, total=None, rate=0.0)
+
+        def advance(n: int) -> None:
+            elapsed = bar.tasks[0].elapsed or 1e-9
+            bar.update(task, advance=n, rate=(bar.tasks[0].completed + n) / elapsed)
+
+        yield advance
+
+
+def dumped(counts: tuple[int, int, int], out: str | None) -> None:
+    """What a dump wrote (on stderr: stdout may be the archive)."""
+    snapshots, history, takedowns = counts
+    where = "" if out in (None, "-") else f" to {out}"
+    err.print(
+        f"{snapshots} snapshots, {history} history versions, {takedowns} takedowns written{where}",
+        markup=False,
+    )
+
+
+def _rejections(report: ArchiveReport) -> None:
+    for message in report.errors[:20]:
+        err.print(f"rejected: {message}", markup=False)
+    if report.rejected > len(report.errors[:20]):
+        err.print(f"… and {report.rejected - len(report.errors[:20])} more rejected", markup=False)
+
+
+def restored(report: ArchiveReport) -> None:
+    """What a restore merged in."""
+    echo("restored: " + report.summary())
+    _rejections(report)
+
+
+def copied(report: CopyReport) -> None:
+    """What a copy wrote, and its final check."""
+    echo("copied: " + report.written.summary())
+    _rejections(report.written)
+    snapshots, history, takedowns = report.source
+    if report.equal:
+        echo(
+            f"check: both stores hold {snapshots} snapshots, {history} history versions,"
+            f" {takedowns} takedowns"
+        )
+        return
+    for difference in report.differences:
+        err.print(f"check: {difference}", markup=False)
+
+
+def rekeyed(report: ArchiveReport, params: tuple[str, ...]) -> None:
+    """What a re-key moved, and the list the store now records."""
+    echo(
+        f"re-keyed: {report.snapshots} snapshots, {report.history} history versions and"
+        f" {report.tombstones} takedowns moved to new keys; {report.suppressed} suppressed"
+        " by a takedown"
+    )
+    echo("tracking parameters: " + (",".join(params) or "(none)"))
+    _rejections(report)

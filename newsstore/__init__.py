@@ -20,6 +20,7 @@ from ._errors import (
     InvalidQueryError,
     InvalidRecordError,
     InvalidURLError,
+    KeySettingsError,
     NewsstoreError,
     NotFoundError,
     SnapshotParseError,
@@ -32,6 +33,8 @@ from ._types import ExportFormat, Format, Match, Policy, SortOrder, TimeField
 from ._version import __version__
 
 if _typing.TYPE_CHECKING:
+    from ._archive import ArchiveReport, StoreMeta
+    from ._copy import CopyReport, copy_store
     from ._export import open_output, write_snapshots
     from ._parsing import parse_snapshot, parse_snapshot_bytes, parse_snapshot_file
     from ._query import Query
@@ -48,6 +51,8 @@ if _typing.TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_TIMEZONE",
+    "ArchiveReport",
+    "CopyReport",
     "Diagnosis",
     "ExportFormat",
     "Format",
@@ -56,6 +61,7 @@ __all__ = [
     "InvalidQueryError",
     "InvalidRecordError",
     "InvalidURLError",
+    "KeySettingsError",
     "Match",
     "MongoStore",
     "NewsstoreError",
@@ -73,6 +79,7 @@ __all__ = [
     "Stats",
     "Store",
     "StoreError",
+    "StoreMeta",
     "StoreUnavailableError",
     "StoredInfo",
     "TakenDownError",
@@ -80,6 +87,7 @@ __all__ = [
     "Tombstone",
     "__version__",
     "canonical_url",
+    "copy_store",
     "day_range",
     "open_output",
     "open_store",
@@ -96,6 +104,8 @@ __all__ = [
 # Loaded on first use, so that ``import newsstore`` (and the command's --help) stays light,
 # and the MongoDB driver loads only for those who use it.
 _LAZY = {
+    **dict.fromkeys(("ArchiveReport", "StoreMeta"), "._archive"),
+    **dict.fromkeys(("CopyReport", "copy_store"), "._copy"),
     **dict.fromkeys(("open_output", "write_snapshots"), "._export"),
     **dict.fromkeys(("parse_snapshot", "parse_snapshot_bytes", "parse_snapshot_file"), "._parsing"),
     "Query": "._query",
