@@ -109,9 +109,10 @@ def check_meta(stored: StoreMeta, params: tuple[str, ...], where: str) -> None:
     if stored.tracking_params != params:
         raise KeySettingsError(
             f"{where} keys its snapshots with the tracking parameters"
-            f" {','.join(stored.tracking_params) or '(none)'}, but"
-            f" {','.join(params) or '(none)'} was given (NEWSSTORE_TRACKING_PARAMS): use the"
-            " store's list, or run `newsstore rekey` to re-key it under the new one"
+            f" {','.join(stored.tracking_params) or '(none)'}, not with"
+            f" {','.join(params) or '(none)'} as set now (NEWSSTORE_TRACKING_PARAMS, else the"
+            " default list): set the store's list, or run `newsstore rekey` to re-key the"
+            " store under the new one"
         )
 
 
