@@ -59,9 +59,15 @@ def ejson_hook(obj: dict[str, Any]) -> Any:
                 # Extended JSON numbers are strings; int(1.5) would silently truncate.
                 raise ValueError(f"{name} must hold a string")
             return _NUMBERS[name](value)
-    for name in obj:
+    for name, value in obj.items():
         if name.startswith("$"):
             raise ValueError(f"unsupported Extended JSON type {name}")
+        # An ObjectId is a document's id (mongoexport's _id), never a snapshot's data.
+        if name != "_id" and (
+            isinstance(value, ObjectIdText)
+            or (isinstance(value, list) and any(isinstance(v, ObjectIdText) for v in value))
+        ):
+            raise ValueError("unsupported Extended JSON type $oid")
     return obj
 
 
