@@ -118,12 +118,13 @@ def check_meta(stored: StoreMeta, params: tuple[str, ...], where: str) -> None:
 
 @dataclass(slots=True)
 class Current:
-    """A key's current snapshot as a store holds it (``content``: the hashed JSON)."""
+    """A key's current snapshot as a store holds it (``content``: the hashed JSON, or that
+    JSON parsed, as an archive's reader has it)."""
 
     key: str
     url: str | None
     state: StoredKey
-    content: bytes
+    content: bytes | dict[str, Any]
 
 
 @dataclass(slots=True)
@@ -134,7 +135,7 @@ class Version:
     url: str | None
     content_hash: str
     archived_at: datetime
-    content: bytes
+    content: bytes | dict[str, Any]
 
 
 @dataclass(slots=True)
@@ -258,6 +259,10 @@ def parse_time(text: Any) -> datetime:
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
+def _bytes(content: bytes | dict[str, Any]) -> bytes:
+    return content if isinstance(content, bytes) else _dumps(content).encode()
+
+
 def _current_line(c: Current) -> bytes:
     s = c.state
     stored = {
@@ -270,7 +275,7 @@ def _current_line(c: Current) -> bytes:
         "last_seen": iso(s.last_seen),
         "seen_count": s.seen_count,
     }
-    return b'{"stored":' + _dumps(stored).encode() + b',"snapshot":' + c.content + b"}\n"
+    return b'{"stored":' + _dumps(stored).encode() + b',"snapshot":' + _bytes(c.content) + b"}\n"
 
 
 def _version_line(v: Version) -> bytes:
@@ -280,7 +285,7 @@ def _version_line(v: Version) -> bytes:
         "content_hash": v.content_hash,
         "archived_at": iso(v.archived_at),
     }
-    return b'{"stored":' + _dumps(stored).encode() + b',"history":' + v.content + b"}\n"
+    return b'{"stored":' + _dumps(stored).encode() + b',"history":' + _bytes(v.content) + b"}\n"
 
 
 def _tombstone_line(t: Tombstone) -> bytes:
@@ -412,7 +417,7 @@ def _parse_line(number: int, raw: bytes) -> ArchiveLine:
             )
         stored = data["stored"]
         if "snapshot" in data:
-            content = _dumps(data["snapshot"]).encode()
+            content = data["snapshot"]
             state = StoredKey(
                 str(stored["content_hash"]),
                 None,  # read from the content when it is prepared
@@ -426,7 +431,7 @@ def _parse_line(number: int, raw: bytes) -> ArchiveLine:
                 number, Current(str(stored["key"]), stored.get("url"), state, content)
             )
         if "history" in data:
-            content = _dumps(data["history"]).encode()
+            content = data["history"]
             return ArchiveLine(
                 number,
                 Version(

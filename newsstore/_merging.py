@@ -51,7 +51,7 @@ def _prepared(
     target: ArchiveTarget,
     key: str,
     url: str | None,
-    content: bytes,
+    content: bytes | dict[str, Any],
     content_hash: str,
     *,
     check_key: bool = True,
@@ -59,7 +59,10 @@ def _prepared(
     """The record ready to write under ``key``, checked: it is valid, its hash (and unless
     ``check_key`` is false its key) its own."""
     try:
-        snapshot = Snapshot.model_validate_json(content, context=_UTC_CONTEXT)
+        if isinstance(content, bytes):
+            snapshot = Snapshot.model_validate_json(content, context=_UTC_CONTEXT)
+        else:
+            snapshot = Snapshot.model_validate(content, context=_UTC_CONTEXT)
     except ValidationError as exc:
         raise ValueError(error_text(exc)) from None
     snapshot.url = url

@@ -17,7 +17,6 @@ from datetime import date, datetime, time, timedelta, tzinfo
 from types import TracebackType
 from typing import IO, TYPE_CHECKING, Any
 
-from .._archive import ArchiveBackend, ArchiveTarget, StoreMeta, effective_params
 from .._errors import InvalidQueryError, NotFoundError, StoreError, TakenDownError
 from .._export import ExportFormat, write_snapshots
 from .._identity import check_size, identify, snapshot_key
@@ -33,6 +32,8 @@ from .values import QUARTER_MS, Diagnosis, Grouped, RelatedHit, Stats, Tombstone
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
+
+    from .._archive import ArchiveBackend, ArchiveTarget
 
 __all__ = ["Diagnosis", "Grouped", "RelatedHit", "Stats", "Store", "Tombstone"]
 
@@ -189,6 +190,10 @@ class Store(Archiving):
         raise StoreError(f"{len(pending)} keys kept conflicting with concurrent writers")
 
     def _archive_target(self) -> ArchiveTarget:
+        # Imported here: newsstore._archive reads this package's values, so importing it
+        # first must not need it loaded already.
+        from .._archive import ArchiveTarget, StoreMeta, effective_params
+
         zone = getattr(self.zone, "key", None) or str(self.zone)
         return ArchiveTarget(
             name=str(self),

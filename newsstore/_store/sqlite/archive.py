@@ -153,27 +153,32 @@ class SQLiteArchive:
                 history,
             )
         written = [m for m in merges if m.current is not None and m.state is not None]
+        rows = []
         for m in written:
             assert m.current is not None
             assert m.state is not None
             title, category, source, published, snapshot_at, _ = m.current.payload
-            values = (
-                m.current.url,
-                dumps(list(m.state.urls)),
-                host_column(m.key),
-                title,
-                category,
-                source,
-                published,
-                snapshot_at,
-                m.current.content_hash,
-                json.dumps(list(m.state.hashes)),
-                to_ms(m.state.first_seen),
-                to_ms(m.state.last_seen),
-                m.state.seen_count,
-                m.current.content,
+            rows.append(
+                (
+                    m.key,
+                    m.current.url,
+                    dumps(list(m.state.urls)),
+                    host_column(m.key),
+                    title,
+                    category,
+                    source,
+                    published,
+                    snapshot_at,
+                    m.current.content_hash,
+                    json.dumps(list(m.state.hashes)),
+                    to_ms(m.state.first_seen),
+                    to_ms(m.state.last_seen),
+                    m.state.seen_count,
+                    m.current.content,
+                )
             )
-            db.execute(
+        if rows:
+            db.executemany(
                 "INSERT INTO snapshots (key, url, urls, host, title, category, source,"
                 " published_at, snapshot_at, content_hash, hashes, first_seen, last_seen,"
                 " seen_count, rev, content) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
@@ -181,7 +186,7 @@ class SQLiteArchive:
                 " urls = ?3, title = ?5, category = ?6, source = ?7, published_at = ?8,"
                 " snapshot_at = ?9, content_hash = ?10, hashes = ?11, first_seen = ?12,"
                 " last_seen = ?13, seen_count = ?14, rev = rev + 1, content = ?15",
-                (m.key, *values),
+                rows,
             )
         fields = [
             (
