@@ -21,6 +21,7 @@ from ..._identity import utc_content
 from ..._rules import StoredKey
 from ..._schemas import Snapshot
 from ..._urls import host_of, reversed_host
+from ..values import Tombstone
 
 __all__ = ["MongoArchive"]
 
@@ -127,9 +128,7 @@ class MongoArchive:
             doc["key"], doc.get("url"), doc["content_hash"], doc["archived_at"], _content(doc)
         )
 
-    def takedowns(self) -> Iterator[Any]:
-        from ..values import Tombstone
-
+    def takedowns(self) -> Iterator[Tombstone]:
         with self._errors():
             docs = list(self._tombstones.find().sort("_id", ASCENDING))
         for d in docs:
