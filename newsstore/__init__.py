@@ -17,6 +17,7 @@ Every name users need is here. The modules behind them are private and load on f
 import typing as _typing
 
 from ._errors import (
+    DiffConflictError,
     InvalidQueryError,
     InvalidRecordError,
     InvalidURLError,
@@ -32,6 +33,15 @@ from ._types import ExportFormat, Format, Match, Policy, SortOrder, TimeField
 from ._version import __version__
 
 if _typing.TYPE_CHECKING:
+    from ._diff import (
+        FieldChange,
+        ParagraphChange,
+        SnapshotDiff,
+        TextEdit,
+        apply_diff,
+        diff_snapshots,
+        diff_text,
+    )
     from ._export import open_output, write_snapshots
     from ._parsing import parse_snapshot, parse_snapshot_bytes, parse_snapshot_file
     from ._query import Query
@@ -45,21 +55,26 @@ if _typing.TYPE_CHECKING:
     from ._store.sqlite import SQLiteStore
     from ._times import day_range, time_window
     from ._urls import canonical_url
+    from ._versions import KeyChange, Version, VersionDiff
 
 __all__ = [
     "DEFAULT_TIMEZONE",
     "Diagnosis",
+    "DiffConflictError",
     "ExportFormat",
+    "FieldChange",
     "Format",
     "Image",
     "ImportReport",
     "InvalidQueryError",
     "InvalidRecordError",
     "InvalidURLError",
+    "KeyChange",
     "Match",
     "MongoStore",
     "NewsstoreError",
     "NotFoundError",
+    "ParagraphChange",
     "Policy",
     "Query",
     "Record",
@@ -68,6 +83,7 @@ __all__ = [
     "SQLiteStore",
     "Settings",
     "Snapshot",
+    "SnapshotDiff",
     "SnapshotParseError",
     "SortOrder",
     "Stats",
@@ -76,11 +92,17 @@ __all__ = [
     "StoreUnavailableError",
     "StoredInfo",
     "TakenDownError",
+    "TextEdit",
     "TimeField",
     "Tombstone",
+    "Version",
+    "VersionDiff",
     "__version__",
+    "apply_diff",
     "canonical_url",
     "day_range",
+    "diff_snapshots",
+    "diff_text",
     "open_output",
     "open_store",
     "parse_snapshot",
@@ -96,6 +118,18 @@ __all__ = [
 # Loaded on first use, so that ``import newsstore`` (and the command's --help) stays light,
 # and the MongoDB driver loads only for those who use it.
 _LAZY = {
+    **dict.fromkeys(
+        (
+            "FieldChange",
+            "ParagraphChange",
+            "SnapshotDiff",
+            "TextEdit",
+            "apply_diff",
+            "diff_snapshots",
+            "diff_text",
+        ),
+        "._diff",
+    ),
     **dict.fromkeys(("open_output", "write_snapshots"), "._export"),
     **dict.fromkeys(("parse_snapshot", "parse_snapshot_bytes", "parse_snapshot_file"), "._parsing"),
     "Query": "._query",
@@ -113,6 +147,7 @@ _LAZY = {
     "SQLiteStore": "._store.sqlite",
     **dict.fromkeys(("day_range", "time_window"), "._times"),
     "canonical_url": "._urls",
+    **dict.fromkeys(("KeyChange", "Version", "VersionDiff"), "._versions"),
 }
 
 

@@ -13,10 +13,12 @@ import os
 from collections import Counter
 from collections.abc import Collection, Iterable, Iterator
 from contextlib import AbstractContextManager, nullcontext
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta, tzinfo
 from types import TracebackType
 from typing import IO, TYPE_CHECKING, Any
 
+from .. import _versions
 from .._errors import InvalidQueryError, NotFoundError, StoreError, TakenDownError
 from .._export import ExportFormat, write_snapshots
 from .._identity import check_size, identify, snapshot_key
@@ -27,6 +29,7 @@ from .._rules import Incoming, KeyPlan, KeyState, Policy, plan_key
 from .._schemas import ImportReport, RelatedItem, Snapshot
 from .._times import DEFAULT_TIMEZONE, EPOCH, UTC, day_range, zone_of
 from .._urls import canonical_url, host_of, reversed_host, url_prefix
+from .._versions import KeyChange, SeenTimes, Version, VersionDiff, VersionEntry
 from .values import QUARTER_MS, Diagnosis, Grouped, RelatedHit, Stats, Tombstone
 
 if TYPE_CHECKING:
@@ -294,6 +297,26 @@ class Store(abc.ABC):
         """Earlier (or set-aside) contents of a key, newest snapshot first; [] when none."""
         return self._history(self.key_for(url_or_key))
 
+    # -- versions (the rules in newsstore._versions) -------------------------------------
+    def versions(self, url_or_key: str) -> list[Version]:
+        """Every content of a key, numbered 1…n oldest first, the current one last."""
+        key = self.key_for(url_or_key)
+        current = self.get(key)
+        return _versions.number_versions(current, self._history(key), self._version_times(key))
+
+    def diff(self, url_or_key: str, old: int | None = None, new: int | None = None) -> VersionDiff:
+        """What changed from version ``old`` to ``new`` of a key (default: the last two)."""
+        return _versions.compare(self.versions(url_or_key), old, new)
+
+    def changed(
+        self, start: datetime | None = None, end: datetime | None = None
+    ) -> list[KeyChange]:
+        """Keys that got a new version with its snapshot time in ``[start, end)``, latest first."""
+        if any(t is not None and t.utcoffset() is None for t in (start, end)):
+            raise InvalidQueryError("start and end must be timezone-aware datetimes")
+        found = _versions.changed_keys(self._version_entries(start, end), start, end)
+        return [replace(c, changed_at=c.changed_at.astimezone(self.zone)) for c in found]
+
     def find(self, query: Query | None = None) -> Iterator[Snapshot]:
         """Snapshots matching ``query``, newest first by default, streamed."""
         return self._find(query or Query())
@@ -421,6 +444,14 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def _find(self, query: Query) -> Iterator[Snapshot]: ...
+
+    @abc.abstractmethod
+    def _version_times(self, key: str) -> dict[str, SeenTimes]:
+        """When each content of ``key`` was first and last seen, by content hash."""
+
+    @abc.abstractmethod
+    def _version_entries(self, start: datetime | None, end: datetime | None) -> list[VersionEntry]:
+        """Every content of each key that has one with its snapshot time in the window."""
 
     @abc.abstractmethod
     def _count(self, query: Query) -> int: ...

@@ -64,7 +64,8 @@ def test_a_version_3_store_loses_history_entries_of_its_current_content(
         store.save(b)
     with closing(sqlite3.connect(db)) as conn:
         conn.execute(
-            "INSERT INTO history SELECT key, content_hash, url, snapshot_at, 0, content"
+            "INSERT INTO history (key, content_hash, url, snapshot_at, archived_at, content)"
+            " SELECT key, content_hash, url, snapshot_at, 0, content"
             " FROM snapshots"
         )
         conn.execute("PRAGMA user_version = 3")

@@ -42,7 +42,10 @@ __all__ = [
 # afresh (it only saves re-validation).
 # 4: history never holds a key's current content (a content made current again leaves
 # it); opening an older store deletes such entries, which readers used to filter out.
-SCHEMA_VERSION = 4
+# 5: each version keeps when it was first and last seen (history.first_seen/last_seen,
+# snapshots.version_first_seen/version_last_seen), and history is indexed by snapshot
+# time for ``find --changed`` (see _add_version_times).
+SCHEMA_VERSION = 5
 # PRAGMA application_id of every store newsstore creates ("nwst"): a database without it
 # is newsstore's only when it is a store of an earlier version (see _ownership).
 APPLICATION_ID = 0x6E777374
@@ -100,8 +103,8 @@ CREATE TABLE IF NOT EXISTS lines (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS lines_snapshot ON lines (snapshot_id);
 """
-# The columns of ``snapshots``, the same in every schema version: with a user_version of 1
-# to SCHEMA_VERSION, they mark a store written before APPLICATION_ID.
+# The columns of ``snapshots`` every schema version has (5 added two): with a user_version
+# of 1 to SCHEMA_VERSION, they mark a store written before APPLICATION_ID.
 _SNAPSHOTS = frozenset(re.findall(r"^    (\w+) ", _SCHEMA.split(");", 1)[0], re.MULTILINE))
 KINDS = ("related", "more_in_category")
 
@@ -197,7 +200,7 @@ def _ownership(db: sqlite3.Connection, path: str) -> tuple[Literal["new", "ours"
         objects = db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
         if not objects and not version:
             return "new", version
-        if 1 <= version <= SCHEMA_VERSION and _table_columns(db, "snapshots") == _SNAPSHOTS:
+        if 1 <= version <= SCHEMA_VERSION and _table_columns(db, "snapshots") >= _SNAPSHOTS:
             return "old", version
         why = f"a SQLite database with {objects} tables, indexes or views newsstore did not write"
     raise StoreUnavailableError(f"{path}: not a newsstore store ({why}); left untouched")
@@ -256,6 +259,27 @@ def _upgrade(db: sqlite3.Connection, version: int) -> None:
             "DELETE FROM history WHERE EXISTS (SELECT 1 FROM snapshots s"
             " WHERE s.key = history.key AND s.content_hash = history.content_hash)"
         )
+    if version < 5:
+        _add_version_times(db)
+
+
+def _add_version_times(db: sqlite3.Connection) -> None:
+    """Schema 5: when each version was first and last seen, and history by snapshot time.
+
+    The columns are added to the tables of every version (a new store's too, as ``_SCHEMA``
+    stays the layout older versions recognise). Older stores knew these times for a key's
+    only content (its first and last seen), not for the versions of a key with several:
+    those stay NULL, read as unknown.
+    """
+    for table, names in (
+        ("history", ("first_seen", "last_seen")),
+        ("snapshots", ("version_first_seen", "version_last_seen")),
+    ):
+        present = _table_columns(db, table)
+        for name in names:
+            if name not in present:
+                db.execute(f"ALTER TABLE {table} ADD COLUMN {name} INTEGER")
+    db.execute("CREATE INDEX IF NOT EXISTS history_snapshot ON history (snapshot_at)")
 
 
 def _table_columns(db: sqlite3.Connection, table: str) -> set[str]:
