@@ -304,6 +304,10 @@ class Store(abc.ABC):
         current = self.get(key)
         return _versions.number_versions(current, self._history(key), self._version_times(key))
 
+    def version(self, url_or_key: str, number: int) -> Version:
+        """Version ``number`` of a key (1 = oldest, -1 = current); NotFoundError if none."""
+        return _versions.pick(self.versions(url_or_key), number)
+
     def diff(self, url_or_key: str, old: int | None = None, new: int | None = None) -> VersionDiff:
         """What changed from version ``old`` to ``new`` of a key (default: the last two)."""
         return _versions.compare(self.versions(url_or_key), old, new)
