@@ -301,6 +301,7 @@ def versions(items: list[Version], *, as_json: bool) -> None:
                 "first_seen": _iso(v.first_seen),
                 "last_seen": _iso(v.last_seen),
                 "current": v.current,
+                "title": v.snapshot.title,
                 "changed": list(v.changed),
                 "paragraphs": None if v.diff is None else v.diff.counts(),
             }

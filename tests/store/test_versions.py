@@ -97,7 +97,7 @@ def test_a_key_with_one_version_has_its_own_seen_times(store: Store, make) -> No
 
 
 def test_each_version_keeps_when_it_was_first_and_last_seen(store: Store, three_versions) -> None:
-    v1, v2, v3 = three_versions
+    v1, _, v3 = three_versions
     for snapshot in three_versions:
         store.save(snapshot)
         time.sleep(0.005)  # each save a later millisecond
