@@ -64,11 +64,13 @@ def version_entries(
 ) -> list[VersionEntry]:
     """Every content of each key that has a content with its snapshot time in the window,
     and more than one content."""
-    window: dict[str, Any] = {"$ne": None}
+    window: dict[str, Any] = {}
     if start is not None:
         window["$gte"] = start
     if end is not None:
         window["$lt"] = end
+    if not window:
+        window["$ne"] = None
     keys = {d["key"] for d in history.find({"snapshot_at": window}, {"key": 1})}
     keys.update(
         d["_id"]
