@@ -29,6 +29,7 @@ __all__ = [
     "INSERT_ITEMS",
     "KINDS",
     "SCHEMA_VERSION",
+    "VERSION_INDEX",
     "connect",
     "create_schema",
     "day_range",
@@ -263,6 +264,10 @@ def _upgrade(db: sqlite3.Connection, version: int) -> None:
         _add_version_times(db)
 
 
+VERSION_INDEX = "CREATE INDEX IF NOT EXISTS history_snapshot ON history (snapshot_at)"
+"""History by snapshot time, for ``find --changed`` (schema 5)."""
+
+
 def _add_version_times(db: sqlite3.Connection) -> None:
     """Schema 5: when each version was first and last seen, and history by snapshot time.
 
@@ -279,7 +284,7 @@ def _add_version_times(db: sqlite3.Connection) -> None:
         for name in names:
             if name not in present:
                 db.execute(f"ALTER TABLE {table} ADD COLUMN {name} INTEGER")
-    db.execute("CREATE INDEX IF NOT EXISTS history_snapshot ON history (snapshot_at)")
+    db.execute(VERSION_INDEX)
 
 
 def _table_columns(db: sqlite3.Connection, table: str) -> set[str]:
