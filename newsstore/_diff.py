@@ -32,7 +32,8 @@ from typing import Any, Literal
 import fast_diff_match_patch
 
 from ._errors import DiffConflictError
-from ._schemas import Snapshot
+from ._schemas import Snapshot, with_zone
+from ._times import UTC
 
 __all__ = [
     "DIFF_FIELDS",
@@ -172,7 +173,10 @@ def _similarity(old: str, new: str) -> float:
 
 
 def _fields(a: Snapshot, b: Snapshot) -> tuple[FieldChange, ...]:
-    changed = [name for name in DIFF_FIELDS if getattr(a, name) != getattr(b, name)]
+    # Times compared in UTC: Python never finds a time in a zone's gap or fold equal to
+    # one in another zone, even at the same instant.
+    utc_a, utc_b = with_zone(a, UTC), with_zone(b, UTC)
+    changed = [name for name in DIFF_FIELDS if getattr(utc_a, name) != getattr(utc_b, name)]
     if not changed:
         return ()
     old = a.model_dump(mode="json", include=set(changed))
