@@ -26,13 +26,14 @@ second back. Pure functions, no I/O.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from difflib import SequenceMatcher
 from typing import Any, Literal
 
 import fast_diff_match_patch
 
 from ._errors import DiffConflictError
-from ._schemas import Snapshot, with_zone
+from ._schemas import RelatedItem, Snapshot
 from ._times import UTC
 
 __all__ = [
@@ -172,11 +173,23 @@ def _similarity(old: str, new: str) -> float:
     return float(2 * common / (len(old) + len(new)))
 
 
+def _utc(value: Any) -> Any:
+    """A field's value with its times in UTC: Python never finds a time in a zone's gap or
+    fold equal to one in another zone, even at the same instant."""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC)
+    if isinstance(value, list) and value and isinstance(value[0], RelatedItem):
+        return [(i.title, i.excerpt, i.url, i.published_at.astimezone(UTC)) for i in value]
+    return value
+
+
 def _fields(a: Snapshot, b: Snapshot) -> tuple[FieldChange, ...]:
-    # Times compared in UTC: Python never finds a time in a zone's gap or fold equal to
-    # one in another zone, even at the same instant.
-    utc_a, utc_b = with_zone(a, UTC), with_zone(b, UTC)
-    changed = [name for name in DIFF_FIELDS if getattr(utc_a, name) != getattr(utc_b, name)]
+    # Most fields are equal as they are; only those that are not are compared in UTC.
+    changed = [
+        name
+        for name in DIFF_FIELDS
+        if getattr(a, name) != getattr(b, name) and _utc(getattr(a, name)) != _utc(getattr(b, name))
+    ]
     if not changed:
         return ()
     old = a.model_dump(mode="json", include=set(changed))
