@@ -1,7 +1,9 @@
 """``python -m bench run [--scale N] [--rebuild]`` — see bench/README.md.
 
 Other commands: ``generate`` (write the generated data set), ``profile`` (one figure's work
-under pyinstrument), and ``_import`` (internal: one import in a fresh process, for peak RSS).
+under pyinstrument), ``versions`` (the diff engines compared, a whole diff, ``find
+--changed``; see bench/versions.py), and ``_import`` (internal: one import in a fresh
+process, for peak RSS).
 """
 
 from __future__ import annotations
@@ -139,6 +141,8 @@ def main(argv: list[str] | None = None) -> None:
     imp.add_argument("--source", required=True)
     # Named, not detected: detection of standard input can see a partial first line.
     imp.add_argument("--format", default="ndjson")
+    versions = sub.add_parser("versions", help="diff engines, a whole diff, find --changed")
+    versions.add_argument("--store", type=int, help="also find --changed on an N-snapshot store")
     store = sub.add_parser("_store", help=argparse.SUPPRESS)
     store.add_argument("--db", required=True)
     store.add_argument("--count", type=int, required=True)
@@ -152,6 +156,10 @@ def main(argv: list[str] | None = None) -> None:
         _generate(args.count, args.ndjson, args.text_dir, args.seed)
     elif args.command == "profile":
         _profile(args.what, args.scale, args.output)
+    elif args.command == "versions":
+        from .versions import run as run_versions
+
+        run_versions(args.store)
     elif args.command == "_store":
         _store(args.db, args.count)
     else:

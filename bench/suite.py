@@ -34,6 +34,7 @@ from .measure import (
     timed,
 )
 from .peers import floor, sqlite_utils_upsert
+from .versions import changed_per_day
 
 __all__ = ["Figure", "run"]
 
@@ -490,6 +491,25 @@ def fig_store(db: Path, params: GenParams, count: int, seed: int = 7) -> list[Fi
                     "rows_max": max(rows),
                     "rows_mean": sum(rows) / len(rows),
                 },
+            )
+        )
+
+        # -- find --changed for one day (issue #16)
+        _say("find --changed for a day x 100")
+        changed = changed_per_day(db)
+        figures.append(
+            Figure(
+                "changed_day",
+                "find --changed for a day",
+                changed["median_ms"],
+                "ms",
+                "≤ 50 ms",
+                changed["median_ms"] <= 50,
+                ratio=changed["median_ms"] / 50,
+                ratio_of="of limit",
+                note=f"p50; p99 {changed['p99_ms']:.1f} ms;"
+                f" keys a day: mean {changed['keys_per_day_mean']:.1f}",
+                detail=changed,
             )
         )
 

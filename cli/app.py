@@ -18,7 +18,7 @@ import typer
 import newsstore
 from newsstore import ExportFormat, Format, Policy, __version__
 
-from . import output
+from . import output, output_versions
 from .core import StoreArgs, app, paused_gc, store_options
 from .options import (
     EncodingOpt,
@@ -130,13 +130,21 @@ def export(
 
 @app.command()
 @store_options
-def get(url: UrlArg, *, store: StoreArgs) -> None:
-    """Print the stored snapshot for a URL as JSON.
+def get(
+    url: UrlArg,
+    version: Annotated[
+        int | None,
+        typer.Option("--version", help="That version (1 = oldest; see history), not the current."),
+    ] = None,
+    *,
+    store: StoreArgs,
+) -> None:
+    """Print the stored snapshot for a URL as JSON (| newsstore render - for its text).
 
-    Example: newsstore get "https://news.example.com/a/1.html?utm_source=x"
+    Example: newsstore get "https://news.example.com/a/1.html?utm_source=x" --version 1
     """
     with store.open() as st:
-        output.snapshot_json(st.get(url))
+        output.snapshot_json(st.get(url) if version is None else st.version(url, version).snapshot)
 
 
 @app.command()
@@ -148,15 +156,28 @@ def find(
     as_json: JsonOpt = False,
     ndjson: NdjsonOpt = False,
     count: Annotated[bool, typer.Option("--count", help="Print only how many match.")] = False,
+    changed: Annotated[
+        bool,
+        typer.Option(
+            "--changed",
+            help="Keys that got a new version in the window (--on, --from/--to), by snapshot"
+            " time, with their version counts.",
+        ),
+    ] = False,
     store: StoreArgs,
 ) -> None:
-    """Find snapshots by URL, date, category or source, newest first.
+    """Find snapshots by URL, date, category or source, newest first; or keys that changed.
 
     A table says how many matched when it shows fewer (--limit 0 shows all).
 
-    Example: newsstore find --on 2023-11-14 --category 国际
+    Example: newsstore find --on 2023-11-14 --category 国际 (or: find --changed --on DAY)
     """
+    if changed and (query.url or query.category or query.source or count or ndjson):
+        raise typer.BadParameter("--changed takes only --on, --from/--to and --json")
     with store.open() as st:
+        if changed:
+            output_versions.changed_keys(st.changed(query.start, query.end), as_json=as_json)
+            return
         if count:
             output.echo(str(st.count(query)))
             return
@@ -190,19 +211,6 @@ def related(
     assert end is not None
     with store.open() as st:
         output.related(st.related_on(start, end), as_json=as_json, ndjson=ndjson)
-
-
-@app.command()
-@store_options
-def history(
-    url: UrlArg, as_json: JsonOpt = False, ndjson: NdjsonOpt = False, *, store: StoreArgs
-) -> None:
-    """List the earlier contents kept for a URL, newest first.
-
-    Example: newsstore history https://news.example.com/a/1.html --json
-    """
-    with store.open() as st:
-        output.snapshots(st.history(url), as_json=as_json, ndjson=ndjson)
 
 
 @app.command()
@@ -340,6 +348,7 @@ def schema() -> None:
 
 
 from . import archive as _archive  # noqa: F401, E402  (registers its commands)
+from . import versions as _versions  # noqa: F401, E402  (registers its commands)
 
 
 def main() -> None:

@@ -33,7 +33,7 @@ out = Console(soft_wrap=True, highlight=False)
 err = Console(stderr=True, soft_wrap=True, highlight=False)
 
 
-def _show(table: Table) -> None:
+def show(table: Table) -> None:
     # Fitted to a terminal; piped, no column is cut to rich's default 80 characters.
     if not out.is_terminal:
         out.width = 100_000  # rich caps a print's width at the console's
@@ -74,7 +74,7 @@ def snapshots(
         key = s.stored.key if s.stored else (s.url or "")
         table.add_row(when, s.title, s.source or "", s.category or "", key)
     if count:
-        _show(table)
+        show(table)
     else:
         err.print("No snapshots match.")
     return count
@@ -188,7 +188,7 @@ def related(hits: Iterable[RelatedHit], *, as_json: bool = False, ndjson: bool =
     if as_json:
         sys.stdout.write("\n]\n" if count else "]\n")
     elif count and not ndjson:
-        _show(table)
+        show(table)
     return count
 
 
@@ -221,7 +221,7 @@ def tombstones(items: list[Tombstone], *, as_json: bool) -> None:
     table = Table("deleted", "key", "URL", "reason")
     for t in items:
         table.add_row(t.deleted_at.strftime("%Y-%m-%d %H:%M"), t.key, t.url or "", t.reason)
-    _show(table)
+    show(table)
 
 
 def diagnosis(result: Diagnosis, *, as_json: bool) -> None:
@@ -241,7 +241,7 @@ def diagnosis(result: Diagnosis, *, as_json: bool) -> None:
     table = Table("index", "present")
     for name, present in result.indexes.items():
         table.add_row(name, "yes" if present else "MISSING")
-    _show(table)
+    show(table)
     for note in result.notes:
         err.print(f"note: {note}", markup=False)
 
@@ -265,7 +265,7 @@ def stats(result: Stats, *, as_json: bool) -> None:
         table = Table(title, "snapshots")
         for name, n in list(counts.items())[:20]:
             table.add_row(name or "(none)", str(n))
-        _show(table)
+        show(table)
 
 
 @contextmanager

@@ -17,6 +17,7 @@ Every name users need is here. The modules behind them are private and load on f
 import typing as _typing
 
 from ._errors import (
+    DiffConflictError,
     InvalidQueryError,
     InvalidRecordError,
     InvalidURLError,
@@ -35,6 +36,15 @@ from ._version import __version__
 if _typing.TYPE_CHECKING:
     from ._archive import ArchiveReport, StoreMeta
     from ._copy import CopyReport, copy_store
+    from ._diff import (
+        FieldChange,
+        ParagraphChange,
+        SnapshotDiff,
+        TextEdit,
+        apply_diff,
+        diff_snapshots,
+        diff_text,
+    )
     from ._export import open_output, write_snapshots
     from ._parsing import parse_snapshot, parse_snapshot_bytes, parse_snapshot_file
     from ._query import Query
@@ -48,6 +58,7 @@ if _typing.TYPE_CHECKING:
     from ._store.sqlite import SQLiteStore
     from ._times import day_range, time_window
     from ._urls import canonical_url
+    from ._versions import KeyChange, Version, VersionDiff
 
 # Plain sorted order (a test checks it), not ruff's constants-first order.
 __all__ = [  # noqa: RUF022
@@ -55,18 +66,22 @@ __all__ = [  # noqa: RUF022
     "CopyReport",
     "DEFAULT_TIMEZONE",
     "Diagnosis",
+    "DiffConflictError",
     "ExportFormat",
+    "FieldChange",
     "Format",
     "Image",
     "ImportReport",
     "InvalidQueryError",
     "InvalidRecordError",
     "InvalidURLError",
+    "KeyChange",
     "KeySettingsError",
     "Match",
     "MongoStore",
     "NewsstoreError",
     "NotFoundError",
+    "ParagraphChange",
     "Policy",
     "Query",
     "Record",
@@ -75,6 +90,7 @@ __all__ = [  # noqa: RUF022
     "SQLiteStore",
     "Settings",
     "Snapshot",
+    "SnapshotDiff",
     "SnapshotParseError",
     "SortOrder",
     "Stats",
@@ -84,12 +100,18 @@ __all__ = [  # noqa: RUF022
     "StoreUnavailableError",
     "StoredInfo",
     "TakenDownError",
+    "TextEdit",
     "TimeField",
     "Tombstone",
+    "Version",
+    "VersionDiff",
     "__version__",
+    "apply_diff",
     "canonical_url",
     "copy_store",
     "day_range",
+    "diff_snapshots",
+    "diff_text",
     "open_output",
     "open_store",
     "parse_snapshot",
@@ -107,6 +129,18 @@ __all__ = [  # noqa: RUF022
 _LAZY = {
     **dict.fromkeys(("ArchiveReport", "StoreMeta"), "._archive"),
     **dict.fromkeys(("CopyReport", "copy_store"), "._copy"),
+    **dict.fromkeys(
+        (
+            "FieldChange",
+            "ParagraphChange",
+            "SnapshotDiff",
+            "TextEdit",
+            "apply_diff",
+            "diff_snapshots",
+            "diff_text",
+        ),
+        "._diff",
+    ),
     **dict.fromkeys(("open_output", "write_snapshots"), "._export"),
     **dict.fromkeys(("parse_snapshot", "parse_snapshot_bytes", "parse_snapshot_file"), "._parsing"),
     "Query": "._query",
@@ -124,6 +158,7 @@ _LAZY = {
     "SQLiteStore": "._store.sqlite",
     **dict.fromkeys(("day_range", "time_window"), "._times"),
     "canonical_url": "._urls",
+    **dict.fromkeys(("KeyChange", "Version", "VersionDiff"), "._versions"),
 }
 
 

@@ -8,6 +8,7 @@ catch a single class::
     ├── InvalidQueryError          a lookup filter newsstore will not run (operators, bad dates)
     ├── SnapshotParseError         text that is not a snapshot page; carries the line number
     ├── InvalidRecordError         an import record that failed validation; carries file and line
+    ├── DiffConflictError          a diff applied to a snapshot it was not made from
     ├── NotFoundError              no stored snapshot (or tombstone) for a URL or key
     │   └── TakenDownError         the key was taken down: when and why are in the message
     └── StoreError                 the store failed or refused a write
@@ -20,6 +21,7 @@ The driver's own exception, when there is one, is kept as ``__cause__``.
 from __future__ import annotations
 
 __all__ = [
+    "DiffConflictError",
     "InvalidQueryError",
     "InvalidRecordError",
     "InvalidURLError",
@@ -89,6 +91,10 @@ class InvalidRecordError(NewsstoreError, ValueError):
         if self.index is not None:
             where += f"[{self.index}]"
         return where
+
+
+class DiffConflictError(NewsstoreError, ValueError):
+    """A diff was applied to a snapshot it was not made from (:func:`newsstore.apply_diff`)."""
 
 
 class NotFoundError(NewsstoreError, LookupError):

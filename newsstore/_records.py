@@ -187,6 +187,8 @@ _DERIVED = frozenset(
         "rev",
         "key",
         "archived_at",
+        "version_first_seen",
+        "version_last_seen",
     ]
 )
 

@@ -113,6 +113,10 @@ class KeyPlan:
     outcomes: Counter[str] = field(default_factory=Counter)
     unarchive: str | None = None
     stored: Any = None
+    # Stored contents these records brought again (for each version's last-seen time): those
+    # that stay in history, and whether the stored current, still current, is one of them.
+    reseen_history: list[str] = field(default_factory=list)
+    reseen_current: bool = False
 
     @property
     def writes(self) -> bool:
@@ -147,6 +151,8 @@ def plan_key(
         return plan
 
     known: set[str] = set(state.hashes) if state else set()
+    stored_hashes = state.hashes if state else frozenset()
+    reseen: list[str] = []
     # The current content as the batch goes: either the stored one or an incoming record.
     current_order = state.order if state else None
     current_hash = state.content_hash if state else None
@@ -179,6 +185,8 @@ def plan_key(
             plan.history.append(rec)
             outcome = "versioned"
 
+        if rec.content_hash in stored_hashes and rec.content_hash not in reseen:
+            reseen.append(rec.content_hash)
         if rec.content_hash not in known:
             known.add(rec.content_hash)
             plan.new_hashes.append(rec.content_hash)
@@ -190,6 +198,10 @@ def plan_key(
         plan.history = [h for h in plan.history if h.content_hash != current_hash]
         if state is not None and current_hash in state.hashes:
             plan.unarchive = current_hash  # a stored content, current again
+    plan.reseen_history = [h for h in reseen if h != current_hash]
+    plan.reseen_current = (
+        state is not None and state.content_hash == current_hash and current_hash in reseen
+    )
     return plan
 
 

@@ -143,3 +143,38 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
 
     with MongoStore(request.getfixturevalue("mongodb")) as st:
         yield st
+
+
+# Three versions of one article, an hour apart: version 2 edits the title, edits one
+# paragraph by a few characters, deletes one and inserts one; version 3 moves a paragraph
+# to the end and changes an image caption.
+EDITED = "俄罗斯总统普京下令接过美方递来的请帖，他没有像往常一样派遣外长出席。"
+EDITED_2 = "俄罗斯总统普京下令接过华盛顿递来的请帖，他没有像往常一样派遣外长出席。"
+DELETED = "这一段在第二版被删除。"
+MOVED = "这一段在第三版被移到最后。"
+KEPT_1 = "需要指出的是，美西方当前只是展现出了与俄罗斯进行沟通的意愿。"
+KEPT_2 = "俄罗斯与西方之间最大的症结就是俄乌冲突。"
+INSERTED = "第二版新加的一段。"
+
+
+@pytest.fixture
+def three_versions(make: Callable[..., Snapshot], later: Any) -> list[Snapshot]:
+    """Versions 1, 2 and 3 of one URL (see EDITED … INSERTED), oldest first."""
+    v1 = make(
+        title="普京接过请柬",
+        paragraphs=[EDITED, DELETED, MOVED, KEPT_1, KEPT_2],
+        images=[{"position": 0, "caption": "封面"}, {"position": 2, "caption": "旧的说明"}],
+    )
+    v2 = make(
+        title="普京接过华盛顿请柬",
+        paragraphs=[EDITED_2, MOVED, KEPT_1, INSERTED, KEPT_2],
+        images=v1.images,
+        snapshot_at=later(v1, 1),
+    )
+    v3 = make(
+        title="普京接过华盛顿请柬",
+        paragraphs=[EDITED_2, KEPT_1, INSERTED, KEPT_2, MOVED],
+        images=[{"position": 0, "caption": "封面"}, {"position": 2, "caption": "新的说明"}],
+        snapshot_at=later(v1, 2),
+    )
+    return [v1, v2, v3]

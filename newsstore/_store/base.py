@@ -29,6 +29,7 @@ from .._times import DEFAULT_TIMEZONE, EPOCH, UTC, day_range, zone_of
 from .._urls import canonical_url, host_of, reversed_host, url_prefix
 from .archiving import Archiving
 from .values import QUARTER_MS, Diagnosis, Grouped, RelatedHit, Stats, Tombstone
+from .versioning import Versioning
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -55,7 +56,7 @@ def _by_count(counts: dict[str | None, int]) -> dict[str, int]:
     return dict(sorted(merged.items(), key=lambda item: (-item[1], item[0])))
 
 
-class Store(Archiving):
+class Store(Archiving, Versioning):
     """A place snapshots are kept, deduplicated on the canonical URL.
 
     Open one with :func:`newsstore.open_store`; use it as a context manager or call

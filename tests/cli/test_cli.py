@@ -40,6 +40,7 @@ def test_every_command_has_help_with_an_example(run) -> None:
             "find",
             "related",
             "history",
+            "diff",
             "delete",
             "lift-takedown",
             "takedowns",
@@ -285,7 +286,7 @@ def test_history_delete_restore(run, tmp_path: Path) -> None:
     )
     assert run("import", str(path)).stdout == "2 read: 1 inserted, 1 updated, 0 rejected\n"
     history = json.loads(run("history", URL, "--json").stdout)
-    assert [h["title"] for h in history] == ["第一版"]
+    assert [(h["version"], h["title"]) for h in history] == [(1, "第一版"), (2, "第二版")]
 
     assert run("delete", URL, "--reason", "takedown #7").stdout == (
         f"deleted {URL}; later imports of it are suppressed\n"
@@ -476,6 +477,8 @@ def test_json_means_a_json_document_on_every_command_that_prints_results(run) ->
         ("find", "--json"),
         ("related", "--on", "2023-08-02", "--json"),
         ("history", SAMPLE_KEY, "--json"),
+        ("diff", SAMPLE_KEY, "--json"),
+        ("find", "--changed", "--json"),
         ("takedowns", "--json"),
         ("stats", "--json"),
         ("doctor", "--json"),
@@ -498,6 +501,7 @@ def test_json_means_a_json_document_on_every_command_that_prints_results(run) ->
         ("export",),
         ("takedowns",),
         ("history", "https://a.example.com/1"),
+        ("diff", "https://a.example.com/1"),
         ("doctor",),
         ("import", "--dry-run", "-"),
     ],

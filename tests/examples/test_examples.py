@@ -26,7 +26,7 @@ def _run(name: str, *args: str) -> str:
 
 
 def test_every_example_is_tested() -> None:
-    tested = {"quickstart.py", "import_export.py", "mongodb_store.py"}
+    tested = {"quickstart.py", "import_export.py", "mongodb_store.py", "versions.py"}
     assert {p.name for p in EXAMPLES.glob("*.py")} == tested
 
 
@@ -54,4 +54,16 @@ def test_mongodb_example_on_the_test_database(mongodb, capsys: pytest.CaptureFix
         "3 read: 2 inserted, 1 unchanged, 0 rejected",
         "by URL: 中美缓和后,俄美要破冰?普京接过华盛顿请柬,西方或抛弃泽连斯基",
         "snapshots: 2",
+    ]
+
+
+def test_versions(tmp_path: Path) -> None:
+    out = _run("versions.py", str(tmp_path / "news.db"))
+    assert out.splitlines() == [
+        "version 1: 09:00 ()",
+        "version 2: 12:00 ('title', 'snapshot_at', 'paragraphs')",
+        "version 3: 18:00 ('snapshot_at', 'paragraphs')",
+        "edit: [('delete', '美方'), ('insert', '华盛顿')]",
+        "then: [('move', 1, 0)]",
+        "changed that day: [('https://news.example.com/a/1.html', 3)]",
     ]

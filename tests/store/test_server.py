@@ -57,6 +57,15 @@ def test_mongodb_indexes_are_created_once_per_store(mongodb: Any, mongo_server: 
     assert again.diagnose().missing == ["snapshots.host_1"]
 
 
+def test_a_store_of_index_version_1_gets_the_history_time_index(mongodb: Any) -> None:
+    MongoStore(mongodb)
+    mongodb["history"].drop_index("snapshot_at_1")
+    mongodb["meta"].replace_one({"_id": "indexes"}, {"version": 1})  # as index version 1 left it
+    MongoStore(mongodb)
+    assert "snapshot_at_1" in mongodb["history"].index_information()
+    assert mongodb["meta"].find_one({"_id": "indexes"})["version"] == 2
+
+
 def _real_mongod(mongo_server: Any) -> bool:
     return mongo_server is not None and (
         mongo_server.admin.command("buildInfo").get("gitVersion") != "mongoeco"
@@ -111,3 +120,7 @@ def test_every_lookup_is_served_by_an_index_on_a_real_mongod(
         assert "COLLSCAN" not in _stages(plan), field
     plan = mongodb.history.find({"key": "x"}).explain()["queryPlanner"]["winningPlan"]
     assert "COLLSCAN" not in _stages(plan)
+    # find --changed: a window of snapshot times on both collections.
+    for name in ("history", "snapshots"):
+        plan = mongodb[name].find({"snapshot_at": span}).explain()["queryPlanner"]["winningPlan"]
+        assert "COLLSCAN" not in _stages(plan), name

@@ -64,7 +64,8 @@ def test_a_version_3_store_loses_history_entries_of_its_current_content(
         store.save(b)
     with closing(sqlite3.connect(db)) as conn:
         conn.execute(
-            "INSERT INTO history SELECT key, content_hash, url, snapshot_at, 0, content"
+            "INSERT INTO history (key, content_hash, url, snapshot_at, archived_at, content)"
+            " SELECT key, content_hash, url, snapshot_at, 0, content"
             " FROM snapshots"
         )
         conn.execute("PRAGMA user_version = 3")
@@ -72,3 +73,45 @@ def test_a_version_3_store_loses_history_entries_of_its_current_content(
     with SQLiteStore(db) as store:
         assert [h.paragraphs for h in store.history(a.url or "")] == [a.paragraphs]
         assert store.stats().history == 1
+
+
+def test_a_version_4_store_gets_version_times_and_its_history_indexed_by_time(
+    tmp_path: Path, make, later
+) -> None:
+    db = tmp_path / "news.db"
+    a = make()
+    b = make(paragraphs=["改。"], snapshot_at=later(a, 1))
+    single = make(url="https://news.example.com/one.html", title="一版")
+    with SQLiteStore(db) as store:
+        store.save_many([a, b, single])
+    with closing(sqlite3.connect(db)) as conn:  # as schema 4 left it
+        conn.execute("DROP INDEX history_snapshot")
+        for table, column in (
+            ("history", "first_seen"),
+            ("history", "last_seen"),
+            ("snapshots", "version_first_seen"),
+            ("snapshots", "version_last_seen"),
+        ):
+            conn.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
+        conn.execute("PRAGMA user_version = 4")
+        conn.commit()
+    with SQLiteStore(db) as store:
+        # What schema 4 did not keep is unknown; a key's only content has the key's times.
+        old, new = store.versions(a.url or "")
+        assert (old.first_seen, old.last_seen, new.first_seen) == (None, None, None)
+        (only,) = store.versions(single.url or "")
+        assert (
+            only.first_seen is not None
+            and only.first_seen == store.get(single.url or "").stored.first_seen
+        )  # type: ignore[union-attr]
+        assert [c.key for c in store.changed()] == [store.key_of(a)]
+        store.save(make(paragraphs=["再改。"], snapshot_at=later(a, 2)))
+        assert store.versions(a.url or "")[-1].first_seen is not None
+    with closing(sqlite3.connect(db)) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 6
+        indexes = {row[1] for row in conn.execute("PRAGMA index_list(history)")}
+        assert "history_snapshot" in indexes
+        plan = conn.execute(
+            "EXPLAIN QUERY PLAN SELECT key FROM history WHERE snapshot_at >= 0 AND snapshot_at < 1"
+        ).fetchall()
+        assert "history_snapshot" in str(plan)

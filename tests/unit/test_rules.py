@@ -96,3 +96,22 @@ def test_new_hashes_and_url_spellings_are_collected_once() -> None:
     plan = plan_key(None, [a, b, a, b])
     assert plan.new_hashes == ["h-a", "h-b"]
     assert plan.urls == ["https://e.com/a"]
+
+
+@pytest.mark.parametrize(
+    ("current", "records", "policy", "history", "current_again"),
+    [
+        (state("a", 0, "old"), [rec("old", -1)], "newest", ["h-old"], False),  # history again
+        (state("a", 0, "old"), [rec("a")], "newest", [], True),  # the current again
+        (state("a", 0, "old"), [rec("b", 1), rec("a")], "newest", ["h-a"], False),  # archived
+        (state("a", 0, "old"), [rec("old", -1)], "replace", [], False),  # current again
+        (state("a"), [rec("b", 1)], "newest", [], False),  # only new content
+        (None, [rec("a"), rec("a")], "newest", [], False),  # a new key: nothing stored
+    ],
+)
+def test_stored_contents_seen_again_are_named_for_their_last_seen_time(
+    current, records, policy, history, current_again
+) -> None:
+    plan = plan_key(current, records, policy=policy)
+    assert plan.reseen_history == history
+    assert plan.reseen_current is current_again

@@ -43,8 +43,10 @@ from ..._schemas import Snapshot, StoredInfo, with_zone
 from ..._settings import redact_uri
 from ..._times import DEFAULT_TIMEZONE, EPOCH
 from ..._urls import host_of, reversed_host
+from ..._versions import SeenTimes, VersionEntry
 from ..base import Store
 from ..values import QUARTER_MS, Diagnosis, Grouped, Tombstone
+from . import versions
 from .archive import MongoArchive
 from .doctor import INDEX_VERSION, INDEXES, diagnose
 
@@ -71,11 +73,6 @@ def connect(uri: str, *, timeout_ms: int = 10_000) -> MongoClient[dict[str, Any]
             f"cannot reach MongoDB at {redact_uri(uri, uri=uri)}: {redact_uri(str(exc), uri=uri)}"
         ) from None
     return client
-
-
-def _history_id(key: str, content_hash: str) -> str:
-    # A canonical URL has no spaces (they are percent-encoded), so this cannot collide.
-    return f"{key} {content_hash}"
 
 
 class MongoStore(Store):
@@ -202,21 +199,22 @@ class MongoStore(Store):
         for plan in plans:
             if plan.key in old:
                 doc = old[plan.key]
-                entry = {name: doc.get(name) for name in _FIELDS}
+                entry = {name: doc.get(name) for name in _FIELDS} | versions.archived_times(doc)
                 history.append(self._history_op(plan.key, doc["content_hash"], entry, now))
             for rec in plan.history:
                 history.append(self._history_op(plan.key, rec.content_hash, self._fields(rec), now))
         # History first: if the current write then loses a race, what was archived is still
         # a true version of the key, and history entries are idempotent.
         self._bulk(self._history_c, history)
-        conflicts = {
-            plans[i].key
-            for i in self._bulk(self._snapshots, [self._current_op(plan, now) for plan in plans])
-        }
+        self._bulk(self._history_c, versions.reseen_ops(plans, now))
+        with self._errors():
+            firsts = versions.unarchived_first_seen(self._history_c, plans)
+        ops = [self._current_op(plan, now, firsts.get(plan.key, now)) for plan in plans]
+        conflicts = {plans[i].key for i in self._bulk(self._snapshots, ops)}
         # A content current again leaves history once it is current: a reader in between
         # sees it twice, never nowhere.
         unarchived = [
-            DeleteOne({"_id": _history_id(p.key, p.unarchive)})
+            DeleteOne({"_id": versions.history_id(p.key, p.unarchive)})
             for p in plans
             if p.unarchive is not None and p.key not in conflicts
         ]
@@ -253,14 +251,17 @@ class MongoStore(Store):
 
     @staticmethod
     def _history_op(key: str, content_hash: str, fields: dict[str, Any], now: datetime) -> Any:
-        doc = dict(fields, key=key, content_hash=content_hash, archived_at=now)
+        doc = dict({"first_seen": now, "last_seen": now}, **fields)
+        doc.update(key=key, content_hash=content_hash, archived_at=now)
         # A duplicate-key error here means a concurrent writer archived the same version.
         return UpdateOne(
-            {"_id": _history_id(key, content_hash)}, {"$setOnInsert": doc}, upsert=True
+            {"_id": versions.history_id(key, content_hash)}, {"$setOnInsert": doc}, upsert=True
         )
 
-    def _current_op(self, plan: KeyPlan, now: datetime) -> Any:
+    def _current_op(self, plan: KeyPlan, now: datetime, first: datetime | None) -> Any:
         touch: dict[str, Any] = {"$inc": {"seen_count": plan.seen}, "$max": {"last_seen": now}}
+        if plan.reseen_current and plan.current is None:
+            touch["$max"]["version_last_seen"] = now
         add: dict[str, Any] = {}
         if plan.urls:
             add["urls"] = {"$each": plan.urls}
@@ -272,6 +273,7 @@ class MongoStore(Store):
             return UpdateOne({"_id": plan.key}, touch)
         fields = self._fields(plan.current)
         fields["content_hash"] = plan.current.content_hash
+        fields |= {"version_first_seen": first, "version_last_seen": now}
         if plan.expected_rev is None:
             host = None if plan.key.startswith("content:") else reversed_host(host_of(plan.key))
             return InsertOne(
@@ -327,6 +329,14 @@ class MongoStore(Store):
             )
             out.append(with_zone(snap, self.zone))
         return out
+
+    def _version_times(self, key: str) -> dict[str, SeenTimes]:
+        with self._errors():
+            return versions.version_times(self._snapshots, self._history_c, key)
+
+    def _version_entries(self, start: datetime | None, end: datetime | None) -> list[VersionEntry]:
+        with self._errors():
+            return versions.version_entries(self._snapshots, self._history_c, start, end)
 
     def _filter(self, query: Query) -> dict[str, Any]:
         # Built only from the typed Query: values are literals, never user operators.

@@ -22,10 +22,11 @@ INDEXES: dict[str, list[list[tuple[str, int]]]] = {
         [("related.published_at", ASCENDING)],
         [("more_in_category.published_at", ASCENDING)],
     ],
-    "history": [[("key", ASCENDING), ("snapshot_at", DESCENDING)]],
+    "history": [[("key", ASCENDING), ("snapshot_at", DESCENDING)], [("snapshot_at", ASCENDING)]],
 }
 # Raise when INDEXES changes: opening a store then creates the new ones.
-INDEX_VERSION = 1
+# 2: history by snapshot time (find --changed).
+INDEX_VERSION = 2
 
 
 def index_name(keys: list[tuple[str, int]]) -> str:

@@ -27,8 +27,10 @@ from ..._query import Query
 from ..._rules import KeyPlan, KeyState
 from ..._schemas import Snapshot
 from ..._times import DEFAULT_TIMEZONE, from_ms, to_ms
+from ..._versions import SeenTimes, VersionEntry
 from ..base import Store
-from ..values import QUARTER_MS, Diagnosis, Grouped, Tombstone
+from ..values import Diagnosis, Grouped, Tombstone
+from . import stats
 from .archive import SQLiteArchive
 from .doctor import diagnose
 from .lines import LineTable, select_in
@@ -45,6 +47,7 @@ from .rows import (
     where,
 )
 from .schema import INSERT_ITEMS, connect, create_schema, day_range
+from .versions import record_reseen, version_entries, version_times
 
 __all__ = ["SQLiteStore"]
 
@@ -221,7 +224,8 @@ class SQLiteStore(Store):
         if archive:
             db.executemany(
                 "INSERT OR IGNORE INTO history (key, content_hash, url, snapshot_at,"
-                " archived_at, content) SELECT key, content_hash, url, snapshot_at, ?, content"
+                " archived_at, content, first_seen, last_seen) SELECT key, content_hash, url,"
+                " snapshot_at, ?, content, version_first_seen, version_last_seen"
                 " FROM snapshots WHERE key = ?",
                 archive,
             )
@@ -233,16 +237,17 @@ class SQLiteStore(Store):
         if history:
             db.executemany(
                 "INSERT OR IGNORE INTO history (key, content_hash, url, snapshot_at,"
-                " archived_at, content) VALUES (?, ?, ?, ?, ?, ?)",
+                " archived_at, content, first_seen, last_seen) VALUES (?, ?, ?, ?, ?5, ?, ?5, ?5)",
                 history,
             )
+        record_reseen(db, plans, now)
         inserts = [p for p in plans if p.expected_rev is None and p.current is not None]
         if inserts:
             db.executemany(
                 "INSERT INTO snapshots (key, url, urls, host, title, category, source,"
                 " published_at, snapshot_at, content_hash, hashes, first_seen, last_seen,"
-                " seen_count, rev, content) VALUES"
-                " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)",
+                " seen_count, rev, content, version_first_seen, version_last_seen) VALUES"
+                " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?12, ?12)",
                 [
                     (
                         p.key,
@@ -283,17 +288,27 @@ class SQLiteStore(Store):
             db.executemany("UPDATE snapshots SET urls = ?, hashes = ? WHERE key = ?", rewrites)
         if updates:
             db.executemany(
-                "UPDATE snapshots SET last_seen = max(last_seen, ?),"
-                " seen_count = seen_count + ? WHERE key = ?",
-                [(now_ms, p.seen, p.key) for p in updates],
+                "UPDATE snapshots SET last_seen = max(last_seen, ?1), seen_count = seen_count + ?2,"
+                " version_last_seen = CASE WHEN ?4 THEN ?1 ELSE version_last_seen END"
+                " WHERE key = ?3",
+                [(now_ms, p.seen, p.key, p.reseen_current) for p in updates],
             )
         if changed:
             db.executemany(
                 "UPDATE snapshots SET url = ?, title = ?, category = ?, source = ?,"
-                " published_at = ?, snapshot_at = ?, content_hash = ?, content = ?,"
-                " rev = rev + 1 WHERE key = ?",
+                " published_at = ?, snapshot_at = ?, content_hash = ?7, content = ?,"
+                " rev = rev + 1, version_last_seen = ?10, version_first_seen = CASE WHEN ?11"
+                " THEN (SELECT h.first_seen FROM history h WHERE h.key = ?9"
+                " AND h.content_hash = ?7) ELSE ?10 END WHERE key = ?9",
                 [
-                    (p.current.url, *columns(p.current), p.current.content, p.key)
+                    (
+                        p.current.url,
+                        *columns(p.current),
+                        p.current.content,
+                        p.key,
+                        now_ms,
+                        p.unarchive is not None,
+                    )
                     for p in changed
                     if p.current is not None
                 ],
@@ -354,6 +369,14 @@ class SQLiteStore(Store):
                 (key,),
             ).fetchall()
         return [archived_of(row, self.zone) for row in rows]
+
+    def _version_times(self, key: str) -> dict[str, SeenTimes]:
+        with self._errors():
+            return version_times(self._db, key)
+
+    def _version_entries(self, start: datetime | None, end: datetime | None) -> list[VersionEntry]:
+        with self._errors():
+            return version_entries(self._db, start, end)
 
     def _url_filter(self, query: Query) -> tuple[str, str, str | None] | None:
         return None if query.url is None else self._url_range(query)
@@ -456,26 +479,13 @@ class SQLiteStore(Store):
 
     # -- stats -------------------------------------------------------------------------
     def _grouped(self) -> Grouped:
-        # Each a scan of one index. Floor division, exact for times before 1970 too.
-        quarter = f"(published_at - ((published_at % {QUARTER_MS}) + {QUARTER_MS}) % {QUARTER_MS})"
         with self._errors():
-            return Grouped(
-                dict(self._db.execute("SELECT category, count(*) FROM snapshots GROUP BY 1")),
-                dict(self._db.execute("SELECT source, count(*) FROM snapshots GROUP BY 1")),
-                dict(
-                    self._db.execute(
-                        f"SELECT {quarter} / {QUARTER_MS}, count(*) FROM snapshots GROUP BY 1"
-                    )
-                ),
-            )
+            return stats.grouped(self._db)
 
     def _history_count(self) -> int:
         with self._errors():
-            return int(self._db.execute("SELECT count(*) FROM history").fetchone()[0])
+            return stats.history_count(self._db)
 
     def _keys_with_versions(self) -> int:
         with self._errors():
-            # History holds every content of a key but the current one, so a key has
-            # versions when it has history: a scan of history's key index, not of every row.
-            row = self._db.execute("SELECT count(DISTINCT key) FROM history").fetchone()
-        return int(row[0])
+            return stats.keys_with_versions(self._db)

@@ -11,7 +11,9 @@ from . import schema
 __all__ = ["diagnose"]
 
 # Every index the schema declares, by name.
-_INDEXES = tuple(re.findall(r"CREATE INDEX IF NOT EXISTS (\w+)", schema._SCHEMA))
+_INDEXES = tuple(
+    re.findall(r"CREATE INDEX IF NOT EXISTS (\w+)", schema._SCHEMA + schema.VERSION_INDEX)
+)
 
 
 def diagnose(db: sqlite3.Connection, path: str) -> Diagnosis:

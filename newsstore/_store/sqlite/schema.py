@@ -29,6 +29,7 @@ __all__ = [
     "INSERT_ITEMS",
     "KINDS",
     "SCHEMA_VERSION",
+    "VERSION_INDEX",
     "connect",
     "create_schema",
     "day_range",
@@ -44,7 +45,10 @@ __all__ = [
 # it); opening an older store deletes such entries, which readers used to filter out.
 # 5: ``meta`` holds the store's metadata (format, zone, the tracking-parameter list its keys
 # were made with); see _add_store_meta.
-SCHEMA_VERSION = 5
+# 6: each version keeps when it was first and last seen (history.first_seen/last_seen,
+# snapshots.version_first_seen/version_last_seen), and history is indexed by snapshot
+# time for ``find --changed`` (see _add_version_times).
+SCHEMA_VERSION = 6
 # PRAGMA application_id of every store newsstore creates ("nwst"): a database without it
 # is newsstore's only when it is a store of an earlier version (see _ownership).
 APPLICATION_ID = 0x6E777374
@@ -102,8 +106,8 @@ CREATE TABLE IF NOT EXISTS lines (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS lines_snapshot ON lines (snapshot_id);
 """
-# The columns of ``snapshots``, the same in every schema version: with a user_version of 1
-# to SCHEMA_VERSION, they mark a store written before APPLICATION_ID.
+# The columns of ``snapshots`` every schema version has (6 added two): with a user_version
+# of 1 to SCHEMA_VERSION, they mark a store written before APPLICATION_ID.
 _SNAPSHOTS = frozenset(re.findall(r"^    (\w+) ", _SCHEMA.split(");", 1)[0], re.MULTILINE))
 KINDS = ("related", "more_in_category")
 
@@ -199,7 +203,7 @@ def _ownership(db: sqlite3.Connection, path: str) -> tuple[Literal["new", "ours"
         objects = db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
         if not objects and not version:
             return "new", version
-        if 1 <= version <= SCHEMA_VERSION and _table_columns(db, "snapshots") == _SNAPSHOTS:
+        if 1 <= version <= SCHEMA_VERSION and _table_columns(db, "snapshots") >= _SNAPSHOTS:
             return "old", version
         why = f"a SQLite database with {objects} tables, indexes or views newsstore did not write"
     raise StoreUnavailableError(f"{path}: not a newsstore store ({why}); left untouched")
@@ -260,6 +264,8 @@ def _upgrade(db: sqlite3.Connection, version: int) -> None:
         )
     if version < 5:
         _add_store_meta(db)
+    if version < 6:
+        _add_version_times(db)
 
 
 def _add_store_meta(db: sqlite3.Connection) -> None:
@@ -268,6 +274,29 @@ def _add_store_meta(db: sqlite3.Connection) -> None:
     db.execute(
         "CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID"
     )
+
+
+VERSION_INDEX = "CREATE INDEX IF NOT EXISTS history_snapshot ON history (snapshot_at)"
+"""History by snapshot time, for ``find --changed`` (schema 6)."""
+
+
+def _add_version_times(db: sqlite3.Connection) -> None:
+    """Schema 6: when each version was first and last seen, and history by snapshot time.
+
+    The columns are added to the tables of every version (a new store's too, as ``_SCHEMA``
+    stays the layout older versions recognise). Older stores knew these times for a key's
+    only content (its first and last seen), not for the versions of a key with several:
+    those stay NULL, read as unknown.
+    """
+    for table, names in (
+        ("history", ("first_seen", "last_seen")),
+        ("snapshots", ("version_first_seen", "version_last_seen")),
+    ):
+        present = _table_columns(db, table)
+        for name in names:
+            if name not in present:
+                db.execute(f"ALTER TABLE {table} ADD COLUMN {name} INTEGER")
+    db.execute(VERSION_INDEX)
 
 
 def _table_columns(db: sqlite3.Connection, table: str) -> set[str]:
