@@ -2,9 +2,9 @@
 
 ``snapshots.version_first_seen``/``version_last_seen`` are the current content's times
 (``first_seen``/``last_seen`` are the key's), ``history.first_seen``/``last_seen`` each
-earlier content's (schema 5). A window of snapshot times is read on two indexes,
-``snapshots_snapshot`` and ``history_snapshot``; then every content of the keys found, on
-history's primary key.
+earlier content's (schema 6). A window of snapshot times is read on two covering indexes,
+``snapshots_versioned`` (partial: keys with several contents) and ``history_snapshot``;
+then every content of the keys found, on ``snapshots_versions`` and ``history_versions``.
 """
 
 from __future__ import annotations
@@ -19,6 +19,9 @@ from ..._versions import SeenTimes, VersionEntry
 from .lines import select_in
 
 __all__ = ["record_reseen", "version_entries", "version_times"]
+
+# The condition of the partial indexes on snapshots: a key with more than one content.
+_SEVERAL = "json_array_length(hashes) > 1"
 
 
 def _time(ms: int | None) -> datetime | None:
@@ -48,16 +51,21 @@ def version_entries(
         clauses.append("snapshot_at < ?")
         params.append(to_ms(end))
     window = " AND ".join(clauses) or "snapshot_at IS NOT NULL"
+    # Each statement reads only covering indexes (schema.VERSION_INDEX), no table row.
     keys = [
         row[0]
         for row in db.execute(
-            f"SELECT key FROM snapshots WHERE {window} AND json_array_length(hashes) > 1"
+            f"SELECT key FROM snapshots WHERE {window} AND {_SEVERAL}"
             f" UNION SELECT key FROM history WHERE {window}",
             params * 2,
         )
     ]
     current = select_in(
-        db, "SELECT key, content_hash, snapshot_at, url FROM snapshots WHERE key IN ({marks})", keys
+        db,
+        # Without statistics the planner prefers the unique key index, which reads rows.
+        "SELECT key, content_hash, snapshot_at, url FROM snapshots INDEXED BY snapshots_versions"
+        f" WHERE key IN ({{marks}}) AND {_SEVERAL}",
+        keys,
     )
     earlier = select_in(
         db, "SELECT key, content_hash, snapshot_at FROM history WHERE key IN ({marks})", keys
