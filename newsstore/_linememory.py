@@ -10,7 +10,8 @@ The rules, all here:
 * A **digest** is 16 bytes of SHA-256 over a salt and the line. The salt covers everything
   that decides what a line becomes: the package version, the store's line layout, the zone
   naive times are read in (only a named zone can be part of it: another zone turns the
-  memory off), the tracking-parameter list keys depend on, and the source of every module
+  memory off), the tracking-parameter list keys depend on, the public suffix list's
+  version (it decides which hosts lose ``www.``), and the source of every module
   that validates, keys or hashes a line (:data:`DECIDING`).
 * A recalled line stands for its key and content hash only. The write loop **settles** it
   (:func:`settle`): when the key is stored, not taken down, and already has that hash, the
@@ -37,6 +38,7 @@ from ._errors import InvalidRecordError, NewsstoreError, StoreError
 from ._records import Record, validate_json
 from ._rules import Incoming, KeyState, Policy, hash_decides
 from ._schemas import Snapshot
+from ._urls import suffix_list_version
 from ._version import __version__
 
 __all__ = [
@@ -241,7 +243,8 @@ def lines_written(groups: Iterable[list[Incoming]]) -> list[tuple[bytes, str, st
 @functools.lru_cache(maxsize=16)
 def _salt(scope: str) -> Any:
     """The start of every digest in ``scope``: version, layout, zone, list, deciding code."""
-    salt = hashlib.sha256(f"newsstore {__version__} {scope}".encode())
+    # The suffix list decides which hosts lose "www.": a new list may give new keys.
+    salt = hashlib.sha256(f"newsstore {__version__} {suffix_list_version()} {scope}".encode())
     for name in DECIDING:
         module = importlib.import_module(f"newsstore.{name}")
         try:

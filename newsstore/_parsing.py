@@ -71,6 +71,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from ._decoding import WrongEncodingError, source_encoding
 from ._errors import SnapshotParseError
 from ._schemas import Snapshot
 from ._times import zone_of
@@ -167,7 +168,9 @@ def parse_snapshot_bytes(
 
     Without ``encoding``: drop a UTF-8 BOM, try UTF-8, then GB18030 (the crawler's other
     output encoding). An explicit ``encoding`` that does not decode the bytes is a
-    :class:`SnapshotParseError` naming it.
+    :class:`SnapshotParseError` naming it; so is text that looks like another encoding
+    than the one asked for (a UTF-16 BOM or NUL bytes when none was: see
+    :mod:`newsstore._decoding`).
     """
     text = _decode(data, encoding, source)
     return parse_snapshot(text, source=source, timezone=timezone)
@@ -192,11 +195,17 @@ def parse_snapshot_file(
 
 
 def _decode(data: bytes, encoding: str | None, source: str | None) -> str:
+    # The rules of every format (newsstore._decoding): what looks like another encoding
+    # than the one asked for is refused.
+    try:
+        codec = source_encoding(data[:4096], encoding)
+    except LookupError as exc:
+        raise ValueError(f"unknown encoding {encoding!r}") from exc
+    except WrongEncodingError as exc:
+        raise SnapshotParseError(str(exc), line=1, source=source) from None
     if encoding is not None:
         try:
-            return data.decode(encoding)
-        except LookupError as exc:
-            raise ValueError(f"unknown encoding {encoding!r}") from exc
+            return data.decode(codec or encoding)
         except UnicodeDecodeError as exc:
             raise _undecodable(
                 data, exc, f"not valid {encoding} text: {exc.reason} at byte {exc.start}", source

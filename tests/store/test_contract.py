@@ -232,6 +232,22 @@ def test_find_by_prefix_host_and_domain(store: Store, make) -> None:
     assert urls_of(url="https://www.example.com/", match="host") == {urls[3]}
 
 
+def test_www_before_a_bare_suffix_is_a_host_of_its_own(store: Store, make) -> None:
+    # "www." goes only before a registrable domain: www.com is not a spelling of "com",
+    # so a domain lookup for it must not match every .com host.
+    urls = ["https://www.com/a", "https://com/a", "https://example.com/a", "https://www.co.uk/a"]
+    report = store.save_many([make(url=u, title=f"t{i}") for i, u in enumerate(urls)])
+    assert report.inserted == 4
+    assert store.get("http://WWW.com/a").url == "https://www.com/a"
+
+    def urls_of(**q: str) -> set[str | None]:
+        return {s.url for s in store.find(Query(**q))}  # type: ignore[arg-type]
+
+    assert urls_of(url="www.com", match="domain") == {urls[0]}
+    assert urls_of(url="com", match="domain") == set(urls[:3])
+    assert urls_of(url="https://www.co.uk/", match="host") == {urls[3]}
+
+
 def test_find_filters_sorts_and_pages(store: Store, make) -> None:
     start = datetime(2023, 1, 1, tzinfo=BEIJING)
     store.save_many(
