@@ -89,15 +89,21 @@ class Remembered(Incoming):
 class Recalled(Incoming):
     """A line the store saved before: its key and content hash recalled, not recomputed.
 
-    Its ``url`` is None (the spelling was added to the key's URLs when the line was saved),
-    ``snapshot_at`` and ``payload`` are None and ``content`` is empty: all the rules need
-    for a hash the key already has. :func:`settle` validates the line when they need more.
+    Its ``url`` is None (the spelling was added to the key's URLs, and its record to those
+    ``seen_count`` counts, when the line was saved: its lines are forgotten when a key is
+    taken down, so a recalled line's key still holds both), ``snapshot_at`` and ``payload``
+    are None and ``content`` is empty: all the rules need for a hash the key already has.
+    :func:`settle` validates the line when they need more.
     """
 
     raw: bytes
     context: dict[str, Any]
     source: str
     line: int | None
+
+    @property
+    def record_id(self) -> str | None:
+        return None  # counted when the line was saved
 
 
 class LineMemory:

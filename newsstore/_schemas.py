@@ -121,7 +121,9 @@ class StoredInfo(BaseModel):
     urls: list[str] = Field(default_factory=list, description="Every spelling of the URL seen.")
     first_seen: Timestamp | None = None
     last_seen: Timestamp | None = None
-    seen_count: int = 0
+    seen_count: int = Field(
+        default=0, description="Distinct input records seen (a record: content and spelling)."
+    )
     version_count: int = Field(default=1, description="Distinct contents seen for this key.")
     archived_at: Timestamp | None = Field(
         default=None, description="For a history entry: when it stopped being current."

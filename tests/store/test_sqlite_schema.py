@@ -72,3 +72,26 @@ def test_a_version_3_store_loses_history_entries_of_its_current_content(
     with SQLiteStore(db) as store:
         assert [h.paragraphs for h in store.history(a.url or "")] == [a.paragraphs]
         assert store.stats().history == 1
+
+
+def test_a_version_4_store_keeps_its_counts_and_counts_distinct_records_from_then_on(
+    tmp_path: Path, make
+) -> None:
+    # Version 4 counted every sighting and kept no record ids: its counts stay, and from
+    # the upgrade on only records it has not counted since are added.
+    db = tmp_path / "news.db"
+    a = make()
+    with SQLiteStore(db) as store:
+        store.save(a)
+    with closing(sqlite3.connect(db)) as conn:
+        conn.execute("ALTER TABLE snapshots DROP COLUMN records")
+        conn.execute("UPDATE snapshots SET seen_count = 7")
+        conn.execute("PRAGMA user_version = 4")
+        conn.commit()
+    with SQLiteStore(db) as store:
+        for _ in range(3):
+            assert store.save(a) == "unchanged"
+        stored = store.get(a.url or "").stored
+        assert stored is not None and stored.seen_count == 8
+    with closing(sqlite3.connect(db)) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION

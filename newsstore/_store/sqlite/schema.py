@@ -42,7 +42,9 @@ __all__ = [
 # afresh (it only saves re-validation).
 # 4: history never holds a key's current content (a content made current again leaves
 # it); opening an older store deletes such entries, which readers used to filter out.
-SCHEMA_VERSION = 4
+# 5: ``snapshots.records``, the ids of the input records ``seen_count`` counts (distinct
+# records, not sightings); see _count_distinct_records.
+SCHEMA_VERSION = 5
 # PRAGMA application_id of every store newsstore creates ("nwst"): a database without it
 # is newsstore's only when it is a store of an earlier version (see _ownership).
 APPLICATION_ID = 0x6E777374
@@ -103,6 +105,8 @@ CREATE INDEX IF NOT EXISTS lines_snapshot ON lines (snapshot_id);
 # The columns of ``snapshots``, the same in every schema version: with a user_version of 1
 # to SCHEMA_VERSION, they mark a store written before APPLICATION_ID.
 _SNAPSHOTS = frozenset(re.findall(r"^    (\w+) ", _SCHEMA.split(");", 1)[0], re.MULTILINE))
+# Columns later versions add to ``snapshots`` (in their upgrade step).
+_ADDED = frozenset({"records"})
 KINDS = ("related", "more_in_category")
 
 # Related items are indexed by the calendar day of their time at UTC+8, the crawler's zone
@@ -197,7 +201,10 @@ def _ownership(db: sqlite3.Connection, path: str) -> tuple[Literal["new", "ours"
         objects = db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
         if not objects and not version:
             return "new", version
-        if 1 <= version <= SCHEMA_VERSION and _table_columns(db, "snapshots") == _SNAPSHOTS:
+        if (
+            1 <= version <= SCHEMA_VERSION
+            and _table_columns(db, "snapshots") - _ADDED == _SNAPSHOTS
+        ):
             return "old", version
         why = f"a SQLite database with {objects} tables, indexes or views newsstore did not write"
     raise StoreUnavailableError(f"{path}: not a newsstore store ({why}); left untouched")
@@ -256,6 +263,22 @@ def _upgrade(db: sqlite3.Connection, version: int) -> None:
             "DELETE FROM history WHERE EXISTS (SELECT 1 FROM snapshots s"
             " WHERE s.key = history.key AND s.content_hash = history.content_hash)"
         )
+    if version < 5:
+        _count_distinct_records(db)
+
+
+def _count_distinct_records(db: sqlite3.Connection) -> None:
+    """Version 5: ``seen_count`` counts distinct input records, whose ids ``records`` keeps.
+
+    Not in the ``snapshots`` of _SCHEMA, whose columns tell an old store. A store of an
+    earlier version keeps the counts it has (every sighting until then) and adds distinct
+    records from now on. Its remembered lines go: a line is counted when it is saved, and
+    these were saved uncounted (the line layout names the version, so they would never be
+    recalled anyway).
+    """
+    if "records" not in _table_columns(db, "snapshots"):
+        db.execute("ALTER TABLE snapshots ADD COLUMN records TEXT NOT NULL DEFAULT '[]'")
+    db.execute("DELETE FROM lines")
 
 
 def _table_columns(db: sqlite3.Connection, table: str) -> set[str]:
