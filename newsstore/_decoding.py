@@ -20,7 +20,15 @@ import codecs
 import io
 from typing import Any
 
-__all__ = ["Transcoded", "WrongEncodingError", "looks_like", "source_encoding"]
+from ._errors import SnapshotParseError
+
+__all__ = [
+    "Transcoded",
+    "WrongEncodingError",
+    "decode_text",
+    "looks_like",
+    "source_encoding",
+]
 
 _BOMS = (  # longest first: a UTF-32-LE BOM starts with the UTF-16-LE one
     (codecs.BOM_UTF32_LE, "utf-32-le"),
@@ -168,3 +176,38 @@ class Transcoded(io.RawIOBase):
         buffer[:n] = self._pending[self._at : self._at + n]
         self._at += n
         return n
+
+
+def decode_text(data: bytes, encoding: str | None, source: str | None) -> str:
+    """Snapshot text decoded by the rules above; a failure is a SnapshotParseError naming
+    the line of the bad byte (an unknown ``encoding``, a ValueError)."""
+    try:
+        codec = source_encoding(data[:4096], encoding)
+    except LookupError as exc:
+        raise ValueError(f"unknown encoding {encoding!r}") from exc
+    except WrongEncodingError as exc:
+        raise SnapshotParseError(str(exc), line=1, source=source) from None
+    if encoding is not None:
+        try:
+            return data.decode(codec or encoding)
+        except UnicodeDecodeError as exc:
+            raise _undecodable(
+                data, exc, f"not valid {encoding} text: {exc.reason} at byte {exc.start}", source
+            ) from None
+    data = data.removeprefix(b"\xef\xbb\xbf")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("gb18030")
+    except UnicodeDecodeError as exc:
+        message = f"neither UTF-8 nor GB18030 text (byte {exc.start}); pass the encoding"
+        raise _undecodable(data, exc, message, source) from None
+
+
+def _undecodable(
+    data: bytes, exc: UnicodeDecodeError, message: str, source: str | None
+) -> SnapshotParseError:
+    """A decoding failure, named by the line holding the bad byte."""
+    return SnapshotParseError(message, line=data.count(b"\n", 0, exc.start) + 1, source=source)

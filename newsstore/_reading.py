@@ -30,10 +30,10 @@ from datetime import tzinfo
 from pathlib import Path
 from typing import IO, Any, cast
 
-from ._decoding import Transcoded, WrongEncodingError, source_encoding
+from ._decoding import Transcoded, WrongEncodingError, decode_text, source_encoding
 from ._errors import InvalidRecordError, SnapshotParseError
 from ._jsonarray import read_json
-from ._parsing import parse_snapshot_bytes
+from ._parsing import read_snapshot
 from ._records import Record, rejected
 from ._times import zone_of
 from ._types import FORMATS, Format
@@ -314,12 +314,13 @@ def _read_text(
     fp: IO[bytes], source: str, context: dict[str, Any], encoding: str | None
 ) -> Iterator[Record]:
     data = fp.read()
-    text = data.decode("utf-8", errors="replace")
     try:
-        snapshot = parse_snapshot_bytes(
-            data, encoding=encoding, source=source, timezone=context.get("timezone")
-        )
+        text = decode_text(data, encoding, source)
+        snapshot, warning = read_snapshot(text, source=source, timezone=context.get("timezone"))
     except SnapshotParseError as exc:
-        yield rejected(source, exc.line, None, text, exc.reason)
+        yield rejected(source, exc.line, None, data.decode("utf-8", errors="replace"), exc.reason)
         return
-    yield Record(source, 1, None, text, snapshot)
+    record = Record(source, 1, None, text, snapshot)
+    if warning is not None:
+        record.warning = str(warning)
+    yield record

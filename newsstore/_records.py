@@ -26,7 +26,7 @@ __all__ = ["Record", "rejected", "validate_json", "validate_obj"]
 class Record:
     """One record read from a file: the validated snapshot, or why it was rejected."""
 
-    __slots__ = ("_context", "_error", "_snapshot", "data", "index", "line", "source")
+    __slots__ = ("_context", "_error", "_snapshot", "data", "index", "line", "source", "warning")
 
     def __init__(
         self,
@@ -48,6 +48,9 @@ class Record:
         self._error = error
         # Set while the record waits to be validated (in this validation context).
         self._context = context
+        # Something to tell about a record that is imported all the same (e.g. a snapshot
+        # text without its footer, which may have been cut short).
+        self.warning: str | None = None
 
     @classmethod
     def pending(cls, source: str, line: int | None, data: bytes, context: dict[str, Any]) -> Record:

@@ -162,11 +162,6 @@ def _normalise_params(path: str) -> str:
     return f"{path[: semi + 1]}{out[len('http://h/_') : -1]}"
 
 
-def _shorten(url: str) -> str:
-    """The URL for an error message, cut short: a data: URL can be megabytes."""
-    return repr(url if len(url) <= 200 else url[:200] + "...")
-
-
 def _split(url: str, tracking_params: Collection[str] | None) -> tuple[str, str, str]:
     """Canonicalise ``url`` into (host, ":port" or "", path with params and query)."""
     text = url.strip()
@@ -175,14 +170,14 @@ def _split(url: str, tracking_params: Collection[str] | None) -> tuple[str, str,
     try:
         out = canonicalize_url(text)
     except ValueError as exc:  # bad port or IPv6 literal; UnicodeError is a ValueError
-        raise InvalidURLError(f"{_shorten(url)}: {exc}") from exc
+        raise InvalidURLError(f"{url!r}: {exc}") from exc
 
     # w3lib's output is "scheme://netloc/path[;params][?query]": the scheme is
     # lower-cased, the path never empty, the fragment gone, and neither the netloc
     # nor the path holds a raw "?", so plain string slicing is enough from here.
     start = _SCHEMES.get(out[:8]) or _SCHEMES.get(out[:7])
     if start is None:
-        raise InvalidURLError(f"not an absolute http(s) URL: {_shorten(url)}")
+        raise InvalidURLError(f"not an absolute http(s) URL: {url!r}")
     slash = out.find("/", start)
     if slash == -1:  # pragma: no cover - w3lib always writes a path after a host
         slash = len(out)
@@ -195,12 +190,12 @@ def _split(url: str, tracking_params: Collection[str] | None) -> tuple[str, str,
         host, port = hostport[: close + 1], hostport[close + 1 :].removeprefix(":")
         # w3lib checked and normalised the address; a zone ("%eth0") is link-local only.
         if close == -1 or "%" in host:
-            raise InvalidURLError(f"invalid IPv6 host in {_shorten(url)}")
+            raise InvalidURLError(f"invalid IPv6 host in {url!r}")
     else:
         host, _, port = hostport.partition(":")
         host = host.removesuffix(".")
         if len(host) > _MAX_HOST_LENGTH or not _HOST_RE.fullmatch(host):
-            raise InvalidURLError(f"invalid host {host!r} in {_shorten(url)}")
+            raise InvalidURLError(f"invalid host {host!r} in {url!r}")
         while host.startswith("www.") and not _is_public_suffix(host[4:]):
             host = host[4:]
     if port in _DEFAULT_PORTS:
@@ -208,7 +203,7 @@ def _split(url: str, tracking_params: Collection[str] | None) -> tuple[str, str,
     elif port:
         # w3lib has checked it is digits in 0-65535 and dropped leading zeros.
         if not 0 < int(port) <= _MAX_PORT:
-            raise InvalidURLError(f"port out of range in {_shorten(url)}")
+            raise InvalidURLError(f"port out of range in {url!r}")
         port = ":" + port
 
     path, q, query = rest.partition("?")
@@ -334,9 +329,9 @@ def reversed_host(host: str) -> str:
             or not _NOT_IN_HOST.isdisjoint(name)
             or (":" in name and not (name.startswith("[") and name.endswith("]")))
         ):
-            raise InvalidURLError(f"not a host name: {_shorten(host)}")
+            raise InvalidURLError(f"not a host name: {host!r}")
         try:
             name = _split(f"http://{name}/", ())[0]
         except InvalidURLError as exc:
-            raise InvalidURLError(f"not a host name: {_shorten(host)}") from exc
+            raise InvalidURLError(f"not a host name: {host!r}") from exc
     return ".".join(reversed(name.split("."))) + "."

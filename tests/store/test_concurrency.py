@@ -50,7 +50,7 @@ def _write_inputs(tmp_path: Path, workers: int) -> list[Path]:
 def _import(uri: str, database: str, path: str, queue: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
     with open_store(uri, database=database) as store:
         report = store.import_records([path], batch_size=25)
-    queue.put(report.model_dump(exclude={"errors"}))
+    queue.put(report.model_dump(exclude={"errors", "warnings"}))
 
 
 def _run_workers(uri: str, database: str, files: list[Path]) -> list[dict[str, int]]:
