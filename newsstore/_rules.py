@@ -190,7 +190,8 @@ def plan_key(
         if url is not None:
             if url not in plan.urls:
                 plan.urls.append(url)
-            if url < least.get(rec.content_hash, "\U0010ffff"):
+            known_url = least.get(rec.content_hash)
+            if known_url is None or url < known_url:
                 least[rec.content_hash] = url
         rid = rec.record_id
         if rid is not None and rid not in counted:
