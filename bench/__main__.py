@@ -28,7 +28,7 @@ def _import(db: str, source: str, format: str) -> None:
                 "cpu": timing.cpu,
                 "maxrss_mb": max_rss_mb(),
                 "summary": report.summary(),
-                "counts": report.model_dump(exclude={"errors"}),
+                "counts": report.model_dump(exclude={"errors", "warnings"}),
                 "errors": report.errors[:5],
             }
         )

@@ -91,7 +91,8 @@ EncodingOpt = Annotated[
     typer.Option(
         "--encoding",
         callback=_encoding_name,
-        help="Encoding of snapshot text files. Default: UTF-8, else GB18030.",
+        help="Encoding of the input, text, NDJSON or JSON alike. Default: UTF-8 (snapshot"
+        " text: else GB18030). A file that looks like another encoding is refused.",
     ),
 ]
 UrlOpt = Annotated[str | None, typer.Option("--url", help="A URL, path prefix, host or domain.")]

@@ -157,6 +157,8 @@ def report(result: ImportReport, *, dry_run: bool = False, as_json: bool = False
         err.print(f"rejected: {message}", markup=False)
     if result.rejected > len(result.errors[:20]):
         err.print(f"… and {result.rejected - len(result.errors[:20])} more rejected", markup=False)
+    for message in result.warnings[:20]:
+        err.print(f"warning: {message}", markup=False)
 
 
 def related(hits: Iterable[RelatedHit], *, as_json: bool = False, ndjson: bool = False) -> int:

@@ -26,7 +26,8 @@ def main(store_path: Path) -> None:
         # The sample has no original URL, so its key is a fingerprint of its content.
         key = store.key_of(snapshot)
         stored = store.get(key)
-        print(f"got {key}: seen {stored.stored.seen_count if stored.stored else 0} times")
+        # seen_count counts distinct input records: the same page saved twice is one.
+        print(f"got {key}: {stored.stored.seen_count if stored.stored else 0} record(s) seen")
 
         # A day is a calendar day in the store's zone (Beijing time by default).
         for found in store.find(store.on_day(date(2023, 11, 14))):

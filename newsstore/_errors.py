@@ -15,10 +15,15 @@ catch a single class::
         ├── StoreUnavailableError  the store cannot be reached or opened
         └── KeySettingsError       the store's keys were made with another tracking list
 
-The driver's own exception, when there is one, is kept as ``__cause__``.
+The driver's own exception, when there is one, is kept as ``__cause__``. A value longer
+than :data:`LONGEST_VALUE` characters in a message (a 100 KB host, a data: URL) is shown
+shortened (:func:`shorten_values`), so that every message stays one readable line; the
+rejects file keeps the record itself.
 """
 
 from __future__ import annotations
+
+import re
 
 __all__ = [
     "DiffConflictError",
@@ -32,7 +37,30 @@ __all__ = [
     "StoreError",
     "StoreUnavailableError",
     "TakenDownError",
+    "shorten_values",
 ]
+
+LONGEST_VALUE = 200
+_LONGEST_MESSAGE = 1000
+_LONG_RUN = re.compile(rf"\S{{{LONGEST_VALUE + 1},}}")
+
+
+def shorten_values(message: str) -> str:
+    """``message`` with every run of over :data:`LONGEST_VALUE` non-blank characters cut
+    to its start and end, saying how much was left out."""
+
+    def cut(match: re.Match[str]) -> str:
+        run = match.group()
+        head, tail = run[: LONGEST_VALUE - 40], run[-20:]
+        return f"{head}…[{len(run) - len(head) - len(tail)} more characters]…{tail}"
+
+    if len(message) <= LONGEST_VALUE:
+        return message
+    message = _LONG_RUN.sub(cut, message)
+    if len(message) > _LONGEST_MESSAGE:  # long values with blanks in them
+        left = len(message) - _LONGEST_MESSAGE
+        message = f"{message[:_LONGEST_MESSAGE]}…[{left} more characters]"
+    return message
 
 
 class NewsstoreError(Exception):
@@ -41,6 +69,9 @@ class NewsstoreError(Exception):
 
 class InvalidURLError(NewsstoreError, ValueError):
     """A URL is not an absolute http(s) URL with a host, so it has no canonical key."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(shorten_values(message))
 
 
 class InvalidQueryError(NewsstoreError, ValueError):
@@ -51,7 +82,7 @@ class SnapshotParseError(NewsstoreError, ValueError):
     """Text is not a snapshot page. ``line`` is the 1-based line where parsing gave up."""
 
     def __init__(self, message: str, *, line: int | None = None, source: str | None = None):
-        self.reason = message
+        self.reason = message = shorten_values(message)
         self.line = line
         self.source = source
         where = ":".join(str(p) for p in (source, line) if p is not None)
@@ -75,7 +106,7 @@ class InvalidRecordError(NewsstoreError, ValueError):
         index: int | None = None,
         raw: str | None = None,
     ):
-        self.reason = message
+        self.reason = message = shorten_values(message)
         self.source = source
         self.line = line
         self.index = index

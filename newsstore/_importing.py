@@ -167,6 +167,8 @@ def import_records(
                             flush()  # in strict mode, what came before the bad record lands
                             reject(incoming)
                             continue
+                        if record.warning is not None:
+                            report.add_warning(record.warning)
                         batch.append(incoming)
                         if len(batch) >= batch_size:
                             flush()

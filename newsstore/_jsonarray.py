@@ -50,6 +50,11 @@ class _ArrayReader:
         self.decoder = json.JSONDecoder(
             object_hook=self._lenient_hook, parse_constant=self._lenient_constant
         )
+        # Finds where an element with a raw control character in a string ends (which the
+        # strict decoder refuses), so that only that element is refused.
+        self.lax_decoder = json.JSONDecoder(
+            object_hook=self._lenient_hook, parse_constant=self._lenient_constant, strict=False
+        )
 
     def _lenient_hook(self, obj: dict[str, Any]) -> Any:
         try:
@@ -166,6 +171,10 @@ class _ArrayReader:
             try:
                 return self.decoder.raw_decode(self.buf, self.pos)
             except json.JSONDecodeError as exc:
+                if exc.msg == "Invalid control character at":
+                    found = self.control_character(exc)
+                    if found is not None:
+                        return found
                 if self.can_grow():
                     continue
                 truncated = self.eof and (
@@ -191,6 +200,22 @@ class _ArrayReader:
                     ) from None
                 self.problems.append("not valid JSON: nested too deeply")
                 return None, end
+
+    def control_character(self, exc: json.JSONDecodeError) -> tuple[Any, int] | None:
+        """The element holding a raw control character in a string, refused (its value
+        None) and where it ends; None when it does not end in the buffer."""
+        try:
+            _, end = self.lax_decoder.raw_decode(self.buf, self.pos)
+        except json.JSONDecodeError:
+            return None  # broken elsewhere too, or not all read yet
+        self.problems.clear()
+        char = self.buf[exc.pos]
+        self.problems.append(
+            f"invalid JSON: a raw control character {char!r} inside a string"
+            f" (line {exc.lineno - self.buf.count(chr(10), 0, self.pos)} of the record);"
+            f" write it escaped (\\u{ord(char):04x})"
+        )
+        return None, end
 
 
 def _container_end(buf: str, pos: int) -> int | None:

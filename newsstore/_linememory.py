@@ -10,7 +10,8 @@ The rules, all here:
 * A **digest** is 16 bytes of SHA-256 over a salt and the line. The salt covers everything
   that decides what a line becomes: the package version, the store's line layout, the zone
   naive times are read in (only a named zone can be part of it: another zone turns the
-  memory off), the tracking-parameter list keys depend on, and the source of every module
+  memory off), the tracking-parameter list keys depend on, the public suffix list's
+  version (it decides which hosts lose ``www.``), and the source of every module
   that validates, keys or hashes a line (:data:`DECIDING`).
 * A recalled line stands for its key and content hash only. The write loop **settles** it
   (:func:`settle`): when the key is stored, not taken down, and already has that hash, the
@@ -37,6 +38,7 @@ from ._errors import InvalidRecordError, NewsstoreError, StoreError
 from ._records import Record, validate_json
 from ._rules import Incoming, KeyState, Policy, hash_decides
 from ._schemas import Snapshot
+from ._urls import suffix_list_version
 from ._version import __version__
 
 __all__ = [
@@ -87,15 +89,21 @@ class Remembered(Incoming):
 class Recalled(Incoming):
     """A line the store saved before: its key and content hash recalled, not recomputed.
 
-    Its ``url`` is None (the spelling was added to the key's URLs when the line was saved),
-    ``snapshot_at`` and ``payload`` are None and ``content`` is empty: all the rules need
-    for a hash the key already has. :func:`settle` validates the line when they need more.
+    Its ``url`` is None (the spelling was added to the key's URLs, and its record to those
+    ``seen_count`` counts, when the line was saved: its lines are forgotten when a key is
+    taken down, so a recalled line's key still holds both), ``snapshot_at`` and ``payload``
+    are None and ``content`` is empty: all the rules need for a hash the key already has.
+    :func:`settle` validates the line when they need more.
     """
 
     raw: bytes
     context: dict[str, Any]
     source: str
     line: int | None
+
+    @property
+    def record_id(self) -> str | None:
+        return None  # counted when the line was saved
 
 
 class LineMemory:
@@ -241,7 +249,8 @@ def lines_written(groups: Iterable[list[Incoming]]) -> list[tuple[bytes, str, st
 @functools.lru_cache(maxsize=16)
 def _salt(scope: str) -> Any:
     """The start of every digest in ``scope``: version, layout, zone, list, deciding code."""
-    salt = hashlib.sha256(f"newsstore {__version__} {scope}".encode())
+    # The suffix list decides which hosts lose "www.": a new list may give new keys.
+    salt = hashlib.sha256(f"newsstore {__version__} {suffix_list_version()} {scope}".encode())
     for name in DECIDING:
         module = importlib.import_module(f"newsstore.{name}")
         try:

@@ -71,8 +71,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from ._decoding import decode_text
 from ._errors import SnapshotParseError
-from ._schemas import Snapshot
+from ._schemas import Snapshot, check_range
 from ._times import zone_of
 
 __all__ = [
@@ -141,19 +142,43 @@ def parse_snapshot(
     :raises SnapshotParseError: the text is not a complete snapshot.
     :raises ValueError: ``timezone`` names no known zone.
     """
+    return read_snapshot(text, source=source, timezone=timezone)[0]
+
+
+def read_snapshot(
+    text: str, *, source: str | None = None, timezone: str | tzinfo | None = None
+) -> tuple[Snapshot, SnapshotParseError | None]:
+    """:func:`parse_snapshot`, and a warning when the text has no footer: a snapshot cut
+    short (at a line or character boundary) reads as one without it, so it may be one."""
     zone = zone_of(timezone)
     try:
-        data = _parse(text, zone)
+        data, has_footer = _parse(text, zone)
         try:
-            return Snapshot.model_validate(data, context={"timezone": zone})
+            snapshot = Snapshot.model_validate(data, context={"timezone": zone})
         except ValidationError as exc:  # e.g. lone surrogates; the parser builds the rest
             first = exc.errors()[0]
             where = ".".join(str(p) for p in first["loc"])
-            raise SnapshotParseError(f"invalid {where}: {first['msg']}") from None
+            line = _line_of(text, first["input"])
+            raise SnapshotParseError(f"invalid {where}: {first['msg']}", line=line) from None
     except SnapshotParseError as exc:
         if source is None:
             raise
         raise SnapshotParseError(exc.reason, line=exc.line, source=source) from None
+    warning = None
+    if not has_footer:
+        warning = SnapshotParseError(
+            "no footer (以上内容为资讯信息快照…/快照生成时间:/信息原文地址:): the text may be"
+            " cut short; read as it is",
+            line=len(text.splitlines()),
+            source=source,
+        )
+    return snapshot, warning
+
+
+def _line_of(text: str, value: Any) -> int | None:
+    """The line holding a string value the parser took from the text, if it is there."""
+    at = text.find(value) if isinstance(value, str) and value else -1
+    return None if at == -1 else len((text[:at] + "x").splitlines())
 
 
 def parse_snapshot_bytes(
@@ -167,9 +192,11 @@ def parse_snapshot_bytes(
 
     Without ``encoding``: drop a UTF-8 BOM, try UTF-8, then GB18030 (the crawler's other
     output encoding). An explicit ``encoding`` that does not decode the bytes is a
-    :class:`SnapshotParseError` naming it.
+    :class:`SnapshotParseError` naming it; so is text that looks like another encoding
+    than the one asked for (a UTF-16 BOM or NUL bytes when none was: see
+    :mod:`newsstore._decoding`).
     """
-    text = _decode(data, encoding, source)
+    text = decode_text(data, encoding, source)
     return parse_snapshot(text, source=source, timezone=timezone)
 
 
@@ -191,37 +218,9 @@ def parse_snapshot_file(
 # --- reading --------------------------------------------------------------------------
 
 
-def _decode(data: bytes, encoding: str | None, source: str | None) -> str:
-    if encoding is not None:
-        try:
-            return data.decode(encoding)
-        except LookupError as exc:
-            raise ValueError(f"unknown encoding {encoding!r}") from exc
-        except UnicodeDecodeError as exc:
-            raise _undecodable(
-                data, exc, f"not valid {encoding} text: {exc.reason} at byte {exc.start}", source
-            ) from None
-    data = data.removeprefix(b"\xef\xbb\xbf")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("gb18030")
-    except UnicodeDecodeError as exc:
-        message = f"neither UTF-8 nor GB18030 text (byte {exc.start}); pass the encoding"
-        raise _undecodable(data, exc, message, source) from None
-
-
-def _undecodable(
-    data: bytes, exc: UnicodeDecodeError, message: str, source: str | None
-) -> SnapshotParseError:
-    """A decoding failure, named by the line holding the bad byte."""
-    return SnapshotParseError(message, line=data.count(b"\n", 0, exc.start) + 1, source=source)
-
-
-def _parse(text: str, zone: tzinfo) -> dict[str, Any]:
-    """The snapshot's fields as a dict for validation; times already aware."""
+def _parse(text: str, zone: tzinfo) -> tuple[dict[str, Any], bool]:
+    """The snapshot's fields as a dict for validation (times already aware), and whether
+    the text has a footer."""
     lines = [line.strip() for line in text.removeprefix("\ufeff").splitlines()]
     breadcrumbs, i = _read_breadcrumbs(lines)
     title, i = _read_title(lines, i)
@@ -243,7 +242,7 @@ def _parse(text: str, zone: tzinfo) -> dict[str, Any]:
         header = _MORE_RE.fullmatch(lines[i])
         more_name = (header.group(1).strip() or None) if header else None
         more, i = _read_items(lines, i + 1, zone, "more-in-category item", stop_at_more=False)
-    return {
+    data = {
         "title": title,
         **(meta or {}),
         "breadcrumbs": breadcrumbs,
@@ -254,6 +253,7 @@ def _parse(text: str, zone: tzinfo) -> dict[str, Any]:
         "more_in_category_name": more_name,
         "more_in_category": more,
     }
+    return data, has_footer
 
 
 def _next_nonblank(lines: _Lines, i: int) -> int:
@@ -328,7 +328,7 @@ def _to_datetime(match: re.Match[str], index: int, zone: tzinfo) -> datetime:
     # One groups() call, not six group() calls: this runs for every item of every page.
     year, _, month, day, cn_month, cn_day, hour, minute, second = match.groups()
     try:
-        return datetime(
+        value = datetime(
             int(year),
             int(month or cn_month),
             int(day or cn_day),
@@ -341,6 +341,12 @@ def _to_datetime(match: re.Match[str], index: int, zone: tzinfo) -> datetime:
         raise SnapshotParseError(
             f"impossible date {match.group()!r}: {exc}", line=index + 1
         ) from None
+    if value.year in (1, 9999):  # checked here, where the line is known (as validation does)
+        try:
+            check_range(value)
+        except ValueError as exc:
+            raise SnapshotParseError(f"{match.group()!r}: {exc}", line=index + 1) from None
+    return value
 
 
 def _footer_kind(line: str) -> tuple[str, str | None] | None:

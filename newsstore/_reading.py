@@ -8,7 +8,9 @@ Formats (detected from the name, then the content; forced with ``format=``):
 * MongoDB Extended JSON (relaxed or canonical) in either of the above (:mod:`._ejson`);
 * ``text`` — a snapshot page dump (:mod:`._parsing`), one record a file;
 * gzip-compressed input of any of the above (by the ``.gz`` suffix, or by its first bytes
-  when read from standard input or a file object).
+  when read from standard input or a file object);
+* in the encoding asked for, or UTF-8 (:mod:`._decoding` has the rules, the same for every
+  format): a file that looks like another encoding is refused whole.
 
 Every record carries where it came from (:class:`~newsstore.Record`); invalid records come
 out with ``error`` set and reading goes on.
@@ -16,6 +18,7 @@ out with ``error`` set and reading goes on.
 
 from __future__ import annotations
 
+import codecs
 import gzip
 import io
 import json
@@ -27,9 +30,10 @@ from datetime import tzinfo
 from pathlib import Path
 from typing import IO, Any, cast
 
+from ._decoding import Transcoded, WrongEncodingError, decode_text, source_encoding
 from ._errors import InvalidRecordError, SnapshotParseError
 from ._jsonarray import read_json
-from ._parsing import parse_snapshot_bytes
+from ._parsing import read_snapshot
 from ._records import Record, rejected
 from ._times import zone_of
 from ._types import FORMATS, Format
@@ -47,7 +51,8 @@ _BOM = b"\xef\xbb\xbf"
 _SPACE = b" \t\r\n"  # what may precede the content, after a BOM
 _GZIP_MAGIC = b"\x1f\x8b"
 # What a file that ends mid-way or is not what it claims raises while being read.
-_READ_ERRORS = (OSError, EOFError, zlib.error)
+# (A UnicodeDecodeError comes from a file decoded as it is read, in the encoding asked for.)
+_READ_ERRORS = (OSError, EOFError, zlib.error, UnicodeDecodeError)
 
 
 def read_records(
@@ -63,11 +68,17 @@ def read_records(
     Invalid records come out with ``error`` set and reading goes on; a file that cannot be
     read at all (missing, truncated array, not a supported format) raises
     :class:`~newsstore.InvalidRecordError`. ``timezone`` reads naive times (default
-    Beijing time); ``encoding`` is for snapshot text; ``name`` names a file object in
+    Beijing time); ``encoding`` is the input's, whatever its format (default UTF-8, and
+    GB18030 for snapshot text that is not UTF-8); ``name`` names a file object in
     messages (default: its ``name``). A file object is read, not closed.
     """
     if timezone is not None:
         zone_of(timezone)  # an unknown zone is the caller's error, not every record's
+    if encoding is not None:
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise ValueError(f"unknown encoding {encoding!r}") from None
     context: dict[str, Any] = {"timezone": timezone} if timezone is not None else {}
     if isinstance(source, (str, os.PathLike)):
         path = os.fspath(source)
@@ -120,9 +131,11 @@ def _read(
     # Every read of the file happens inside this one guard, the sniffing as much as the
     # reading: a decompression or I/O error, wherever it strikes, is this file's error.
     try:
-        stream, head = _sniff(fp)
+        stream, head, codec = _sniff(fp, encoding)
     except _READ_ERRORS as exc:
-        raise InvalidRecordError(f"cannot read: {exc}", source=source) from None
+        raise InvalidRecordError(f"cannot read: {_why(exc)}", source=source) from None
+    except WrongEncodingError as exc:
+        raise InvalidRecordError(str(exc), source=source) from None
     if not head:
         raise InvalidRecordError("empty file: no records", source=source)
     fmt = format if format != "auto" else _detect(name, head)
@@ -136,15 +149,23 @@ def _read(
                 raise InvalidRecordError(
                     "binary file: not JSON, NDJSON or snapshot text", source=source
                 )
-            yield from _read_text(stream, source, context, encoding)
+            # Decoded as it was read, the text is UTF-8 now.
+            yield from _read_text(stream, source, context, encoding if codec is None else "utf-8")
     except _READ_ERRORS as exc:
         # A truncated or corrupt .gz (EOFError, zlib.error) or an I/O error mid-file:
         # what was read before lands, the file is reported, the next file is read.
-        raise InvalidRecordError(f"cannot read on: {exc}", source=source) from None
+        raise InvalidRecordError(f"cannot read on: {_why(exc)}", source=source) from None
 
 
-def _sniff(fp: IO[bytes]) -> tuple[io.BufferedReader, bytes]:
-    r"""The stream to read, decompressed if need be, and the start of its content.
+def _why(exc: Exception) -> str:
+    if isinstance(exc, UnicodeDecodeError):  # the reason holds the offset in the file
+        return f"not valid {exc.encoding} text: {exc.reason}"
+    return str(exc)
+
+
+def _sniff(fp: IO[bytes], encoding: str | None) -> tuple[io.BufferedReader, bytes, str | None]:
+    r"""The stream to read, decompressed and decoded to UTF-8 if need be, the start of its
+    content, and the codec it is decoded from (None: read as it is).
 
     The start is what follows any leading blank space, however long (empty when there is
     nothing else): a blank run longer than one peek is read past, and the stream then
@@ -155,9 +176,13 @@ def _sniff(fp: IO[bytes]) -> tuple[io.BufferedReader, bytes]:
     if head.startswith(_GZIP_MAGIC) and not isinstance(fp, gzip.GzipFile):
         stream = _peekable(cast(IO[bytes], gzip.GzipFile(fileobj=stream)))
         head = stream.peek(_CHUNK)[:_CHUNK]
+    codec = source_encoding(head, encoding)
+    if codec is not None:
+        stream = _peekable(cast(IO[bytes], Transcoded(stream, codec, _CHUNK)))
+        head = stream.peek(_CHUNK)[:_CHUNK]
     body = head.removeprefix(_BOM).lstrip(_SPACE)
     if body or not head:
-        return stream, body
+        return stream, body, codec
     if head.startswith(_BOM):
         stream.read(len(_BOM))
     breaks = 0
@@ -173,8 +198,8 @@ def _sniff(fp: IO[bytes]) -> tuple[io.BufferedReader, bytes]:
         if body or not chunk:
             break
     if not body or not breaks:
-        return stream, body
-    return _peekable(cast(IO[bytes], _LineBreaks(breaks, stream))), body
+        return stream, body, codec
+    return _peekable(cast(IO[bytes], _LineBreaks(breaks, stream))), body, codec
 
 
 def _line_breaks(blank: bytes) -> int:
@@ -289,12 +314,13 @@ def _read_text(
     fp: IO[bytes], source: str, context: dict[str, Any], encoding: str | None
 ) -> Iterator[Record]:
     data = fp.read()
-    text = data.decode("utf-8", errors="replace")
     try:
-        snapshot = parse_snapshot_bytes(
-            data, encoding=encoding, source=source, timezone=context.get("timezone")
-        )
+        text = decode_text(data, encoding, source)
+        snapshot, warning = read_snapshot(text, source=source, timezone=context.get("timezone"))
     except SnapshotParseError as exc:
-        yield rejected(source, exc.line, None, text, exc.reason)
+        yield rejected(source, exc.line, None, data.decode("utf-8", errors="replace"), exc.reason)
         return
-    yield Record(source, 1, None, text, snapshot)
+    record = Record(source, 1, None, text, snapshot)
+    if warning is not None:
+        record.warning = str(warning)
+    yield record

@@ -38,6 +38,7 @@ class Record:
         "index",
         "line",
         "source",
+        "warning",
     )
 
     def __init__(
@@ -62,6 +63,9 @@ class Record:
         self._context = context
         # The key a mongoexport document's _id says it has (checked by the importer).
         self.claimed_key: str | None = None
+        # Something to tell about a record that is imported all the same (e.g. a snapshot
+        # text without its footer, which may have been cut short).
+        self.warning: str | None = None
 
     @classmethod
     def pending(cls, source: str, line: int | None, data: bytes, context: dict[str, Any]) -> Record:
@@ -189,6 +193,7 @@ _DERIVED = frozenset(
         "archived_at",
         "version_first_seen",
         "version_last_seen",
+        "records",
     ]
 )
 

@@ -20,13 +20,23 @@ arrive for a key, in order:
   - ``replace``: the last import becomes current → ``updated``.
 
 Whatever the arrival order, ``newest`` converges on the same current record and the same
-history, which is what makes concurrent and repeated imports safe.
+history, which is what makes concurrent and repeated imports safe. The rest of a key's
+state converges too, so that a killed import run again ends exactly where a clean run does:
+
+* ``url`` (of the current, and of each history entry) is the spelling of that content's
+  snapshot; when several records with that content came under different spellings, the
+  least of them (by code point), whatever came first;
+* ``seen_count`` counts distinct input records: a record is its content hash and its URL
+  spelling (:attr:`Incoming.record_id`), so the same record read again (a re-run, an
+  overlapping crawl) is not counted again, while the same page crawled under another
+  spelling, or with other content, is.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any, Literal
 
@@ -43,6 +53,7 @@ __all__ = [
     "hash_decides",
     "merge_stored",
     "plan_key",
+    "record_id",
 ]
 
 Outcome = Literal["inserted", "updated", "unchanged", "versioned", "suppressed"]
@@ -73,6 +84,17 @@ class Incoming:
         """Sort key for ``newest``: snapshot time, then content hash as a stable tie-break."""
         return (self.snapshot_at or _OLDEST, self.content_hash)
 
+    @property
+    def record_id(self) -> str | None:
+        """What tells this input record from another for ``seen_count`` (see
+        :func:`record_id`); None when it was counted before (a recalled line)."""
+        return record_id(self.content_hash, self.url)
+
+
+def record_id(content_hash: str, url: str | None) -> str:
+    """The id of an input record: 16 hex digits of SHA-256 over its content and spelling."""
+    return hashlib.sha256(f"{content_hash} {url or ''}".encode()).hexdigest()[:16]
+
 
 @dataclass(frozen=True, slots=True)
 class KeyState:
@@ -84,6 +106,8 @@ class KeyState:
     hashes: frozenset[str]
     rev: int
     stored: Any = None  # what else the adapter read, for its own write of the plan
+    url: str | None = None  # the current's spelling
+    records: frozenset[str] = frozenset()  # ids of the input records counted
 
     @property
     def order(self) -> tuple[datetime, str]:
@@ -110,6 +134,8 @@ class KeyPlan:
     new_hashes: list[str] = field(default_factory=list)
     urls: list[str] = field(default_factory=list)
     seen: int = 0
+    records: list[str] = field(default_factory=list)
+    spellings: dict[str, str] = field(default_factory=dict)
     outcomes: Counter[str] = field(default_factory=Counter)
     unarchive: str | None = None
     stored: Any = None
@@ -153,6 +179,8 @@ def plan_key(
     known: set[str] = set(state.hashes) if state else set()
     stored_hashes = state.hashes if state else frozenset()
     reseen: list[str] = []
+    counted: set[str] = set(state.records) if state else set()
+    least: dict[str, str] = {}  # the least spelling of each content hash in the batch
     # The current content as the batch goes: either the stored one or an incoming record.
     current_order = state.order if state else None
     current_hash = state.content_hash if state else None
@@ -167,8 +195,16 @@ def plan_key(
     for rec in records:
         plan.seen += 1
         url = rec.url
-        if url is not None and url not in plan.urls:
-            plan.urls.append(url)
+        if url is not None:
+            if url not in plan.urls:
+                plan.urls.append(url)
+            known_url = least.get(rec.content_hash)
+            if known_url is None or url < known_url:
+                least[rec.content_hash] = url
+        rid = rec.record_id
+        if rid is not None and rid not in counted:
+            counted.add(rid)
+            plan.records.append(rid)
 
         if current_order is None:
             outcome: Outcome = "inserted"
@@ -192,8 +228,12 @@ def plan_key(
             plan.new_hashes.append(rec.content_hash)
         plan.outcomes[outcome] += 1
 
+    def spelled(rec: Incoming) -> Incoming:
+        url = least.get(rec.content_hash)
+        return rec if url is None or rec.url == url else replace(rec, url=url)
+
     if current_incoming is not None:
-        plan.current = current_incoming
+        plan.current = spelled(current_incoming)
         # A record that became current and was then replaced within the batch is history.
         plan.history = [h for h in plan.history if h.content_hash != current_hash]
         if state is not None and current_hash in state.hashes:
@@ -202,6 +242,17 @@ def plan_key(
     plan.reseen_current = (
         state is not None and state.content_hash == current_hash and current_hash in reseen
     )
+    plan.history = [spelled(h) for h in plan.history]
+    if state is not None:
+        written = {h.content_hash for h in plan.history}
+        if plan.current is not None:
+            written.add(plan.current.content_hash)
+        for content_hash, url in least.items():
+            if content_hash not in state.hashes or content_hash in written:
+                continue
+            if content_hash == state.content_hash and state.url is not None and state.url <= url:
+                continue  # the common re-import: nothing to lower
+            plan.spellings[content_hash] = url
     return plan
 
 

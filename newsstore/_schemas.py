@@ -30,6 +30,7 @@ __all__ = [
     "Snapshot",
     "StoredInfo",
     "Timestamp",
+    "check_range",
     "to_zone",
     "with_zone",
 ]
@@ -49,6 +50,16 @@ _EARLIEST = datetime(1, 1, 2, tzinfo=UTC)
 _LATEST = datetime(9999, 12, 30, 23, 59, 59, 999000, tzinfo=UTC)
 
 
+def check_range(value: datetime) -> None:
+    """Raise ValueError for an aware time outside what every store and zone can hold."""
+    try:
+        in_range = _EARLIEST <= value <= _LATEST
+    except OverflowError:
+        in_range = False
+    if not in_range:
+        raise ValueError("time out of range: must be between 0001-01-02 and 9999-12-30 UTC")
+
+
 def _aware_ms(value: datetime, info: ValidationInfo) -> datetime:
     # Hot path: a snapshot has a couple of dozen times, validated on every import, so each
     # step below is taken only when it can change the value (utcoffset() on a ZoneInfo and
@@ -60,12 +71,7 @@ def _aware_ms(value: datetime, info: ValidationInfo) -> datetime:
         value = value.replace(tzinfo=zone_from_context(info.context))
         offset = value.utcoffset()
     if value.year in (1, 9999):  # offsets are under 24 h: only the end years can overflow
-        try:
-            in_range = _EARLIEST <= value <= _LATEST
-        except OverflowError:
-            in_range = False
-        if not in_range:
-            raise ValueError("time out of range: must be between 0001-01-02 and 9999-12-30 UTC")
+        check_range(value)
     if offset is not None and (offset.seconds % 60 or offset.microseconds):
         value = value.astimezone(UTC)  # see in_zone
     # MongoDB stores milliseconds; truncating here keeps both stores identical.
@@ -121,7 +127,9 @@ class StoredInfo(BaseModel):
     urls: list[str] = Field(default_factory=list, description="Every spelling of the URL seen.")
     first_seen: Timestamp | None = None
     last_seen: Timestamp | None = None
-    seen_count: int = 0
+    seen_count: int = Field(
+        default=0, description="Distinct input records seen (a record: content and spelling)."
+    )
     version_count: int = Field(default=1, description="Distinct contents seen for this key.")
     archived_at: Timestamp | None = Field(
         default=None, description="For a history entry: when it stopped being current."
@@ -161,6 +169,10 @@ class ImportReport(BaseModel):
     suppressed: int = 0
     rejected: int = 0
     errors: list[str] = Field(default_factory=list, description="The first rejection messages.")
+    warned: int = Field(default=0, description="Records imported with a warning.")
+    warnings: list[str] = Field(
+        default_factory=list, description="The first warnings (e.g. a text without footer)."
+    )
 
     @property
     def total(self) -> int:
@@ -179,12 +191,20 @@ class ImportReport(BaseModel):
         for name in ("inserted", "updated", "unchanged", "versioned", "suppressed", "rejected"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.errors.extend(other.errors[: max(0, MAX_ERRORS_KEPT - len(self.errors))])
+        self.warned += other.warned
+        self.warnings.extend(other.warnings[: max(0, MAX_ERRORS_KEPT - len(self.warnings))])
 
     def add_rejection(self, message: str) -> None:
         """Count one rejected record, keeping its message among the first ones."""
         self.rejected += 1
         if len(self.errors) < MAX_ERRORS_KEPT:
             self.errors.append(message)
+
+    def add_warning(self, message: str) -> None:
+        """Count one record imported with a warning, keeping the message among the first."""
+        self.warned += 1
+        if len(self.warnings) < MAX_ERRORS_KEPT:
+            self.warnings.append(message)
 
     def summary(self) -> str:
         """One line for people: ``12 read: 10 inserted, 1 updated, …``."""
@@ -193,6 +213,8 @@ class ImportReport(BaseModel):
             for name in ("inserted", "updated", "unchanged", "versioned", "suppressed", "rejected")
             if (n := getattr(self, name)) or name in ("inserted", "rejected")
         ]
+        if self.warned:
+            parts.append(f"{self.warned} warning{'s' if self.warned > 1 else ''}")
         return f"{self.total} read: " + ", ".join(parts)
 
 

@@ -30,7 +30,12 @@ same article crawled as ``http://www.Example.com:80/a?utm_source=x#top`` and
   because the key no longer records which one it was; ports 0 and above 65535 are
   rejected [newsstore]
 - one trailing dot on the host is dropped (``example.com.`` is the same name) [newsstore]
-- leading ``www.`` labels are dropped [newsstore]
+- a leading ``www.`` label is dropped, as long as what is left is a registrable domain
+  or below one, by the ICANN section of the public suffix list (``publicsuffixlist``,
+  which ships the list): ``www.example.com`` and ``www.www.example.co.uk`` lose it, while
+  ``www.com``, ``www.co.uk`` and ``www.gov.cn`` keep it, being hosts of their own, not
+  a spelling of ``com``. The ICANN section only: the private one (``github.io``,
+  ``blogspot.com``) changes too often for keys to depend on it [newsstore]
 - the host must then be an IPv6 literal or dot-separated labels of ``a-z 0-9 - _``
   (1-63 characters each, 253 in all); spaces, ``%`` escapes, empty labels and names
   IDNA cannot encode are rejected [newsstore]
@@ -50,6 +55,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Collection
+from typing import Any
 from urllib.parse import unquote_plus
 
 from w3lib.url import canonicalize_url
@@ -61,6 +67,7 @@ __all__ = [
     "canonical_url",
     "host_of",
     "reversed_host",
+    "suffix_list_version",
     "url_prefix",
     "without_userinfo",
 ]
@@ -155,11 +162,6 @@ def _normalise_params(path: str) -> str:
     return f"{path[: semi + 1]}{out[len('http://h/_') : -1]}"
 
 
-def _shorten(url: str) -> str:
-    """The URL for an error message, cut short: a data: URL can be megabytes."""
-    return repr(url if len(url) <= 200 else url[:200] + "...")
-
-
 def _split(url: str, tracking_params: Collection[str] | None) -> tuple[str, str, str]:
     """Canonicalise ``url`` into (host, ":port" or "", path with params and query)."""
     text = url.strip()
@@ -168,14 +170,14 @@ def _split(url: str, tracking_params: Collection[str] | None) -> tuple[str, str,
     try:
         out = canonicalize_url(text)
     except ValueError as exc:  # bad port or IPv6 literal; UnicodeError is a ValueError
-        raise InvalidURLError(f"{_shorten(url)}: {exc}") from exc
+        raise InvalidURLError(f"{url!r}: {exc}") from exc
 
     # w3lib's output is "scheme://netloc/path[;params][?query]": the scheme is
     # lower-cased, the path never empty, the fragment gone, and neither the netloc
     # nor the path holds a raw "?", so plain string slicing is enough from here.
     start = _SCHEMES.get(out[:8]) or _SCHEMES.get(out[:7])
     if start is None:
-        raise InvalidURLError(f"not an absolute http(s) URL: {_shorten(url)}")
+        raise InvalidURLError(f"not an absolute http(s) URL: {url!r}")
     slash = out.find("/", start)
     if slash == -1:  # pragma: no cover - w3lib always writes a path after a host
         slash = len(out)
@@ -188,20 +190,20 @@ def _split(url: str, tracking_params: Collection[str] | None) -> tuple[str, str,
         host, port = hostport[: close + 1], hostport[close + 1 :].removeprefix(":")
         # w3lib checked and normalised the address; a zone ("%eth0") is link-local only.
         if close == -1 or "%" in host:
-            raise InvalidURLError(f"invalid IPv6 host in {_shorten(url)}")
+            raise InvalidURLError(f"invalid IPv6 host in {url!r}")
     else:
         host, _, port = hostport.partition(":")
         host = host.removesuffix(".")
         if len(host) > _MAX_HOST_LENGTH or not _HOST_RE.fullmatch(host):
-            raise InvalidURLError(f"invalid host {host!r} in {_shorten(url)}")
-        while host.startswith("www."):
+            raise InvalidURLError(f"invalid host {host!r} in {url!r}")
+        while host.startswith("www.") and not _is_public_suffix(host[4:]):
             host = host[4:]
     if port in _DEFAULT_PORTS:
         port = ""
     elif port:
         # w3lib has checked it is digits in 0-65535 and dropped leading zeros.
         if not 0 < int(port) <= _MAX_PORT:
-            raise InvalidURLError(f"port out of range in {_shorten(url)}")
+            raise InvalidURLError(f"port out of range in {url!r}")
         port = ":" + port
 
     path, q, query = rest.partition("?")
@@ -218,6 +220,27 @@ def _split(url: str, tracking_params: Collection[str] | None) -> tuple[str, str,
             query = _drop_tracking(query, exact, prefixes)
         rest = f"{path}?{query}" if query else path
     return host, port, rest
+
+
+@functools.cache
+def _suffix_list() -> Any:
+    # Loaded on first use (~60 ms): only a host starting with "www." needs it.
+    from publicsuffixlist import PublicSuffixList
+
+    return PublicSuffixList(only_icann=True)
+
+
+def _is_public_suffix(host: str) -> bool:
+    """Whether ``host`` (canonical, punycode) is a public suffix: ``com``, ``co.uk``, or
+    a top-level name the list does not know (its ``*`` rule), never a registrable domain."""
+    return bool(_suffix_list().is_public(host))
+
+
+def suffix_list_version() -> str:
+    """The version of the public suffix list keys are taken with (it decides ``www.``)."""
+    from importlib.metadata import version
+
+    return version("publicsuffixlist")
 
 
 def canonical_url(url: str, *, tracking_params: Collection[str] | None = None) -> str:
@@ -273,7 +296,8 @@ def without_userinfo(url: str) -> str:
 
 
 def host_of(url: str) -> str:
-    """The host of ``url``'s canonical key: lower-case, punycode, no ``www.``, no port.
+    """The host of ``url``'s canonical key: lower-case, punycode, no ``www.`` before a
+    registrable domain, no port.
 
     An IPv6 host keeps its brackets (``[::1]``). Raises ``InvalidURLError`` as
     ``canonical_url`` does.
@@ -305,9 +329,9 @@ def reversed_host(host: str) -> str:
             or not _NOT_IN_HOST.isdisjoint(name)
             or (":" in name and not (name.startswith("[") and name.endswith("]")))
         ):
-            raise InvalidURLError(f"not a host name: {_shorten(host)}")
+            raise InvalidURLError(f"not a host name: {host!r}")
         try:
             name = _split(f"http://{name}/", ())[0]
         except InvalidURLError as exc:
-            raise InvalidURLError(f"not a host name: {_shorten(host)}") from exc
+            raise InvalidURLError(f"not a host name: {host!r}") from exc
     return ".".join(reversed(name.split("."))) + "."

@@ -33,7 +33,7 @@ def test_every_example_is_tested() -> None:
 def test_quickstart(tmp_path: Path) -> None:
     out = _run("quickstart.py", str(tmp_path / "news.db"))
     assert "first save: inserted\nsecond save: unchanged\n" in out
-    assert "got content:416eab2c0c7802e3eec1b3ba004c83cb: seen 2 times" in out
+    assert "got content:416eab2c0c7802e3eec1b3ba004c83cb: 1 record(s) seen" in out
     assert "published on 2023-11-14: 2023-11-14 11:19:00+08:00 河南广播电视台" in out
 
 

@@ -69,7 +69,7 @@ def test_dump_then_restore_rebuilds_the_store_exactly(
         got = restored.get(URL)
         assert got.stored is not None
         assert got.stored.urls == list(SPELLINGS)
-        assert got.stored.seen_count == 4
+        assert got.stored.seen_count == 3  # distinct records: the one seen again counts once
         original = store.get(URL).stored
         assert original is not None
         assert got.stored.first_seen == original.first_seen

@@ -140,7 +140,8 @@ def test_repeats_inside_one_batch_are_deduplicated(store: Store, make, later) ->
     assert (report.inserted, report.unchanged, report.updated) == (1, 2, 1)
     assert store.count() == 1
     assert store.get(URL).paragraphs == ["改。"]
-    assert store.get(URL).stored.seen_count == 4  # type: ignore[union-attr]
+    # Distinct input records: a, b (a read three times is one record).
+    assert store.get(URL).stored.seen_count == 2  # type: ignore[union-attr]
     assert len(store.history(URL)) == 1
 
 
@@ -230,6 +231,22 @@ def test_find_by_prefix_host_and_domain(store: Store, make) -> None:
     assert urls_of(url="news.example.com", match="host") == set(urls[:3])
     assert urls_of(url="example.com", match="domain") == set(urls[:5])
     assert urls_of(url="https://www.example.com/", match="host") == {urls[3]}
+
+
+def test_www_before_a_bare_suffix_is_a_host_of_its_own(store: Store, make) -> None:
+    # "www." goes only before a registrable domain: www.com is not a spelling of "com",
+    # so a domain lookup for it must not match every .com host.
+    urls = ["https://www.com/a", "https://com/a", "https://example.com/a", "https://www.co.uk/a"]
+    report = store.save_many([make(url=u, title=f"t{i}") for i, u in enumerate(urls)])
+    assert report.inserted == 4
+    assert store.get("http://WWW.com/a").url == "https://www.com/a"
+
+    def urls_of(**q: str) -> set[str | None]:
+        return {s.url for s in store.find(Query(**q))}  # type: ignore[arg-type]
+
+    assert urls_of(url="www.com", match="domain") == {urls[0]}
+    assert urls_of(url="com", match="domain") == set(urls[:3])
+    assert urls_of(url="https://www.co.uk/", match="host") == {urls[3]}
 
 
 def test_find_filters_sorts_and_pages(store: Store, make) -> None:

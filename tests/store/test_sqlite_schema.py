@@ -108,7 +108,7 @@ def test_a_version_4_store_gets_version_times_and_its_history_indexed_by_time(
         store.save(make(paragraphs=["再改。"], snapshot_at=later(a, 2)))
         assert store.versions(a.url or "")[-1].first_seen is not None
     with closing(sqlite3.connect(db)) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 6
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 7
         indexes = {row[1] for row in conn.execute("PRAGMA index_list(history)")}
         assert "history_snapshot" in indexes
         plan = conn.execute(
@@ -135,3 +135,26 @@ def test_find_changed_reads_only_covering_indexes(tmp_path: Path, make, later) -
                 plan = store._db.execute("EXPLAIN QUERY PLAN " + sql).fetchall()  # type: ignore[attr-defined]
                 plans += [row[3] for row in plan if row[3].startswith("SEARCH")]
     assert plans and all("COVERING INDEX" in step for step in plans), plans
+
+
+def test_a_version_4_store_keeps_its_counts_and_counts_distinct_records_from_then_on(
+    tmp_path: Path, make
+) -> None:
+    # Version 4 counted every sighting and kept no record ids: its counts stay, and from
+    # the upgrade on only records it has not counted since are added.
+    db = tmp_path / "news.db"
+    a = make()
+    with SQLiteStore(db) as store:
+        store.save(a)
+    with closing(sqlite3.connect(db)) as conn:
+        conn.execute("ALTER TABLE snapshots DROP COLUMN records")
+        conn.execute("UPDATE snapshots SET seen_count = 7")
+        conn.execute("PRAGMA user_version = 4")
+        conn.commit()
+    with SQLiteStore(db) as store:
+        for _ in range(3):
+            assert store.save(a) == "unchanged"
+        stored = store.get(a.url or "").stored
+        assert stored is not None and stored.seen_count == 8
+    with closing(sqlite3.connect(db)) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION

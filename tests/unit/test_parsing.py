@@ -398,7 +398,7 @@ ERRORS: list[tuple[str, str, int | None, str]] = [
     ("three-line-item", with_line(65, "摘要\n更多"), 64, "3 lines before its date"),
     ("item-without-date", SAMPLE + "\n多出来的一行", 121, "without a date line"),
     ("related-without-date", with_line(90, "没有日期"), 88, "related item without a date"),
-    ("surrogate", "标题\ud800\n来源:x", None, "invalid title"),
+    ("surrogate", "标题\ud800\n来源:x", 1, "invalid title"),
 ]
 
 

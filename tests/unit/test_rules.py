@@ -115,3 +115,31 @@ def test_stored_contents_seen_again_are_named_for_their_last_seen_time(
     plan = plan_key(current, records, policy=policy)
     assert plan.reseen_history == history
     assert plan.reseen_current is current_again
+
+
+def spelled(content: str, url: str, hours: int = 0) -> Incoming:
+    return Incoming("https://e.com/a", f"h-{content}", url, T0 + timedelta(hours=hours), b"", None)
+
+
+def test_url_is_the_least_spelling_of_the_content_in_any_order() -> None:
+    records = [spelled("a", "https://e.com/a?x"), spelled("a", "http://e.com/a")]
+    for ordered in (records, records[::-1]):
+        plan = plan_key(None, ordered)
+        assert plan.current is not None and plan.current.url == "http://e.com/a"
+        # Two spellings are two records; the same record again is not counted again.
+        assert len(plan_key(None, [*ordered, ordered[0]]).records) == 2
+
+
+def test_a_stored_content_seen_under_a_lesser_spelling_is_lowered() -> None:
+    stored = KeyState(
+        "https://e.com/a",
+        "h-b",
+        T0 + timedelta(hours=1),
+        frozenset({"h-a", "h-b"}),
+        3,
+        url="https://e.com/a",
+    )
+    plan = plan_key(stored, [spelled("b", "http://e.com/a", 1), spelled("a", "http://a", 0)])
+    assert plan.spellings == {"h-b": "http://e.com/a", "h-a": "http://a"}
+    # A greater spelling of the current changes nothing.
+    assert plan_key(stored, [spelled("b", "https://e.com/a?z", 1)]).spellings == {}

@@ -52,6 +52,19 @@ PROPERTY = settings(max_examples=300, deadline=None)
         pytest.param(
             "https://wwwexample.com/a.html", "https://wwwexample.com/a.html", id="www-not-a-label"
         ),
+        # www. goes only before a registrable domain (by the public suffix list): what it
+        # leaves before a bare suffix is a host of its own, not a spelling of the suffix.
+        pytest.param("https://www.com/a", "https://www.com/a", id="www-before-suffix-kept"),
+        pytest.param("https://www.co.uk/a", "https://www.co.uk/a", id="www-before-2-level"),
+        pytest.param("http://WWW.gov.cn./a", "https://www.gov.cn/a", id="www-gov-cn"),
+        pytest.param("https://www.www.com/a", "https://www.com/a", id="www-www-suffix"),
+        pytest.param("https://www.中国/a", "https://www.xn--fiqs8s/a", id="www-idn-suffix"),
+        pytest.param("https://www.localhost/a", "https://www.localhost/a", id="www-unknown-tld"),
+        pytest.param(
+            "https://www.example.co.uk/a", "https://example.co.uk/a", id="www-registrable-2-level"
+        ),
+        pytest.param("https://www.ck/a", "https://www.ck/a", id="www-psl-wildcard"),
+        pytest.param("https://www.www.ck/a", "https://www.ck/a", id="www-psl-exception"),
         pytest.param(
             "https://m.www.example.com/a", "https://m.www.example.com/a", id="inner-www-kept"
         ),
@@ -350,6 +363,8 @@ def test_tracking_constants() -> None:
         ("https://xn--fsqu00a.xn--0zwm56d/", "xn--fsqu00a.xn--0zwm56d"),
         ("http://[::0:1]:8080/", "[::1]"),
         ("https://example.com?q=1", "example.com"),
+        ("https://www.com/a", "www.com"),
+        ("https://WWW.co.uk/a", "www.co.uk"),
     ],
 )
 def test_host_of(url: str, host: str) -> None:
@@ -373,6 +388,8 @@ def test_host_of_rejects(url: str) -> None:
         (" example.com ", "com.example."),
         ("新闻.例子.测试", "xn--0zwm56d.xn--fsqu00a.xn--efvy88h."),
         ("www", "www."),
+        ("www.com", "com.www."),
+        ("WWW.co.uk", "uk.co.www."),
     ],
 )
 def test_reversed_host(host: str, reversed_: str) -> None:
@@ -549,6 +566,8 @@ def test_equivalent_spellings_share_a_key(
     tracking: list[tuple[str, str]],
     data: st.DataObject,
 ) -> None:
+    host += ".com"  # a registrable domain: before a bare suffix, "www." is kept
+
     def url(scheme: str, netloc: str, pairs: list[tuple[str, str]], tail: str = "") -> str:
         # The fixed last field keeps a value's trailing space from being stripped
         # as the URL's own surrounding whitespace.

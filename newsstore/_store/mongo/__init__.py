@@ -31,24 +31,24 @@ from typing import Any
 
 from bson.codec_options import CodecOptions
 from bson.errors import InvalidDocument
-from pymongo import ASCENDING, DESCENDING, DeleteOne, InsertOne, MongoClient, UpdateOne
+from pymongo import ASCENDING, DESCENDING, DeleteOne, MongoClient
 from pymongo.collection import Collection
 from pymongo.database import Database
 from pymongo.errors import BulkWriteError, ConnectionFailure, PyMongoError
 
 from ..._errors import StoreError, StoreUnavailableError
 from ..._query import Query
-from ..._rules import Incoming, KeyPlan, KeyState
+from ..._rules import KeyPlan, KeyState
 from ..._schemas import Snapshot, StoredInfo, with_zone
 from ..._settings import redact_uri
 from ..._times import DEFAULT_TIMEZONE, EPOCH
-from ..._urls import host_of, reversed_host
 from ..._versions import SeenTimes, VersionEntry
 from ..base import Store
 from ..values import QUARTER_MS, Diagnosis, Grouped, Tombstone
 from . import versions
 from .archive import MongoArchive
 from .doctor import INDEX_VERSION, INDEXES, diagnose
+from .writes import current_op, fields_of, history_id, history_op, spelling_ops
 
 __all__ = ["MongoStore", "connect"]
 
@@ -116,7 +116,6 @@ class MongoStore(Store):
             self._meta,
             self._errors,
             self._bulk,
-            self._history_op,
         )
         try:
             self._open_meta(create=create, rekey=rekey)
@@ -178,10 +177,19 @@ class MongoStore(Store):
                     doc.get("snapshot_at"),
                     frozenset(doc.get("hashes", ())),
                     doc["rev"],
+                    url=doc.get("url"),
+                    records=frozenset(doc.get("records", ())),
                 )
                 for doc in self._snapshots.find(
                     {"_id": {"$in": keys}},
-                    {"content_hash": 1, "snapshot_at": 1, "hashes": 1, "rev": 1},
+                    {
+                        "content_hash": 1,
+                        "snapshot_at": 1,
+                        "hashes": 1,
+                        "rev": 1,
+                        "url": 1,
+                        "records": 1,
+                    },
                 )
             }
             tombstoned = {
@@ -200,25 +208,29 @@ class MongoStore(Store):
             if plan.key in old:
                 doc = old[plan.key]
                 entry = {name: doc.get(name) for name in _FIELDS} | versions.archived_times(doc)
-                history.append(self._history_op(plan.key, doc["content_hash"], entry, now))
+                history.append(history_op(plan.key, doc["content_hash"], entry, now))
             for rec in plan.history:
-                history.append(self._history_op(plan.key, rec.content_hash, self._fields(rec), now))
+                history.append(history_op(plan.key, rec.content_hash, fields_of(rec), now))
         # History first: if the current write then loses a race, what was archived is still
         # a true version of the key, and history entries are idempotent.
         self._bulk(self._history_c, history)
         self._bulk(self._history_c, versions.reseen_ops(plans, now))
         with self._errors():
             firsts = versions.unarchived_first_seen(self._history_c, plans)
-        ops = [self._current_op(plan, now, firsts.get(plan.key, now)) for plan in plans]
+        ops = [current_op(plan, now, firsts.get(plan.key, now)) for plan in plans]
         conflicts = {plans[i].key for i in self._bulk(self._snapshots, ops)}
         # A content current again leaves history once it is current: a reader in between
         # sees it twice, never nowhere.
         unarchived = [
-            DeleteOne({"_id": versions.history_id(p.key, p.unarchive)})
+            DeleteOne({"_id": history_id(p.key, p.unarchive)})
             for p in plans
             if p.unarchive is not None and p.key not in conflicts
         ]
         self._bulk(self._history_c, unarchived)
+        # A stored content seen under a lesser spelling takes it, after the archiving above.
+        current, archived = spelling_ops([p for p in plans if p.key not in conflicts])
+        self._bulk(self._snapshots, current)
+        self._bulk(self._history_c, archived)
         return conflicts
 
     def _bulk(self, collection: Collection[dict[str, Any]], ops: list[Any]) -> list[int]:
@@ -244,57 +256,6 @@ class MongoStore(Store):
         # The document's snapshot fields (times in UTC), dumped once at prepare time.
         return snapshot.model_dump(exclude={"stored"})
 
-    @staticmethod
-    def _fields(rec: Incoming) -> dict[str, Any]:
-        fields: dict[str, Any] = rec.payload
-        return dict(fields)  # callers add to it
-
-    @staticmethod
-    def _history_op(key: str, content_hash: str, fields: dict[str, Any], now: datetime) -> Any:
-        doc = dict({"first_seen": now, "last_seen": now}, **fields)
-        doc.update(key=key, content_hash=content_hash, archived_at=now)
-        # A duplicate-key error here means a concurrent writer archived the same version.
-        return UpdateOne(
-            {"_id": versions.history_id(key, content_hash)}, {"$setOnInsert": doc}, upsert=True
-        )
-
-    def _current_op(self, plan: KeyPlan, now: datetime, first: datetime | None) -> Any:
-        touch: dict[str, Any] = {"$inc": {"seen_count": plan.seen}, "$max": {"last_seen": now}}
-        if plan.reseen_current and plan.current is None:
-            touch["$max"]["version_last_seen"] = now
-        add: dict[str, Any] = {}
-        if plan.urls:
-            add["urls"] = {"$each": plan.urls}
-        if plan.new_hashes:
-            add["hashes"] = {"$each": plan.new_hashes}
-        if add:
-            touch["$addToSet"] = add
-        if plan.current is None:
-            return UpdateOne({"_id": plan.key}, touch)
-        fields = self._fields(plan.current)
-        fields["content_hash"] = plan.current.content_hash
-        fields |= {"version_first_seen": first, "version_last_seen": now}
-        if plan.expected_rev is None:
-            host = None if plan.key.startswith("content:") else reversed_host(host_of(plan.key))
-            return InsertOne(
-                dict(
-                    fields,
-                    _id=plan.key,
-                    host=host,
-                    urls=plan.urls,
-                    hashes=plan.new_hashes,
-                    first_seen=now,
-                    last_seen=now,
-                    seen_count=plan.seen,
-                    rev=1,
-                )
-            )
-        fields["rev"] = plan.expected_rev + 1
-        update = dict(touch, **{"$set": fields, "$setOnInsert": {"first_seen": now}})
-        # upsert: when another writer bumped rev, the filter misses and the insert of an
-        # existing _id fails with a duplicate-key error, which is how the race is detected.
-        return UpdateOne({"_id": plan.key, "rev": plan.expected_rev}, update, upsert=True)
-
     # -- reading -----------------------------------------------------------------------
     def _snapshot(self, doc: Mapping[str, Any]) -> Snapshot:
         snap = Snapshot.model_validate({name: doc[name] for name in _FIELDS if name in doc})
@@ -304,7 +265,7 @@ class MongoStore(Store):
             urls=doc.get("urls", []),
             first_seen=doc.get("first_seen"),
             last_seen=doc.get("last_seen"),
-            seen_count=doc.get("seen_count", 0),
+            seen_count=doc.get("seen_count", 0) + len(doc.get("records", ())),
             version_count=len(doc.get("hashes", ())),
         )
         return with_zone(snap, self.zone)

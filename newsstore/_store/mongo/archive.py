@@ -22,6 +22,8 @@ from ..._rules import StoredKey
 from ..._schemas import Snapshot
 from ..._urls import host_of, reversed_host
 from ..values import Tombstone
+from .versions import archived_times
+from .writes import history_op
 
 __all__ = ["MongoArchive"]
 
@@ -43,7 +45,8 @@ def _state(doc: dict[str, Any]) -> StoredKey:
         tuple(doc.get("hashes", ())),
         doc["first_seen"],
         doc["last_seen"],
-        int(doc.get("seen_count", 0)),
+        # As the store reads it: the count kept before record ids were, plus their number.
+        int(doc.get("seen_count", 0)) + len(doc.get("records", ())),
     )
 
 
@@ -58,7 +61,6 @@ class MongoArchive:
         meta: Collection[dict[str, Any]],
         errors: Callable[[], AbstractContextManager[None]],
         bulk: Callable[[Collection[dict[str, Any]], list[Any]], list[int]],
-        history_op: Callable[[str, str, dict[str, Any], datetime], Any],
     ) -> None:
         self._snapshots = snapshots
         self._history = history
@@ -66,7 +68,7 @@ class MongoArchive:
         self._meta = meta
         self._errors = errors
         self._bulk = bulk
-        self._history_op = history_op
+        self._counted: dict[str, int] = {}
 
     def read_meta(self) -> StoreMeta | None:
         with self._errors():
@@ -136,12 +138,13 @@ class MongoArchive:
 
     def load(self, keys: list[str]) -> tuple[dict[str, tuple[StoredKey, int]], set[str]]:
         projection = {n: 1 for n in ("content_hash", "snapshot_at", "urls", "hashes", "rev")}
-        projection |= {"first_seen": 1, "last_seen": 1, "seen_count": 1}
+        projection |= {"first_seen": 1, "last_seen": 1, "seen_count": 1, "records": 1}
         with self._errors():
-            states = {
-                d["_id"]: (_state(d), int(d["rev"]))
-                for d in self._snapshots.find({"_id": {"$in": keys}}, projection)
-            }
+            docs = list(self._snapshots.find({"_id": {"$in": keys}}, projection))
+            states = {d["_id"]: (_state(d), int(d["rev"])) for d in docs}
+            # The record ids stay (a re-import of them is not counted again), so the merged
+            # count is written less their number.
+            self._counted = {d["_id"]: len(d.get("records", ())) for d in docs}
             tombstoned = {
                 d["_id"] for d in self._tombstones.find({"_id": {"$in": keys}}, {"_id": 1})
             }
@@ -155,10 +158,10 @@ class MongoArchive:
         for m in merges:
             if m.key in old:
                 doc = old[m.key]
-                entry = {name: doc.get(name) for name in _FIELDS}
-                history.append(self._history_op(m.key, doc["content_hash"], entry, now))
+                entry = {name: doc.get(name) for name in _FIELDS} | archived_times(doc)
+                history.append(history_op(m.key, doc["content_hash"], entry, now))
             for rec, at in m.history:
-                history.append(self._history_op(m.key, rec.content_hash, dict(rec.payload), at))
+                history.append(history_op(m.key, rec.content_hash, dict(rec.payload), at))
         # History first, as the import writes it: an entry is a true version whatever follows.
         self._bulk(self._history, history)
         ops: list[Any] = []
@@ -172,7 +175,7 @@ class MongoArchive:
                 "hashes": list(s.hashes),
                 "first_seen": s.first_seen,
                 "last_seen": s.last_seen,
-                "seen_count": s.seen_count,
+                "seen_count": s.seen_count - self._counted.get(m.key, 0),
             }
             if m.current is not None:
                 fields |= dict(m.current.payload, content_hash=m.current.content_hash)

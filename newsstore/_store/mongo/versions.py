@@ -17,10 +17,10 @@ from pymongo.collection import Collection
 
 from ..._rules import KeyPlan
 from ..._versions import SeenTimes, VersionEntry
+from .writes import history_id
 
 __all__ = [
     "archived_times",
-    "history_id",
     "reseen_ops",
     "unarchived_first_seen",
     "version_entries",
@@ -28,12 +28,6 @@ __all__ = [
 ]
 
 Coll = Collection[dict[str, Any]]
-
-
-def history_id(key: str, content_hash: str) -> str:
-    """The ``_id`` of a history entry."""
-    # A canonical URL has no spaces (they are percent-encoded), so this cannot collide.
-    return f"{key} {content_hash}"
 
 
 def archived_times(current: dict[str, Any]) -> dict[str, Any]:

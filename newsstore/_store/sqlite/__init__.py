@@ -193,21 +193,25 @@ class SQLiteStore(Store):
         states: dict[str, KeyState] = {}
         rows = select_in(
             self._db,
-            "SELECT key, content_hash, snapshot_at, hashes, rev, urls FROM snapshots"
-            " WHERE key IN ({marks})",
+            "SELECT key, content_hash, snapshot_at, hashes, rev, urls, url, records"
+            " FROM snapshots WHERE key IN ({marks})",
             keys,
         )
-        for key, chash, snap_at, hashes, rev, urls in rows:
+        for key, chash, snap_at, hashes, rev, urls, url, records in rows:
             hash_list = json.loads(hashes)
-            # The stored URL and hash lists ride with the state to _write_plans, in the same
-            # transaction: it neither reads them again nor rewrites them when nothing is new.
+            record_list = json.loads(records)
+            # The stored URL, hash and record lists ride with the state to _write_plans, in
+            # the same transaction: it neither reads them again nor rewrites them when
+            # nothing is new.
             states[key] = KeyState(
                 key,
                 chash,
                 None if snap_at is None else from_ms(snap_at),
                 frozenset(hash_list),
                 rev,
-                stored=(urls, hash_list),
+                stored=(urls, hash_list, record_list),
+                url=url,
+                records=frozenset(record_list),
             )
         tombstoned = {
             row[0]
@@ -246,8 +250,8 @@ class SQLiteStore(Store):
             db.executemany(
                 "INSERT INTO snapshots (key, url, urls, host, title, category, source,"
                 " published_at, snapshot_at, content_hash, hashes, first_seen, last_seen,"
-                " seen_count, rev, content, version_first_seen, version_last_seen) VALUES"
-                " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?12, ?12)",
+                " seen_count, records, rev, content, version_first_seen, version_last_seen)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?12, ?12)",
                 [
                     (
                         p.key,
@@ -258,7 +262,8 @@ class SQLiteStore(Store):
                         json.dumps(p.new_hashes),
                         now_ms,
                         now_ms,
-                        p.seen,
+                        len(p.records),
+                        json.dumps(p.records),
                         p.current.content,
                     )
                     for p in inserts
@@ -267,31 +272,34 @@ class SQLiteStore(Store):
             )
         updates = [p for p in plans if p.expected_rev is not None]
         changed: list[KeyPlan] = []
-        rewrites: list[tuple[str, str, str]] = []
+        rewrites: list[tuple[str, str, str, str]] = []
         for plan in updates:
-            # Only the keys with new URLs or hashes need their JSON lists rewritten.
-            if plan.urls or plan.new_hashes:
-                urls_text, old_hashes = plan.stored
+            # Only the keys with new URLs, hashes or records need their JSON lists rewritten.
+            if plan.urls or plan.new_hashes or plan.records:
+                urls_text, old_hashes, old_records = plan.stored
                 urls = json.loads(urls_text)
                 new_urls = [u for u in plan.urls if u not in urls]
-                if new_urls or plan.new_hashes:
+                if new_urls or plan.new_hashes or plan.records:
                     rewrites.append(
                         (
                             dumps(urls + new_urls),
                             json.dumps(old_hashes + plan.new_hashes),
+                            json.dumps(old_records + plan.records),
                             plan.key,
                         )
                     )
             if plan.current is not None:
                 changed.append(plan)
         if rewrites:
-            db.executemany("UPDATE snapshots SET urls = ?, hashes = ? WHERE key = ?", rewrites)
+            db.executemany(
+                "UPDATE snapshots SET urls = ?, hashes = ?, records = ? WHERE key = ?", rewrites
+            )
         if updates:
             db.executemany(
                 "UPDATE snapshots SET last_seen = max(last_seen, ?1), seen_count = seen_count + ?2,"
                 " version_last_seen = CASE WHEN ?4 THEN ?1 ELSE version_last_seen END"
                 " WHERE key = ?3",
-                [(now_ms, p.seen, p.key, p.reseen_current) for p in updates],
+                [(now_ms, len(p.records), p.key, p.reseen_current) for p in updates],
             )
         if changed:
             db.executemany(
@@ -316,6 +324,15 @@ class SQLiteStore(Store):
         unarchived = [(p.key, p.unarchive) for p in plans if p.unarchive is not None]
         if unarchived:
             db.executemany("DELETE FROM history WHERE key = ? AND content_hash = ?", unarchived)
+        # A stored content seen under a lesser spelling takes it (after the archiving above,
+        # which may have moved the current to history). min() of TEXT is by code point.
+        spellings = [(url, p.key, h) for p in plans for h, url in p.spellings.items()]
+        if spellings:
+            for table in ("snapshots", "history"):
+                db.executemany(
+                    f"UPDATE {table} SET url = min(url, ?) WHERE key = ? AND content_hash = ?",
+                    spellings,
+                )
         current = [p for p in plans if p.current is not None]
         if current:
             self._index_items(current)

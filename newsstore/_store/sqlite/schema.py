@@ -48,7 +48,9 @@ __all__ = [
 # 6: each version keeps when it was first and last seen (history.first_seen/last_seen,
 # snapshots.version_first_seen/version_last_seen), and history is indexed by snapshot
 # time for ``find --changed`` (see _add_version_times).
-SCHEMA_VERSION = 6
+# 7: ``snapshots.records``, the ids of the input records ``seen_count`` counts (distinct
+# records, not sightings); see _count_distinct_records.
+SCHEMA_VERSION = 7
 # PRAGMA application_id of every store newsstore creates ("nwst"): a database without it
 # is newsstore's only when it is a store of an earlier version (see _ownership).
 APPLICATION_ID = 0x6E777374
@@ -106,7 +108,7 @@ CREATE TABLE IF NOT EXISTS lines (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS lines_snapshot ON lines (snapshot_id);
 """
-# The columns of ``snapshots`` every schema version has (6 added two): with a user_version
+# The columns of ``snapshots`` every schema version has (6 and 7 added some): with a user_version
 # of 1 to SCHEMA_VERSION, they mark a store written before APPLICATION_ID.
 _SNAPSHOTS = frozenset(re.findall(r"^    (\w+) ", _SCHEMA.split(");", 1)[0], re.MULTILINE))
 KINDS = ("related", "more_in_category")
@@ -266,6 +268,8 @@ def _upgrade(db: sqlite3.Connection, version: int) -> None:
         _add_store_meta(db)
     if version < 6:
         _add_version_times(db)
+    if version < 7:
+        _count_distinct_records(db)
 
 
 def _add_store_meta(db: sqlite3.Connection) -> None:
@@ -309,6 +313,20 @@ def _add_version_times(db: sqlite3.Connection) -> None:
     for statement in VERSION_INDEX.split(";"):
         if statement.strip():
             db.execute(statement)
+
+
+def _count_distinct_records(db: sqlite3.Connection) -> None:
+    """Version 7: ``seen_count`` counts distinct input records, whose ids ``records`` keeps.
+
+    Not in the ``snapshots`` of _SCHEMA, whose columns tell an old store. A store of an
+    earlier version keeps the counts it has (every sighting until then) and adds distinct
+    records from now on. Its remembered lines go: a line is counted when it is saved, and
+    these were saved uncounted (the line layout names the version, so they would never be
+    recalled anyway).
+    """
+    if "records" not in _table_columns(db, "snapshots"):
+        db.execute("ALTER TABLE snapshots ADD COLUMN records TEXT NOT NULL DEFAULT '[]'")
+    db.execute("DELETE FROM lines")
 
 
 def _table_columns(db: sqlite3.Connection, table: str) -> set[str]:
