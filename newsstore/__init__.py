@@ -22,6 +22,7 @@ from ._errors import (
     InvalidURLError,
     NewsstoreError,
     NotFoundError,
+    SettingsError,
     SnapshotParseError,
     StoreError,
     StoreUnavailableError,
@@ -33,6 +34,8 @@ from ._version import __version__
 
 if _typing.TYPE_CHECKING:
     from ._export import open_output, write_snapshots
+    from ._fields import field_values, parse_fields
+    from ._importing import ImportInterrupted
     from ._parsing import parse_snapshot, parse_snapshot_bytes, parse_snapshot_file
     from ._query import Query
     from ._reading import read_records
@@ -52,6 +55,7 @@ __all__ = [
     "ExportFormat",
     "Format",
     "Image",
+    "ImportInterrupted",
     "ImportReport",
     "InvalidQueryError",
     "InvalidRecordError",
@@ -67,6 +71,7 @@ __all__ = [
     "RelatedItem",
     "SQLiteStore",
     "Settings",
+    "SettingsError",
     "Snapshot",
     "SnapshotParseError",
     "SortOrder",
@@ -81,8 +86,10 @@ __all__ = [
     "__version__",
     "canonical_url",
     "day_range",
+    "field_values",
     "open_output",
     "open_store",
+    "parse_fields",
     "parse_snapshot",
     "parse_snapshot_bytes",
     "parse_snapshot_file",
@@ -97,7 +104,9 @@ __all__ = [
 # and the MongoDB driver loads only for those who use it.
 _LAZY = {
     **dict.fromkeys(("open_output", "write_snapshots"), "._export"),
+    **dict.fromkeys(("field_values", "parse_fields"), "._fields"),
     **dict.fromkeys(("parse_snapshot", "parse_snapshot_bytes", "parse_snapshot_file"), "._parsing"),
+    "ImportInterrupted": "._importing",
     "Query": "._query",
     "read_records": "._reading",
     "Record": "._records",

@@ -18,12 +18,15 @@ The driver's own exception, when there is one, is kept as ``__cause__``.
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = [
     "InvalidQueryError",
     "InvalidRecordError",
     "InvalidURLError",
     "NewsstoreError",
     "NotFoundError",
+    "SettingsError",
     "SnapshotParseError",
     "StoreError",
     "StoreUnavailableError",
@@ -37,6 +40,10 @@ class NewsstoreError(Exception):
 
 class InvalidURLError(NewsstoreError, ValueError):
     """A URL is not an absolute http(s) URL with a host, so it has no canonical key."""
+
+
+class SettingsError(NewsstoreError, ValueError):
+    """A setting (a ``NEWSSTORE_…`` variable or a :class:`~newsstore.Settings` value) is invalid."""
 
 
 class InvalidQueryError(NewsstoreError, ValueError):
@@ -76,6 +83,9 @@ class InvalidRecordError(NewsstoreError, ValueError):
         self.line = line
         self.index = index
         self.raw = raw
+        # Set when a strict import stops at this record: the ImportReport of what landed
+        # before it (Any: the models import this module, not the other way round).
+        self.report: Any = None
         super().__init__(f"{self.location}: {message}" if self.location else message)
 
     @property

@@ -21,6 +21,7 @@ from typing import IO, Any, cast
 
 from ._ejson import to_ejson
 from ._errors import InvalidQueryError
+from ._fields import include_of, parse_fields
 from ._files import FileSet
 from ._schemas import Snapshot
 from ._types import EXPORT_FORMATS, ExportFormat
@@ -33,20 +34,10 @@ __all__ = [
     "write_snapshots",
 ]
 
-_FIELDS = frozenset(Snapshot.model_fields)
 
-
-def _fields(fields: Iterable[str] | None) -> set[str] | None:
-    if fields is None:
-        return None
-    chosen = {f.strip() for f in fields if f.strip()}
-    unknown = chosen - _FIELDS
-    if unknown:
-        raise InvalidQueryError(
-            f"unknown field(s) {', '.join(sorted(unknown))};"
-            f" choose from {', '.join(Snapshot.model_fields)}"
-        )
-    return chosen
+def _fields(fields: Iterable[str] | None) -> dict[str, Any] | None:
+    # Dotted paths (stored.key, related.title), the rules of parse_fields.
+    return None if fields is None else include_of(parse_fields(fields))
 
 
 def write_snapshots(

@@ -161,6 +161,10 @@ class ImportReport(BaseModel):
     suppressed: int = 0
     rejected: int = 0
     errors: list[str] = Field(default_factory=list, description="The first rejection messages.")
+    skipped: list[str] = Field(
+        default_factory=list,
+        description="Links a directory walk left out, each with why (the first ones).",
+    )
 
     @property
     def total(self) -> int:
@@ -179,6 +183,12 @@ class ImportReport(BaseModel):
         for name in ("inserted", "updated", "unchanged", "versioned", "suppressed", "rejected"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.errors.extend(other.errors[: max(0, MAX_ERRORS_KEPT - len(self.errors))])
+        self.skipped.extend(other.skipped[: max(0, MAX_ERRORS_KEPT - len(self.skipped))])
+
+    def add_skip(self, path: str, why: str) -> None:
+        """Note a link a directory walk left out (the first ones are kept)."""
+        if len(self.skipped) < MAX_ERRORS_KEPT:
+            self.skipped.append(f"{path}: {why}")
 
     def add_rejection(self, message: str) -> None:
         """Count one rejected record, keeping its message among the first ones."""

@@ -26,7 +26,7 @@ from .._query import Query, TimeField
 from .._rules import Incoming, KeyPlan, KeyState, Policy, plan_key
 from .._schemas import ImportReport, RelatedItem, Snapshot
 from .._times import DEFAULT_TIMEZONE, EPOCH, UTC, day_range, zone_of
-from .._urls import canonical_url, host_of, reversed_host, url_prefix
+from .._urls import canonical_url, host_of, lookup_url, reversed_host, url_prefix
 from .values import QUARTER_MS, Diagnosis, Grouped, RelatedHit, Stats, Tombstone
 
 if TYPE_CHECKING:
@@ -257,7 +257,8 @@ class Store(abc.ABC):
             raise InvalidQueryError(f"a URL or key must be a string, not {kind}")
         if url_or_key.startswith("content:"):
             return url_or_key
-        return canonical_url(url_or_key, tracking_params=self.tracking_params)
+        # A scheme-less URL (example.com/a) is read as the CDX API reads it.
+        return canonical_url(lookup_url(url_or_key), tracking_params=self.tracking_params)
 
     def _url_range(self, query: Query) -> tuple[str, str, str | None]:
         """How a query's URL filter reads on the indexed columns: (column, value or low, high).
@@ -265,13 +266,13 @@ class Store(abc.ABC):
         ``key`` holds canonical URLs, so a path prefix is a key range; ``host`` holds the
         reversed host (``com.example.news.``), so a domain and its subdomains are a range too.
         """
-        url = query.url or ""
+        url = lookup_url(query.url or "")
         if query.match == "exact":
             return "key", self.key_for(url), None
         if query.match == "prefix":
             prefix = url_prefix(url, tracking_params=self.tracking_params)
             return "key", prefix, prefix + _TOP
-        host = reversed_host(host_of(url_prefix(url if "://" in url else "https://" + url)))
+        host = reversed_host(host_of(url_prefix(url)))
         if query.match == "host":
             return "host", host, None
         return "host", host, host + _TOP
