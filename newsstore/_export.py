@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from contextlib import contextmanager
 from typing import IO, Any, cast
 
-from ._ejson import to_ejson
+from ._ejson import ejson_line, to_ejson
 from ._errors import InvalidQueryError
 from ._fields import include_of, parse_fields
 from ._files import FileSet
@@ -40,6 +40,16 @@ def _fields(fields: Iterable[str] | None) -> dict[str, Any] | None:
     return None if fields is None else include_of(parse_fields(fields))
 
 
+# How a JSON array export is laid out: one element a line, like the NDJSON export.
+ARRAY_START, ARRAY_FIRST, ARRAY_SEPARATOR, ARRAY_END, ARRAY_EMPTY_END = (
+    "[",
+    "\n",
+    ",\n",
+    "\n]\n",
+    "]\n",
+)
+
+
 def write_snapshots(
     snapshots: Iterable[Snapshot],
     fp: IO[str],
@@ -53,21 +63,23 @@ def write_snapshots(
         raise InvalidQueryError(f"unknown export format {format!r}: {', '.join(EXPORT_FORMATS)}")
     count = 0
     if format == "json":
-        fp.write("[")
+        fp.write(ARRAY_START)
     for snapshot in snapshots:
         if format in ("ndjson", "json"):
             text = snapshot.model_dump_json(include=include)
+        elif format == "ejson":
+            text = ejson_line(snapshot.model_dump_json(include=include).encode()).decode()
         else:
             data = snapshot.model_dump(include=include)
-            text = json.dumps(to_ejson(data, format == "ejson-canonical"), ensure_ascii=False)
+            text = json.dumps(to_ejson(data, True), ensure_ascii=False)
         if format == "json":
-            fp.write(",\n" if count else "\n")
+            fp.write(ARRAY_SEPARATOR if count else ARRAY_FIRST)
             fp.write(text)
         else:
             fp.write(text + "\n")
         count += 1
     if format == "json":
-        fp.write("\n]\n" if count else "]\n")
+        fp.write(ARRAY_END if count else ARRAY_EMPTY_END)
     return count
 
 

@@ -237,15 +237,16 @@ class Store(abc.ABC):
         fields: Iterable[str] | None = None,
     ) -> int:
         """Stream the snapshots matching ``query`` to ``fp``; returns how many were written."""
-        if format == "ndjson" and fields is None:
-            written = self._export_ndjson(fp, query or Query())
+        if format in ("ndjson", "json", "ejson") and fields is None:
+            written = self._export_lines(fp, query or Query(), format)
             if written is not None:
                 return written
         return write_snapshots(self.find(query), fp, format=format, fields=fields)
 
-    def _export_ndjson(self, fp: IO[str], query: Query) -> int | None:
-        """Write whole records as NDJSON from the stored form, if this adapter can (the
-        bytes ``model_dump_json`` gives); None: it cannot, the models are written instead."""
+    def _export_lines(self, fp: IO[str], query: Query, format: ExportFormat) -> int | None:
+        """Write whole records (NDJSON, a JSON array, relaxed Extended JSON) from the stored
+        form, if this adapter can (the bytes ``write_snapshots`` gives); None: it cannot,
+        the models are written instead."""
         return None
 
     # -- reading -----------------------------------------------------------------------

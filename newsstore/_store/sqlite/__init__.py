@@ -27,6 +27,7 @@ from ..._query import Query
 from ..._rules import KeyPlan, KeyState
 from ..._schemas import Snapshot
 from ..._times import DEFAULT_TIMEZONE, from_ms, to_ms
+from ..._types import ExportFormat
 from ..base import Store
 from ..values import QUARTER_MS, Diagnosis, Grouped, Tombstone
 from .doctor import diagnose
@@ -358,12 +359,12 @@ class SQLiteStore(Store):
                 return
             yield from rows
 
-    def _export_ndjson(self, fp: IO[str], query: Query) -> int:
+    def _export_lines(self, fp: IO[str], query: Query, format: ExportFormat) -> int:
         # A stored row is already the JSON of its snapshot (times in UTC, no URL or
         # ``stored``): NDJSONLines writes from it the very bytes model_dump_json would,
         # without validating every record back into a model.
         lines = NDJSONLines(self.zone, self._snapshot)
-        return write_lines(fp, self._rows(query), lines)
+        return write_lines(fp, self._rows(query), lines, format)
 
     def _count(self, query: Query) -> int:
         clause, params = where(query, self._url_filter(query))
