@@ -58,6 +58,15 @@ class _Group(TyperGroup):
     error (click's, or a query or URL the library refuses) into one line and exit code 2,
     in one place, for every command."""
 
+    def get_command(self, ctx: Any, name: str) -> Any:
+        command = super().get_command(ctx, name)
+        for param in getattr(command, "params", ()):
+            if param.param_type_name == "argument" and param.metavar is not None:
+                # The metavar is the word to show (PATH, URL): Typer would add the Python
+                # type after it (PATH <list[str]>).
+                param.display_type_rich = lambda ctx: None
+        return command
+
     def make_context(self, *args: Any, **kwargs: Any) -> Any:
         try:
             return super().make_context(*args, **kwargs)

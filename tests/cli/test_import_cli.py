@@ -104,3 +104,52 @@ def test_an_interrupted_import_prints_what_landed_and_exits_130(tmp_path: Path) 
     inserted = int(out.split(", ")[0].split(" read: ")[1].split()[0])
     with SQLiteStore(tmp_path / "s.db") as store:
         assert 0 < store.count() == inserted < 200_000  # what the summary says landed
+
+
+class _Recorder:
+    def __init__(self) -> None:
+        self.expected: list[int | None] = []
+        self.nbytes = 0
+
+    def expect(self, total: int | None) -> None:
+        self.expected.append(total)
+
+    def __call__(self, records: int, nbytes: int) -> None:
+        self.nbytes += nbytes
+
+
+def test_the_importer_tells_the_bar_the_size_to_expect(tmp_path: Path, monkeypatch) -> None:
+    plain, packed = tmp_path / "a.ndjson", tmp_path / "b.ndjson.gz"
+    plain.write_text(_line(1) + _line(2))
+    packed.write_bytes(gzip.compress(_line(3).encode()))
+    with SQLiteStore(tmp_path / "s.db") as store:
+        hook = _Recorder()
+        store.import_records([tmp_path], progress=hook)
+        # A .gz counts as what it holds: the bar ends where the records end.
+        assert hook.expected == [plain.stat().st_size + len(_line(3))]
+        assert hook.nbytes <= hook.expected[0]
+        monkeypatch.setattr(sys, "stdin", open(plain))  # noqa: SIM115
+        unknown = _Recorder()
+        store.import_records(["-"], progress=unknown)
+        assert unknown.expected == [None]  # stdin: counts only
+
+
+def test_the_import_bar_shows_percent_rate_and_time_left_on_a_terminal(
+    run, tmp_path: Path, monkeypatch
+) -> None:
+    from io import StringIO
+
+    from rich.console import Console
+
+    from newsstore_cli import output
+
+    screen = StringIO()
+    monkeypatch.setattr(output, "err", Console(file=screen, force_terminal=True, width=150))
+    path = tmp_path / "a.ndjson"
+    path.write_text("".join(_line(n) for n in range(300)))
+    assert run("import", str(path)).exit_code == 0
+    shown = screen.getvalue()
+    assert "%" in shown and "records" in shown and "/s" in shown
+    assert run("import", "-q", str(path)).exit_code == 0
+    piped = screen.getvalue()[len(shown) :]
+    assert "records" not in piped  # --quiet: no bar
