@@ -173,9 +173,19 @@ def export(
 
     Example: newsstore export --on 2023-11-14 --format json -o day.json
     """
-    with store.open() as st, output.destination(out, protect=st.files()) as fp:
-        count = st.export(fp, query, format=format, fields=fields)
+    with (
+        store.open() as st,
+        output.destination(out, protect=st.files()) as fp,
+        output.export_progress(out, lambda: _matching(st, query)) as progress,
+    ):
+        count = st.export(fp, query, format=format, fields=fields, progress=progress)
     output.written(count, out)
+
+
+def _matching(st: newsstore.Store, query: newsstore.Query) -> int:
+    """How many snapshots a query gives: those matching, after its offset, up to its limit."""
+    left = max(0, st.count(query) - query.offset)
+    return left if query.limit is None else min(left, query.limit)
 
 
 @app.command()

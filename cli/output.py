@@ -14,7 +14,7 @@ from __future__ import annotations
 import csv
 import json
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import IO, TYPE_CHECKING, Any, Literal
 
@@ -224,7 +224,9 @@ class _NoBar:
         pass
 
 
-def _columns(counts: str) -> tuple[Any, ...]:
+def _columns(counts: str, *, sizes: bool) -> tuple[Any, ...]:
+    """The bar's columns: spinner, bar, percentage, ``counts``, bytes read (if ``sizes``),
+    time spent and time left."""
     from rich.progress import (
         BarColumn,
         DownloadColumn,
@@ -240,7 +242,7 @@ def _columns(counts: str) -> tuple[Any, ...]:
         BarColumn(),
         TaskProgressColumn(),  # the percentage, when the total is known
         TextColumn(counts),
-        DownloadColumn(),
+        *([DownloadColumn()] if sizes else []),
         TimeElapsedColumn(),
         TimeRemainingColumn(),  # the time left, when the total is known
     )
@@ -258,13 +260,32 @@ def progress(quiet: bool) -> Iterator[Any]:
         return
     from rich.progress import Progress
 
-    columns = _columns("{task.fields[records]:,} records {task.fields[rate]:,.0f}/s")
+    columns = _columns("{task.fields[records]:,} records {task.fields[rate]:,.0f}/s", sizes=True)
     bar = Progress(*columns, console=err, transient=True, auto_refresh=True)
     hook = _Bar(bar)
     try:
         yield hook
     finally:
         hook.close()
+
+
+@contextmanager
+def export_progress(
+    out: str | None, total: Callable[[], int]
+) -> Iterator[Callable[[int], None] | None]:
+    """An export's bar (records written of ``total()``, rate, time left) on a terminal,
+    when the export goes to a file; None (no bar) when stderr is not a terminal or the
+    export is written to stdout."""
+    if out in (None, "-") or not err.is_terminal:
+        yield None
+        return
+    from rich.progress import Progress
+
+    columns = _columns("{task.completed:,.0f} of {task.total:,.0f} records", sizes=False)
+    bar = Progress(*columns, console=err, transient=True)
+    task = bar.add_task("export", total=total())
+    with bar:
+        yield lambda n: bar.update(task, advance=n)
 
 
 def report(

@@ -15,9 +15,9 @@ import io
 import json
 import os
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from typing import IO, Any, cast
+from typing import IO, Any, TypeVar, cast
 
 from ._ejson import ejson_line, to_ejson
 from ._errors import InvalidQueryError
@@ -29,7 +29,9 @@ from ._types import EXPORT_FORMATS, ExportFormat
 __all__ = [
     "EXPORT_FORMATS",
     "ExportFormat",
+    "Tick",
     "Utf8Output",
+    "counted",
     "open_output",
     "write_snapshots",
 ]
@@ -48,6 +50,30 @@ ARRAY_START, ARRAY_FIRST, ARRAY_SEPARATOR, ARRAY_END, ARRAY_EMPTY_END = (
     "\n]\n",
     "]\n",
 )
+
+
+_T = TypeVar("_T")
+Tick = Callable[[int], None] | None
+"""An export's progress hook: called with how many snapshots went by since the last call."""
+
+
+def counted(items: Iterable[_T], progress: Tick) -> Iterable[_T]:
+    """``items``, telling ``progress`` how many went by, every 256 and at the end."""
+    if progress is None:
+        return items
+    return _counting(items, progress)
+
+
+def _counting(items: Iterable[_T], progress: Callable[[int], None]) -> Iterator[_T]:
+    pending = 0
+    for item in items:
+        yield item
+        pending += 1
+        if pending == 256:
+            progress(pending)
+            pending = 0
+    if pending:
+        progress(pending)
 
 
 def write_snapshots(

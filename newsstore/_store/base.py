@@ -18,7 +18,7 @@ from types import TracebackType
 from typing import IO, TYPE_CHECKING, Any
 
 from .._errors import InvalidQueryError, NotFoundError, StoreError, TakenDownError
-from .._export import ExportFormat, write_snapshots
+from .._export import ExportFormat, Tick, counted, write_snapshots
 from .._identity import check_size, identify, snapshot_key
 from .._importing import ImportOptions, ImportTarget, import_records
 from .._linememory import LineBackend, lines_written, settle
@@ -235,15 +235,23 @@ class Store(abc.ABC):
         *,
         format: ExportFormat = "ndjson",
         fields: Iterable[str] | None = None,
+        progress: Tick = None,
     ) -> int:
-        """Stream the snapshots matching ``query`` to ``fp``; returns how many were written."""
+        """Stream the snapshots matching ``query`` to ``fp``; returns how many were written.
+
+        ``progress``, if given, is called with the number of snapshots read since its last
+        call (every few hundred).
+        """
         if format in ("ndjson", "json", "ejson") and fields is None:
-            written = self._export_lines(fp, query or Query(), format)
+            written = self._export_lines(fp, query or Query(), format, progress)
             if written is not None:
                 return written
-        return write_snapshots(self.find(query), fp, format=format, fields=fields)
+        found = counted(self.find(query), progress)
+        return write_snapshots(found, fp, format=format, fields=fields)
 
-    def _export_lines(self, fp: IO[str], query: Query, format: ExportFormat) -> int | None:
+    def _export_lines(
+        self, fp: IO[str], query: Query, format: ExportFormat, progress: Tick
+    ) -> int | None:
         """Write whole records (NDJSON, a JSON array, relaxed Extended JSON) from the stored
         form, if this adapter can (the bytes ``write_snapshots`` gives); None: it cannot,
         the models are written instead."""

@@ -103,7 +103,8 @@ def test_an_interrupted_import_prints_what_landed_and_exits_130(tmp_path: Path) 
     assert out.startswith("stopped (interrupted): ") and "Traceback" not in err, (out, err)
     inserted = int(out.split(", ")[0].split(" read: ")[1].split()[0])
     with SQLiteStore(tmp_path / "s.db") as store:
-        assert 0 < store.count() == inserted < 200_000  # what the summary says landed
+        landed = store.count()
+    assert 0 < landed == inserted < 200_000, (landed, out, err)  # what the summary says
 
 
 class _Recorder:
@@ -153,3 +154,25 @@ def test_the_import_bar_shows_percent_rate_and_time_left_on_a_terminal(
     assert run("import", "-q", str(path)).exit_code == 0
     piped = screen.getvalue()[len(shown) :]
     assert "records" not in piped  # --quiet: no bar
+
+
+def test_the_export_bar_counts_records_on_a_terminal(run, tmp_path: Path, monkeypatch) -> None:
+    from io import StringIO
+
+    from rich.console import Console
+
+    from newsstore_cli import output
+
+    path = tmp_path / "a.ndjson"
+    path.write_text("".join(_line(n) for n in range(600)))
+    run("import", str(path))
+    screen = StringIO()
+    monkeypatch.setattr(output, "err", Console(file=screen, force_terminal=True, width=150))
+    for format in ("ndjson", "ejson-canonical"):  # the fast path and the models
+        out = tmp_path / f"out.{format}"
+        assert run("export", "--format", format, "-o", str(out)).exit_code == 0
+        assert out.read_text().count("\n") == 600
+    assert "of 600 records" in screen.getvalue() and "%" in screen.getvalue()
+    shown = len(screen.getvalue())
+    assert run("export").exit_code == 0  # to stdout: no bar over the output
+    assert "records" not in screen.getvalue()[shown:].replace("600 snapshots", "")
