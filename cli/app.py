@@ -238,8 +238,9 @@ def find(
             format=format,
             fields=fields,
         )
-        table = format == "table" and not (as_json or ndjson)
-        if table and shown and shown == query.limit:
+        # The note goes to stderr: a TSV or CSV cut at --limit says so too, its rows intact.
+        listing = format in ("table", "tsv", "csv") and not (as_json or ndjson)
+        if listing and shown and shown == query.limit:
             output.shown_of(shown, query.offset, st.count(query))
 
 

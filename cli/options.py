@@ -64,9 +64,9 @@ def _zone(ctx: typer.Context, param: typer.CallbackParam, value: str | None) -> 
 def _zone_name(value: str) -> str:
     try:
         ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a file
         raise typer.BadParameter(
-            f"unknown time zone {value!r} (try Asia/Shanghai or UTC)"
+            f"unknown time zone {value[:100]!r} (try Asia/Shanghai or UTC)"
         ) from None
     return value
 

@@ -149,16 +149,25 @@ def test_hostile_values_never_give_a_traceback(path: tuple[str, ...], store_dir:
         database=None,
         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     )
-    @given(args=_args(command), timeout=st.sampled_from([None, "abc", "-5", "nan", "inf"]))
-    def check(args: list[str], timeout: str | None) -> None:
+    # The options before the command (--store, --tz, …) get hostile values too.
+    @given(
+        before=_args(ROOT),
+        args=_args(command),
+        timeout=st.sampled_from([None, "abc", "-5", "nan", "inf"]),
+    )
+    def check(before: list[str], args: list[str], timeout: str | None) -> None:
         cwd = os.getcwd()
         os.chdir(store_dir)  # anything a value makes a file of lands here
         try:
             result = runner.invoke(
-                app, [*path, *args], input="", env={**env, "NEWSSTORE_SQLITE_TIMEOUT": timeout}
+                app,
+                [*before, *path, *args],
+                input="",
+                env={**env, "NEWSSTORE_SQLITE_TIMEOUT": timeout},
             )
         finally:
             os.chdir(cwd)
+        args = [*before, *path, *args]
         assert result.exit_code in (0, 1, 2), (args, result.output)
         if result.exception is not None:
             assert isinstance(result.exception, SystemExit), (args, repr(result.exception))
@@ -177,6 +186,9 @@ def test_hostile_values_never_give_a_traceback(path: tuple[str, ...], store_dir:
         (["find", "--limit", "99999999999999999999"], 2, "Invalid value for '--limit'"),
         (["find", "--offset", "9223372036854775808"], 2, "Invalid value for '--offset'"),
         (["export", "--limit", "99999999999999999999"], 2, "Invalid value for '--limit'"),
+        # A zone name longer than a file name can be (found by the test above).
+        (["--tz", "x" * 5000, "stats"], 2, "unknown time zone 'xxx"),
+        (["stats", "--tz", "x" * 5000], 2, "unknown time zone 'xxx"),
     ],
 )
 def test_values_out_of_range_are_one_line(run, args: list[str], code: int, says: str) -> None:

@@ -176,3 +176,16 @@ def test_tsv_rows_stay_rows_whatever_the_cells_hold(run, tmp_path: Path) -> None
     header, row = lines.splitlines()
     assert header == "title\tsource\tstored.key"
     assert row.split("\t")[1:] == ["src\\r\\nforged", "https://e.example.com/a"]
+
+
+def test_a_cut_tsv_says_so_on_stderr_and_keeps_its_rows(run, tmp_path: Path) -> None:
+    path = tmp_path / "many.ndjson"
+    rows = [
+        {"url": f"https://m.example.com/{n}", "title": f"t{n}", "published_at": "2023-11-14"}
+        for n in range(3)
+    ]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    run("import", str(path))
+    result = run("find", "--format", "tsv", "--limit", "2")
+    assert result.stdout.count("\n") == 3  # the header and two rows
+    assert result.stderr == "2 of 3 shown (use --limit, --offset)\n"
