@@ -29,6 +29,7 @@ from .options import (
     JsonObjectOpt,
     JsonOpt,
     NdjsonOpt,
+    OutputOpt,
     TzOpt,
     UrlArg,
     filter_options,
@@ -154,12 +155,7 @@ def import_(
 @filter_options(limit=None)
 @store_options
 def export(
-    out: Annotated[
-        str | None,
-        typer.Option(
-            "-o", "--output", metavar="FILE", help="File (.gz compresses); default stdout."
-        ),
-    ] = None,
+    out: OutputOpt = None,
     format: Annotated[
         ExportFormat,
         typer.Option("--format", help=f"One of {', '.join(get_args(ExportFormat))}."),
@@ -419,6 +415,9 @@ def schema() -> None:
     Example: newsstore schema > snapshot.schema.json
     """
     output.emit(json.dumps(newsstore.Snapshot.model_json_schema(), ensure_ascii=False, indent=2))
+
+
+from . import archive as _archive  # noqa: F401, E402  (registers its commands)
 
 
 def main() -> None:

@@ -125,11 +125,16 @@ class StoreArgs:
     tz: str
 
     @contextmanager
-    def open(self, *, create: bool = False) -> Iterator[Store]:
+    def open(
+        self, *, create: bool = False, rekey: bool = False, uri: str | None = None
+    ) -> Iterator[Store]:
         """The store, open for the ``with`` block; only commands that write may create it
-        (a mistyped path is then an error naming it, as in sqlite-utils)."""
+        (a mistyped path is then an error naming it, as in sqlite-utils). ``rekey``: open
+        it to be re-keyed; ``uri``: open that store instead, with the same settings."""
         settings = newsstore.Settings(store=self.uri, database=self.database, timezone=self.tz)
-        with newsstore.open_store(settings=settings, create=create) as store:
+        if uri is not None:
+            settings = newsstore.Settings(store=uri, timezone=self.tz)
+        with newsstore.open_store(settings=settings, create=create, rekey=rekey) as store:
             yield store
 
 

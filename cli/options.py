@@ -216,6 +216,10 @@ FieldsOpt = Annotated[
         help="Comma-separated fields, dotted for nested ones (title,stored.key). Default: all.",
     ),
 ]
+OutputOpt = Annotated[
+    str | None,
+    typer.Option("-o", "--output", metavar="FILE", help="File (.gz compresses); default stdout."),
+]
 UrlArg = Annotated[
     str,
     typer.Argument(

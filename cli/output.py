@@ -25,8 +25,19 @@ from rich.text import Text
 import newsstore
 from newsstore import TimeField
 
+from .bars import Bar, NoBar, columns
+
 if TYPE_CHECKING:
-    from newsstore import Diagnosis, ImportReport, RelatedHit, Snapshot, Stats, Tombstone
+    from newsstore import (
+        ArchiveReport,
+        CopyReport,
+        Diagnosis,
+        ImportReport,
+        RelatedHit,
+        Snapshot,
+        Stats,
+        Tombstone,
+    )
 
 ListFormat = Literal["table", "tsv", "csv", "json", "ndjson"]
 """How ``find`` lists snapshots."""
@@ -188,66 +199,6 @@ def written(count: int, out: str | None) -> None:
         note(f"{count} snapshots written to {out}")
 
 
-class _Bar:
-    """An import's progress on stderr: a bar with percentage, rate and time left when the
-    library says how many bytes it will read (files), counts and a rate when it cannot
-    (standard input). The importer calls it as ``bar(records, nbytes)``."""
-
-    def __init__(self, bar: Any) -> None:
-        self._bar = bar
-        self._task = bar.add_task("import", total=None, records=0, rate=0.0)
-        self._closed = False
-
-    def expect(self, total: int | None) -> None:
-        if total:
-            self._bar.update(self._task, total=total)
-        self._bar.start()
-
-    def __call__(self, records: int, nbytes: int) -> None:
-        task = self._bar.tasks[0]
-        done = task.fields["records"] + records
-        rate = done / (task.elapsed or 1e-9)
-        self._bar.update(self._task, advance=nbytes, records=done, rate=rate)
-
-    def close(self) -> None:
-        """Take the bar off the terminal (before a summary is printed)."""
-        if not self._closed:
-            self._closed = True
-            self._bar.stop()
-
-
-class _NoBar:
-    def __call__(self, records: int, nbytes: int) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
-
-
-def _columns(counts: str, *, sizes: bool) -> tuple[Any, ...]:
-    """The bar's columns: spinner, bar, percentage, ``counts``, bytes read (if ``sizes``),
-    time spent and time left."""
-    from rich.progress import (
-        BarColumn,
-        DownloadColumn,
-        SpinnerColumn,
-        TaskProgressColumn,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-
-    return (
-        SpinnerColumn(),
-        BarColumn(),
-        TaskProgressColumn(),  # the percentage, when the total is known
-        TextColumn(counts),
-        *([DownloadColumn()] if sizes else []),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),  # the time left, when the total is known
-    )
-
-
 @contextmanager
 def progress(quiet: bool) -> Iterator[Any]:
     """An import's progress bar on a terminal; nothing shown when piped or with --quiet.
@@ -256,13 +207,13 @@ def progress(quiet: bool) -> Iterator[Any]:
     learn the total size) and ``close()`` to take the bar away before a summary.
     """
     if quiet or not err.is_terminal:
-        yield _NoBar()
+        yield NoBar()
         return
     from rich.progress import Progress
 
-    columns = _columns("{task.fields[records]:,} records {task.fields[rate]:,.0f}/s", sizes=True)
-    bar = Progress(*columns, console=err, transient=True, auto_refresh=True)
-    hook = _Bar(bar)
+    shown = columns("{task.fields[records]:,} records {task.fields[rate]:,.0f}/s", sizes=True)
+    bar = Progress(*shown, console=err, transient=True, auto_refresh=True)
+    hook = Bar(bar)
     try:
         yield hook
     finally:
@@ -281,8 +232,8 @@ def export_progress(
         return
     from rich.progress import Progress
 
-    columns = _columns("{task.completed:,.0f} of {task.total:,.0f} records", sizes=False)
-    bar = Progress(*columns, console=err, transient=True)
+    shown = columns("{task.completed:,.0f} of {task.total:,.0f} records", sizes=False)
+    bar = Progress(*shown, console=err, transient=True)
     task = bar.add_task("export", total=total())
     with bar:
         yield lambda n: bar.update(task, advance=n)
@@ -422,3 +373,79 @@ def stats(result: Stats, *, as_json: bool) -> None:
         for name, n in list(counts.items())[:20]:
             table.add_row(name or "(none)", str(n))
         _show(table)
+
+
+@contextmanager
+def counting(quiet: bool, what: str) -> Iterator[Callable[[int], None] | None]:
+    """A progress bar counting ``what`` on a terminal; nothing when piped or with --quiet.
+
+    Yields the ``progress(n)`` hook a dump, restore, copy or re-key calls, or None.
+    """
+    if quiet or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    columns = (
+        SpinnerColumn(),
+        TextColumn("{task.completed:,} " + what),
+        TextColumn("{task.fields[rate]:,.0f}/s"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=err, transient=True) as bar:
+        task = bar.add_task(what, total=None, rate=0.0)
+
+        def advance(n: int) -> None:
+            elapsed = bar.tasks[0].elapsed or 1e-9
+            bar.update(task, advance=n, rate=(bar.tasks[0].completed + n) / elapsed)
+
+        yield advance
+
+
+def dumped(counts: tuple[int, int, int], out: str | None) -> None:
+    """What a dump wrote (on stderr: stdout may be the archive)."""
+    snapshots, history, takedowns = counts
+    where = "" if out in (None, "-") else f" to {out}"
+    err.print(
+        f"{snapshots} snapshots, {history} history versions, {takedowns} takedowns written{where}",
+        markup=False,
+    )
+
+
+def _rejections(report: ArchiveReport) -> None:
+    for message in report.errors[:20]:
+        err.print(f"rejected: {message}", markup=False)
+    if report.rejected > len(report.errors[:20]):
+        err.print(f"… and {report.rejected - len(report.errors[:20])} more rejected", markup=False)
+
+
+def restored(report: ArchiveReport) -> None:
+    """What a restore merged in."""
+    echo("restored: " + report.summary())
+    _rejections(report)
+
+
+def copied(report: CopyReport) -> None:
+    """What a copy wrote, and its final check."""
+    echo("copied: " + report.written.summary())
+    _rejections(report.written)
+    snapshots, history, takedowns = report.source
+    if report.equal:
+        echo(
+            f"check: both stores hold {snapshots} snapshots, {history} history versions,"
+            f" {takedowns} takedowns"
+        )
+        return
+    for difference in report.differences:
+        err.print(f"check: {difference}", markup=False)
+
+
+def rekeyed(report: ArchiveReport, params: tuple[str, ...]) -> None:
+    """What a re-key moved, and the list the store now records."""
+    echo(
+        f"re-keyed: {report.snapshots} snapshots, {report.history} history versions and"
+        f" {report.tombstones} takedowns moved to new keys; {report.suppressed} suppressed"
+        " by a takedown"
+    )
+    echo("tracking parameters: " + (",".join(params) or "(none)"))
+    _rejections(report)

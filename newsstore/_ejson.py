@@ -2,7 +2,9 @@
 
 Reading (relaxed or canonical): ``$date`` (ISO string, milliseconds, or
 ``{"$numberLong": …}``), ``$numberInt``, ``$numberLong`` and ``$numberDouble`` become
-Python values; any other ``$`` type is refused with a clear message, never kept as data.
+Python values, ``$oid`` an :class:`ObjectIdText` (the ``_id`` mongoexport writes for a
+document whose id the server made); any other ``$`` type is refused with a clear message,
+never kept as data.
 
 Writing: relaxed (``{"$date": "2023-11-14T03:19:00.000Z"}``, plain numbers) or canonical
 (``{"$date": {"$numberLong": "…"}}``, ``{"$numberInt": "…"}``), as pymongo's
@@ -19,11 +21,18 @@ from typing import Any
 
 from ._times import EPOCH, UTC
 
-__all__ = ["ejson_hook", "ejson_line", "loads", "reject_constant", "to_ejson"]
+__all__ = ["ObjectIdText", "ejson_hook", "ejson_line", "loads", "reject_constant", "to_ejson"]
 
 _NUMBERS = {"$numberInt": int, "$numberLong": int, "$numberDouble": float}
 _INT32 = range(-(2**31), 2**31)
 _MS = timedelta(milliseconds=1)
+_HEX = frozenset("0123456789abcdefABCDEF")
+
+
+class ObjectIdText(str):
+    """The hex digits of a ``{"$oid": …}``: an id the server made, never a newsstore key."""
+
+    __slots__ = ()
 
 
 def ejson_hook(obj: dict[str, Any]) -> Any:
@@ -42,14 +51,24 @@ def ejson_hook(obj: dict[str, Any]) -> Any:
                 # Beyond what datetime or the platform's time_t holds: a bad record, no crash.
                 raise ValueError("$date out of range") from None
             return value
+        if name == "$oid":
+            if not (isinstance(value, str) and len(value) == 24 and set(value) <= _HEX):
+                raise ValueError("$oid must hold 24 hex digits")
+            return ObjectIdText(value)
         if name in _NUMBERS:
             if not isinstance(value, str):
                 # Extended JSON numbers are strings; int(1.5) would silently truncate.
                 raise ValueError(f"{name} must hold a string")
             return _NUMBERS[name](value)
-    for name in obj:
+    for name, value in obj.items():
         if name.startswith("$"):
             raise ValueError(f"unsupported Extended JSON type {name}")
+        # An ObjectId is a document's id (mongoexport's _id), never a snapshot's data.
+        if name != "_id" and (
+            isinstance(value, ObjectIdText)
+            or (isinstance(value, list) and any(isinstance(v, ObjectIdText) for v in value))
+        ):
+            raise ValueError("unsupported Extended JSON type $oid")
     return obj
 
 

@@ -11,7 +11,8 @@ catch a single class::
     ├── NotFoundError              no stored snapshot (or tombstone) for a URL or key
     │   └── TakenDownError         the key was taken down: when and why are in the message
     └── StoreError                 the store failed or refused a write
-        └── StoreUnavailableError  the store cannot be reached or opened
+        ├── StoreUnavailableError  the store cannot be reached or opened
+        └── KeySettingsError       the store's keys were made with another tracking list
 
 The driver's own exception, when there is one, is kept as ``__cause__``.
 """
@@ -24,6 +25,7 @@ __all__ = [
     "InvalidQueryError",
     "InvalidRecordError",
     "InvalidURLError",
+    "KeySettingsError",
     "NewsstoreError",
     "NotFoundError",
     "SettingsError",
@@ -117,3 +119,8 @@ class StoreError(NewsstoreError):
 
 class StoreUnavailableError(StoreError):
     """The store cannot be reached, opened or written (server down, file locked or read-only)."""
+
+
+class KeySettingsError(StoreError):
+    """The store's keys were made with another tracking-parameter list than the one given
+    (``newsstore rekey`` re-keys it under the new one)."""

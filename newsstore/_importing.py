@@ -130,7 +130,12 @@ def import_records(
         assert record.snapshot is not None
         try:
             # The record is ours: prepare may reuse its snapshot rather than copy it.
-            return target.prepare(record.snapshot)
+            incoming = target.prepare(record.snapshot)
+            if record.claimed_key is not None and record.claimed_key != incoming.key:
+                raise InvalidRecordError(
+                    f"_id {record.claimed_key} is not the key of this record ({incoming.key})"
+                )
+            return incoming
         except NewsstoreError as exc:
             # A record over the size limit is kept by its start: the rest would not fit.
             raw = record.raw[:1000] if isinstance(exc, RecordTooLargeError) else record.raw

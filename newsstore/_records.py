@@ -6,8 +6,11 @@ line is validated when its result is first asked for, not when it is read: a rea
 many lines (an import that already knows some of them) pays only for those it looks at.
 
 A rejects-file line (``{"source": …, "error": …, "record": {…}}``) is read as the record it
-holds, so a fixed rejects file imports as it is. In a JSON object with a duplicate key, the
-last value wins (as in JSON.parse and Python's json).
+holds, so a fixed rejects file imports as it is. A document ``mongoexport`` wrote from a
+newsstore collection (``snapshots`` or ``history``: an ``_id`` and the fields the store
+derives) is read as its snapshot; the key its ``_id`` claims is kept
+(:attr:`Record.claimed_key`) for the importer to check against the one it computes. In a
+JSON object with a duplicate key, the last value wins (as in JSON.parse and Python's json).
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ._ejson import loads
+from ._ejson import ObjectIdText, loads
 from ._errors import InvalidRecordError
 from ._schemas import Snapshot
 
@@ -26,7 +29,16 @@ __all__ = ["Record", "rejected", "validate_json", "validate_obj"]
 class Record:
     """One record read from a file: the validated snapshot, or why it was rejected."""
 
-    __slots__ = ("_context", "_error", "_snapshot", "data", "index", "line", "source")
+    __slots__ = (
+        "_context",
+        "_error",
+        "_snapshot",
+        "claimed_key",
+        "data",
+        "index",
+        "line",
+        "source",
+    )
 
     def __init__(
         self,
@@ -48,6 +60,8 @@ class Record:
         self._error = error
         # Set while the record waits to be validated (in this validation context).
         self._context = context
+        # The key a mongoexport document's _id says it has (checked by the importer).
+        self.claimed_key: str | None = None
 
     @classmethod
     def pending(cls, source: str, line: int | None, data: bytes, context: dict[str, Any]) -> Record:
@@ -90,6 +104,7 @@ class Record:
         assert isinstance(self.data, bytes)
         done = validate_json(self.data, context, self.source, self.line, self.index)
         self._snapshot, self._error, self.data = done._snapshot, done._error, done.data
+        self.claimed_key = done.claimed_key
 
     def __repr__(self) -> str:
         where = self.source + (f":{self.line}" if self.line else "")
@@ -145,11 +160,48 @@ def validate_obj(
     if "record" in data and "error" in data and isinstance(data["record"], dict):
         # A line of a rejects file, fixed by the user and imported again.
         data = data["record"]
+    claimed = None
+    if "_id" in data:
+        data, claimed = _exported(data)
+        first = None  # the first attempt saw the store's fields
     try:
         snapshot = Snapshot.model_validate(data, context=context)
     except ValidationError as exc:
         return rejected(source, line, index, text, first or error_text(exc))
-    return Record(source, line, index, text, snapshot)
+    record = Record(source, line, index, text, snapshot)
+    record.claimed_key = claimed
+    return record
+
+
+# What a newsstore MongoDB document holds beside the snapshot's own fields.
+_DERIVED = frozenset(
+    [
+        "_id",
+        "content_hash",
+        "host",
+        "urls",
+        "hashes",
+        "first_seen",
+        "last_seen",
+        "seen_count",
+        "rev",
+        "key",
+        "archived_at",
+    ]
+)
+
+
+def _exported(doc: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
+    """The snapshot fields of a document mongoexport wrote, and the key it claims.
+
+    A ``snapshots`` document's ``_id`` is its key; a ``history`` one's is ``"<key> <hash>"``
+    and names the key in ``key`` too. A server-made ``$oid`` claims no key.
+    """
+    ident = doc["_id"]
+    claimed = doc.get("key", ident) if isinstance(ident, str) else None
+    if isinstance(claimed, ObjectIdText) or not isinstance(claimed, str):
+        claimed = None
+    return {k: v for k, v in doc.items() if k not in _DERIVED}, claimed
 
 
 def _kind(value: Any) -> str:

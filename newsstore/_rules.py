@@ -39,7 +39,9 @@ __all__ = [
     "KeyState",
     "Outcome",
     "Policy",
+    "StoredKey",
     "hash_decides",
+    "merge_stored",
     "plan_key",
 ]
 
@@ -189,3 +191,42 @@ def plan_key(
         if state is not None and current_hash in state.hashes:
             plan.unarchive = current_hash  # a stored content, current again
     return plan
+
+
+@dataclass(frozen=True, slots=True)
+class StoredKey:
+    """A key as a store holds it, with what it derived: what two stores' records of one key
+    are merged from (a restore onto a store that has the key, a re-key joining two keys)."""
+
+    content_hash: str
+    snapshot_at: datetime | None
+    urls: tuple[str, ...]
+    hashes: tuple[str, ...]
+    first_seen: datetime
+    last_seen: datetime
+    seen_count: int
+
+    @property
+    def order(self) -> tuple[datetime, str]:
+        return (self.snapshot_at or _OLDEST, self.content_hash)
+
+
+def merge_stored(ours: StoredKey, theirs: StoredKey) -> tuple[bool, StoredKey]:
+    """Whether ``theirs`` becomes current, and the key after the merge.
+
+    The rules of ``newest``: the newer snapshot (ties broken by content hash) is current and
+    the other content goes to history; the spellings and hashes are a union (ours first);
+    first seen is the earlier, last seen the later, the seen count the larger: merging the
+    same record twice changes nothing, so a restore or re-key that is run again converges.
+    """
+    theirs_wins = theirs.order > ours.order
+    winner = theirs if theirs_wins else ours
+    return theirs_wins, StoredKey(
+        winner.content_hash,
+        winner.snapshot_at,
+        ours.urls + tuple(u for u in theirs.urls if u not in ours.urls),
+        ours.hashes + tuple(h for h in theirs.hashes if h not in ours.hashes),
+        min(ours.first_seen, theirs.first_seen),
+        max(ours.last_seen, theirs.last_seen),
+        max(ours.seen_count, theirs.seen_count),
+    )

@@ -45,13 +45,16 @@ def open_store(
     timezone: str | tzinfo | None = None,
     settings: Settings | None = None,
     create: bool = True,
+    rekey: bool = False,
 ) -> Store:
     """Open the store a URI or a path names; unset arguments come from :class:`Settings`.
 
     ``create=False`` (for commands that only read) refuses a SQLite store that does not
     exist yet instead of creating it; a MongoDB database is opened either way. Raises
     :class:`~newsstore.StoreUnavailableError` when the store cannot be reached or opened,
-    or the URI is not one of the forms above.
+    or the URI is not one of the forms above, and :class:`~newsstore.KeySettingsError` when
+    the store's keys were made with another tracking-parameter list (``rekey=True`` opens
+    it for :meth:`Store.rekey`).
     """
     settings = settings or Settings()
     zone = timezone or settings.timezone
@@ -73,6 +76,8 @@ def open_store(
             timezone=zone,
             close_client=True,
             tracking_params=params,
+            create=create,
+            rekey=rekey,
         )
     from .sqlite import SQLiteStore
 
@@ -82,6 +87,7 @@ def open_store(
         timeout=settings.sqlite_timeout,
         tracking_params=params,
         create=create,
+        rekey=rekey,
     )
 
 

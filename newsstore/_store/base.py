@@ -27,10 +27,13 @@ from .._rules import Incoming, KeyPlan, KeyState, Policy, plan_key
 from .._schemas import ImportReport, RelatedItem, Snapshot
 from .._times import DEFAULT_TIMEZONE, EPOCH, UTC, day_range, zone_of
 from .._urls import canonical_url, host_of, lookup_url, reversed_host, url_prefix
+from .archiving import Archiving
 from .values import QUARTER_MS, Diagnosis, Grouped, RelatedHit, Stats, Tombstone
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
+
+    from .._archive import ArchiveBackend, ArchiveTarget
 
 __all__ = ["Diagnosis", "Grouped", "RelatedHit", "Stats", "Store", "Tombstone"]
 
@@ -52,7 +55,7 @@ def _by_count(counts: dict[str | None, int]) -> dict[str, int]:
     return dict(sorted(merged.items(), key=lambda item: (-item[1], item[0])))
 
 
-class Store(abc.ABC):
+class Store(Archiving):
     """A place snapshots are kept, deduplicated on the canonical URL.
 
     Open one with :func:`newsstore.open_store`; use it as a context manager or call
@@ -185,6 +188,28 @@ class Store(abc.ABC):
                 return ImportReport.model_validate(dict(counts))
             pending = {key: groups[key] for key in conflicts}
         raise StoreError(f"{len(pending)} keys kept conflicting with concurrent writers")
+
+    def _archive_target(self) -> ArchiveTarget:
+        # Imported here: newsstore._archive reads this package's values, so importing it
+        # first must not need it loaded already.
+        from .._archive import ArchiveTarget, StoreMeta, effective_params
+
+        zone = getattr(self.zone, "key", None) or str(self.zone)
+        return ArchiveTarget(
+            name=str(self),
+            backend=self._archive_backend(),
+            meta=StoreMeta(1, zone, effective_params(self.tracking_params)),
+            prepare=self._prepare_owned,
+            transaction=self._write_transaction,
+            write_group=self._write_group,
+            takedown=self._delete,
+            lift=self._restore,
+            own_files=self.files(),
+        )
+
+    @abc.abstractmethod
+    def _archive_backend(self) -> ArchiveBackend:
+        """What dump, restore, copy and re-key need of the adapter (its own module)."""
 
     def _write_group(self) -> AbstractContextManager[Any]:
         """Scope in which consecutive batches may share transactions (an import's).

@@ -48,6 +48,10 @@ def test_every_command_has_help_with_an_example(run) -> None:
             "parse",
             "render",
             "schema",
+            "dump",
+            "restore",
+            "copy",
+            "rekey",
         ]
     )
     listing = run("--help")

@@ -90,7 +90,8 @@ def test_a_changed_tracking_list_is_not_served_from_memory(tmp_path: Path) -> No
     db = tmp_path / "t.db"
     with SQLiteStore(db) as default:
         assert default.import_records([path]).inserted == 1
-    with SQLiteStore(db, tracking_params=["utm_*", "ref"]) as custom:
+    # Only a store opened to be re-keyed takes another list (any other open is refused).
+    with SQLiteStore(db, tracking_params=["utm_*", "ref"], rekey=True) as custom:
         # Under this list the line's key is https://n.example.com/1.html: a new key.
         assert custom.import_records([path]).inserted == 1
         assert custom.count() == 2

@@ -45,32 +45,13 @@ from ..._times import DEFAULT_TIMEZONE, EPOCH
 from ..._urls import host_of, reversed_host
 from ..base import Store
 from ..values import QUARTER_MS, Diagnosis, Grouped, Tombstone
+from .archive import MongoArchive
+from .doctor import INDEX_VERSION, INDEXES, diagnose
 
 __all__ = ["MongoStore", "connect"]
 
 _DUPLICATE_KEY = 11000
 _FIELDS = tuple(name for name in Snapshot.model_fields if name != "stored")
-_INDEXES: dict[str, list[list[tuple[str, int]]]] = {
-    "snapshots": [
-        [("published_at", DESCENDING)],
-        [("snapshot_at", DESCENDING)],
-        [("category", ASCENDING), ("published_at", DESCENDING)],
-        [("source", ASCENDING), ("published_at", DESCENDING)],
-        [("host", ASCENDING)],
-        [("related.published_at", ASCENDING)],
-        [("more_in_category.published_at", ASCENDING)],
-    ],
-    "history": [[("key", ASCENDING), ("snapshot_at", DESCENDING)]],
-}
-
-
-# Raise when _INDEXES changes: opening a store then creates the new ones.
-_INDEX_VERSION = 1
-
-
-def _index_name(keys: list[tuple[str, int]]) -> str:
-    # The name MongoDB gives an index it is not told to name.
-    return "_".join(f"{field}_{direction}" for field, direction in keys)
 
 
 def connect(uri: str, *, timeout_ms: int = 10_000) -> MongoClient[dict[str, Any]]:
@@ -100,7 +81,8 @@ def _history_id(key: str, content_hash: str) -> str:
 class MongoStore(Store):
     """Snapshots in a MongoDB database. Hand it a database; it creates its indexes.
 
-    ``close_client=True`` closes the client with the store (used by ``open_store``).
+    ``close_client=True`` closes the client with the store (used by ``open_store``);
+    ``create`` and ``rekey`` as for :class:`~newsstore.SQLiteStore` (metadata only).
     """
 
     def __init__(
@@ -110,6 +92,8 @@ class MongoStore(Store):
         timezone: str | tzinfo = DEFAULT_TIMEZONE,
         close_client: bool = False,
         tracking_params: abc.Collection[str] | None = None,
+        create: bool = True,
+        rekey: bool = False,
     ):
         super().__init__(timezone=timezone, tracking_params=tracking_params)
         # Read times as aware UTC and convert in one place, as the SQLite store does.
@@ -128,54 +112,41 @@ class MongoStore(Store):
         self._meta = database.get_collection("meta", codec_options=options)
         with self._errors():
             self._ensure_indexes()
+        self._archive = MongoArchive(
+            self._snapshots,
+            self._history_c,
+            self._tombstones,
+            self._meta,
+            self._errors,
+            self._bulk,
+            self._history_op,
+        )
+        try:
+            self._open_meta(create=create, rekey=rekey)
+        except BaseException:
+            self.close()
+            raise
+
+    def _archive_backend(self) -> MongoArchive:
+        return self._archive
+
+    def __str__(self) -> str:
+        return f"the MongoDB database {self._database.name}"
 
     def _ensure_indexes(self) -> None:
         """Create the indexes once per store: a marker in ``meta`` says they are there, so
         opening a store costs one round trip, not one per index."""
         marker = self._meta.find_one({"_id": "indexes"})
-        if marker is not None and marker.get("version") == _INDEX_VERSION:
+        if marker is not None and marker.get("version") == INDEX_VERSION:
             return
-        for name, indexes in _INDEXES.items():
+        for name, indexes in INDEXES.items():
             for keys in indexes:
                 self._database[name].create_index(keys)  # idempotent: a race is harmless
-        self._meta.replace_one({"_id": "indexes"}, {"version": _INDEX_VERSION}, upsert=True)
+        self._meta.replace_one({"_id": "indexes"}, {"version": INDEX_VERSION}, upsert=True)
 
     def diagnose(self) -> Diagnosis:
         with self._errors():
-            admin = self._database.client.admin
-            build = admin.command("buildInfo")
-            hello = admin.command("hello")
-            present = {name: set(self._database[name].index_information()) for name in _INDEXES}
-        if hello.get("msg") == "isdbgrid":
-            topology = "sharded cluster (mongos)"
-        elif hello.get("setName"):
-            topology = f"replica set {hello['setName']}"
-        else:
-            topology = "standalone"
-        concern = self._snapshots.write_concern.document or {}
-        retry = self._database.client.options.retry_writes
-        retries = "on" if retry else "off"
-        writes = f"write concern {concern or 'server default'}, retryable writes {retries}"
-        indexes = {
-            f"{name}.{_index_name(keys)}": _index_name(keys) in present[name]
-            for name, specs in _INDEXES.items()
-            for keys in specs
-        }
-        notes = []
-        if build.get("gitVersion") == "mongoeco":
-            notes.append("mongoeco (a test server): it scans instead of using indexes")
-        if topology == "standalone":
-            notes.append("a standalone server: no replication, no failover")
-        if topology != "standalone" and concern.get("w") != "majority":
-            notes.append("writes are acknowledged before a majority has them (w != majority)")
-        return Diagnosis(
-            store=f"MongoDB database {self._database.name}",
-            server=f"MongoDB {build.get('version', '?')}",
-            topology=topology,
-            writes=writes,
-            indexes=indexes,
-            notes=notes,
-        )
+            return diagnose(self._database, self._snapshots)
 
     def __repr__(self) -> str:
         return f"MongoStore({self._database.name!r})"

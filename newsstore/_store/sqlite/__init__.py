@@ -31,6 +31,7 @@ from ..._times import DEFAULT_TIMEZONE, from_ms, to_ms
 from ..._types import ExportFormat
 from ..base import Store
 from ..values import QUARTER_MS, Diagnosis, Grouped, Tombstone
+from .archive import SQLiteArchive
 from .doctor import diagnose
 from .lines import LineTable, select_in
 from .ndjson import NDJSONLines, write_lines
@@ -57,7 +58,9 @@ class SQLiteStore(Store):
 
     ``create=False`` refuses a file that does not exist or holds no store yet
     (:class:`~newsstore.StoreUnavailableError`) and creates nothing. A SQLite database
-    newsstore did not write is refused untouched, whatever ``create`` says.
+    newsstore did not write is refused untouched, whatever ``create`` says. A store whose
+    keys were made with another tracking list is refused unless ``rekey`` (see
+    :meth:`~newsstore.Store.rekey`).
     """
 
     def __init__(
@@ -68,6 +71,7 @@ class SQLiteStore(Store):
         timeout: float = 60.0,
         tracking_params: Collection[str] | None = None,
         create: bool = True,
+        rekey: bool = False,
     ):
         # timeout: seconds to wait for another writer's lock before "database is locked".
         super().__init__(timezone=timezone, tracking_params=tracking_params)
@@ -86,6 +90,18 @@ class SQLiteStore(Store):
                 self._db.close()
                 raise
         self._lines = LineTable(self._db)
+        self._archive = SQLiteArchive(self._db, self._lines, self._errors)
+        try:
+            self._open_meta(create=create, rekey=rekey)
+        except BaseException:
+            self._db.close()
+            raise
+
+    def _archive_backend(self) -> SQLiteArchive:
+        return self._archive
+
+    def __str__(self) -> str:
+        return f"the SQLite store {self.path}"
 
     def __repr__(self) -> str:
         return f"SQLiteStore({self.path!r})"

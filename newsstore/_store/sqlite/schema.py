@@ -42,7 +42,9 @@ __all__ = [
 # afresh (it only saves re-validation).
 # 4: history never holds a key's current content (a content made current again leaves
 # it); opening an older store deletes such entries, which readers used to filter out.
-SCHEMA_VERSION = 4
+# 5: ``meta`` holds the store's metadata (format, zone, the tracking-parameter list its keys
+# were made with); see _add_store_meta.
+SCHEMA_VERSION = 5
 # PRAGMA application_id of every store newsstore creates ("nwst"): a database without it
 # is newsstore's only when it is a store of an earlier version (see _ownership).
 APPLICATION_ID = 0x6E777374
@@ -256,6 +258,16 @@ def _upgrade(db: sqlite3.Connection, version: int) -> None:
             "DELETE FROM history WHERE EXISTS (SELECT 1 FROM snapshots s"
             " WHERE s.key = history.key AND s.content_hash = history.content_hash)"
         )
+    if version < 5:
+        _add_store_meta(db)
+
+
+def _add_store_meta(db: sqlite3.Connection) -> None:
+    """Version 5: the ``meta`` table, name -> JSON value. An upgraded store has no row yet:
+    the first writer to open it records its settings (see ``.meta``)."""
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID"
+    )
 
 
 def _table_columns(db: sqlite3.Connection, table: str) -> set[str]:

@@ -1,0 +1,238 @@
+"""What dump, restore, copy and re-key need of the SQLite store (:class:`SQLiteArchive`)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from datetime import datetime
+from typing import Any
+
+from ..._archive import Current, Merge, StoreMeta, Version
+from ..._rules import StoredKey
+from ..._times import from_ms, to_ms
+from ..values import Tombstone
+from .lines import LineTable, select_in
+from .meta import read_meta, write_meta
+from .rows import dumps, host_column
+from .schema import INSERT_ITEMS
+
+__all__ = ["SQLiteArchive"]
+
+_CURRENT = (
+    "SELECT key, url, content_hash, urls, hashes, first_seen, last_seen, seen_count,"
+    " snapshot_at, content FROM snapshots"
+)
+
+
+def _state(row: tuple[Any, ...]) -> StoredKey:
+    chash, urls, hashes, first, last, seen, snap_at = row
+    return StoredKey(
+        chash,
+        None if snap_at is None else from_ms(snap_at),
+        tuple(json.loads(urls)),
+        tuple(json.loads(hashes)),
+        from_ms(first),
+        from_ms(last),
+        seen,
+    )
+
+
+class SQLiteArchive:
+    """The :class:`~newsstore._archive.ArchiveBackend` of one SQLite connection.
+
+    Writes run inside the store's write transaction, which the caller holds.
+    """
+
+    def __init__(
+        self,
+        db: sqlite3.Connection,
+        lines: LineTable,
+        errors: Callable[[], AbstractContextManager[None]],
+    ) -> None:
+        self._db = db
+        self._lines = lines
+        self._errors = errors
+
+    def read_meta(self) -> StoreMeta | None:
+        with self._errors():
+            return read_meta(self._db)
+
+    def write_meta(self, meta: StoreMeta) -> None:
+        with self._errors():
+            write_meta(self._db, meta)
+
+    def counts(self) -> tuple[int, int, int]:
+        with self._errors():
+            return tuple(  # type: ignore[return-value]
+                int(self._db.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+                for table in ("snapshots", "history", "tombstones")
+            )
+
+    def _stream(self, sql: str, params: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
+        # Its own cursor, read in pages: the connection may write meanwhile (re-key pages by
+        # key instead, so it never reads a table it is changing through one cursor).
+        with self._errors():
+            cursor = self._db.execute(sql, params)
+        while True:
+            with self._errors():
+                rows = cursor.fetchmany(500)
+            if not rows:
+                return
+            yield from rows
+
+    def currents(self, after: str | None = None, limit: int | None = None) -> Iterator[Current]:
+        sql = _CURRENT
+        params: tuple[str, ...] = ()
+        if after is not None:
+            sql, params = sql + " WHERE key > ?", (after,)
+        sql += " ORDER BY key"
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        for key, url, *state, content in self._stream(sql, params):
+            yield Current(key, url, _state(tuple(state)), content)
+
+    def versions(self, keys: list[str] | None = None) -> Iterator[Version]:
+        sql = "SELECT key, url, content_hash, archived_at, content FROM history"
+        if keys is None:
+            rows: Any = self._stream(sql + " ORDER BY key, content_hash")
+        else:
+            with self._errors():
+                rows = sorted(select_in(self._db, sql + " WHERE key IN ({marks})", keys))
+        for key, url, chash, archived, content in rows:
+            yield Version(key, url, chash, from_ms(archived), content)
+
+    def takedowns(self) -> Iterator[Tombstone]:
+        for key, url, reason, deleted in self._stream(
+            "SELECT key, url, reason, deleted_at FROM tombstones ORDER BY key"
+        ):
+            yield Tombstone(key, url, reason, from_ms(deleted))
+
+    def load(self, keys: list[str]) -> tuple[dict[str, tuple[StoredKey, int]], set[str]]:
+        with self._errors():
+            rows = select_in(
+                self._db,
+                "SELECT key, rev, content_hash, urls, hashes, first_seen, last_seen, seen_count,"
+                " snapshot_at FROM snapshots WHERE key IN ({marks})",
+                keys,
+            )
+            states = {key: (_state(tuple(rest)), rev) for key, rev, *rest in rows}
+            tombstoned = {
+                row[0]
+                for row in select_in(
+                    self._db, "SELECT key FROM tombstones WHERE key IN ({marks})", keys
+                )
+            }
+        return states, tombstoned
+
+    def apply(self, merges: list[Merge], now: datetime) -> set[str]:
+        with self._errors():
+            self._apply(merges, to_ms(now))
+        return set()  # under the write lock there are no lost races
+
+    def _apply(self, merges: list[Merge], now_ms: int | None) -> None:
+        db = self._db
+        archive = [(now_ms, m.key) for m in merges if m.archive_current]
+        if archive:
+            db.executemany(
+                "INSERT OR IGNORE INTO history (key, content_hash, url, snapshot_at,"
+                " archived_at, content) SELECT key, content_hash, url, snapshot_at, ?, content"
+                " FROM snapshots WHERE key = ?",
+                archive,
+            )
+        history = [
+            (m.key, r.content_hash, r.url, to_ms(r.snapshot_at), to_ms(at), r.content)
+            for m in merges
+            for r, at in m.history
+        ]
+        if history:
+            db.executemany(
+                "INSERT OR IGNORE INTO history (key, content_hash, url, snapshot_at,"
+                " archived_at, content) VALUES (?, ?, ?, ?, ?, ?)",
+                history,
+            )
+        written = [m for m in merges if m.current is not None and m.state is not None]
+        rows = []
+        for m in written:
+            assert m.current is not None
+            assert m.state is not None
+            title, category, source, published, snapshot_at, _ = m.current.payload
+            rows.append(
+                (
+                    m.key,
+                    m.current.url,
+                    dumps(list(m.state.urls)),
+                    host_column(m.key),
+                    title,
+                    category,
+                    source,
+                    published,
+                    snapshot_at,
+                    m.current.content_hash,
+                    json.dumps(list(m.state.hashes)),
+                    to_ms(m.state.first_seen),
+                    to_ms(m.state.last_seen),
+                    m.state.seen_count,
+                    m.current.content,
+                )
+            )
+        if rows:
+            db.executemany(
+                "INSERT INTO snapshots (key, url, urls, host, title, category, source,"
+                " published_at, snapshot_at, content_hash, hashes, first_seen, last_seen,"
+                " seen_count, rev, content) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
+                " ?11, ?12, ?13, ?14, 1, ?15) ON CONFLICT (key) DO UPDATE SET url = ?2,"
+                " urls = ?3, title = ?5, category = ?6, source = ?7, published_at = ?8,"
+                " snapshot_at = ?9, content_hash = ?10, hashes = ?11, first_seen = ?12,"
+                " last_seen = ?13, seen_count = ?14, rev = rev + 1, content = ?15",
+                rows,
+            )
+        fields = [
+            (
+                dumps(list(m.state.urls)),
+                json.dumps(list(m.state.hashes)),
+                to_ms(m.state.first_seen),
+                to_ms(m.state.last_seen),
+                m.state.seen_count,
+                m.key,
+            )
+            for m in merges
+            if m.current is None and m.state is not None
+        ]
+        if fields:
+            db.executemany(
+                "UPDATE snapshots SET urls = ?, hashes = ?, first_seen = ?, last_seen = ?,"
+                " seen_count = ? WHERE key = ?",
+                fields,
+            )
+        unarchived = [(m.key, m.unarchive) for m in merges if m.unarchive is not None]
+        if unarchived:
+            db.executemany("DELETE FROM history WHERE key = ? AND content_hash = ?", unarchived)
+        if written:
+            ids = dict(
+                select_in(
+                    db,
+                    "SELECT key, id FROM snapshots WHERE key IN ({marks})",
+                    [m.key for m in written],
+                )
+            )
+            db.executemany(
+                "DELETE FROM items WHERE snapshot_id = ?", [(ids[m.key],) for m in written]
+            )
+            db.executemany(
+                INSERT_ITEMS,
+                [(ids[m.key], m.current.payload[-1]) for m in written if m.current is not None],
+            )
+
+    def remove(self, keys: list[str]) -> None:
+        with self._errors():
+            for key in keys:
+                self._lines.forget(key)
+                self._db.execute(
+                    "DELETE FROM items WHERE snapshot_id IN"
+                    " (SELECT id FROM snapshots WHERE key = ?)",
+                    (key,),
+                )
+                self._db.execute("DELETE FROM snapshots WHERE key = ?", (key,))
+                self._db.execute("DELETE FROM history WHERE key = ?", (key,))
