@@ -22,8 +22,14 @@ from . import output, output_versions
 from .core import StoreArgs, app, paused_gc, store_options
 from .options import (
     EncodingOpt,
+    FieldsOpt,
+    GlobalDatabaseOpt,
+    GlobalStoreOpt,
+    GlobalTzOpt,
+    JsonObjectOpt,
     JsonOpt,
     NdjsonOpt,
+    OutputOpt,
     TzOpt,
     UrlArg,
     filter_options,
@@ -43,8 +49,13 @@ def _main(
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
     ] = False,
+    store: GlobalStoreOpt = None,
+    database: GlobalDatabaseOpt = None,
+    tz: GlobalTzOpt = None,
 ) -> None:
     """Keep crawled news-page snapshots, deduplicated on their original URL.
+
+    --store, --database and --tz go before the command or after it (after it wins).
 
     Example: newsstore import examples/snapshot-zh-intl-2023-11-14.txt
     """
@@ -53,21 +64,47 @@ def _main(
 @app.command("import")
 @store_options
 def import_(
-    paths: Annotated[list[str], typer.Argument(help="Files, directories or - for stdin.")],
+    paths: Annotated[
+        list[str], typer.Argument(metavar="PATH", help="Files, directories or - for stdin.")
+    ],
     format: Annotated[
-        Format, typer.Option("--format", help=f"One of {', '.join(get_args(Format))}.")
+        Format,
+        typer.Option(
+            "--format",
+            help="auto (detected), json (an array or object), ndjson, ejson (Extended JSON,"
+            " one object a line) or text (snapshot pages).",
+        ),
     ] = "auto",
     on_duplicate: Annotated[
         Policy, typer.Option("--on-duplicate", help=f"Policy: {', '.join(get_args(Policy))}.")
     ] = "newest",
-    batch_size: Annotated[int, typer.Option("--batch-size", min=1)] = 1000,
+    batch_size: Annotated[
+        int,
+        typer.Option(
+            "--batch-size", min=1, max=1_000_000, metavar="N", help="Records written at a time."
+        ),
+    ] = 1000,
     rejects: Annotated[
-        Path | None, typer.Option("--rejects", help="Write rejected records here (NDJSON).")
+        Path | None,
+        typer.Option("--rejects", metavar="FILE", help="Write rejected records here (NDJSON)."),
     ] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Stop at the first bad record.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate and count only.")] = False,
-    glob: Annotated[str, typer.Option("--glob", help="File filter inside directories.")] = "*",
-    follow_symlinks: Annotated[bool, typer.Option("--follow-symlinks")] = False,
+    glob: Annotated[
+        str | None,
+        typer.Option(
+            "--glob",
+            metavar="PATTERN",
+            help="Files to read inside directories. Default: the known formats (*.json,"
+            " *.ndjson, *.jsonl, *.txt and their .gz).",
+        ),
+    ] = None,
+    follow_symlinks: Annotated[
+        bool,
+        typer.Option(
+            "--follow-symlinks", help="In directories, follow links that lead out of them."
+        ),
+    ] = False,
     encoding: EncodingOpt = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
@@ -84,19 +121,31 @@ def import_(
     # millions of short-lived acyclic objects, and the collector's scans of them cost about a
     # sixth of the import time. A library called inside someone else's program must not.
     with store.open(create=not dry_run) as st, output.progress(quiet) as progress, paused_gc():
-        result = st.import_records(
-            paths,
-            format=format,
-            policy=on_duplicate,
-            batch_size=batch_size,
-            rejects=rejects,
-            strict=strict,
-            dry_run=dry_run,
-            glob=glob,
-            follow_symlinks=follow_symlinks,
-            encoding=encoding,
-            progress=progress,
-        )
+        try:
+            result = st.import_records(
+                paths,
+                format=format,
+                policy=on_duplicate,
+                batch_size=batch_size,
+                rejects=rejects,
+                strict=strict,
+                dry_run=dry_run,
+                glob=glob,
+                follow_symlinks=follow_symlinks,
+                encoding=encoding,
+                progress=progress,
+            )
+        except newsstore.ImportInterrupted as stop:
+            # Interrupted: say what landed (it is committed), then exit as shells expect.
+            progress.close()
+            output.report(stop.report, dry_run=dry_run, as_json=as_json, stopped="interrupted")
+            raise typer.Exit(130) from None
+        except newsstore.InvalidRecordError as stop:
+            if stop.report is None:
+                raise
+            progress.close()
+            output.report(stop.report, dry_run=dry_run, as_json=as_json, stopped="--strict")
+            raise typer.Exit(1) from None
     output.report(result, dry_run=dry_run, as_json=as_json)
     if result.rejected:
         raise typer.Exit(1)
@@ -106,14 +155,12 @@ def import_(
 @filter_options(limit=None)
 @store_options
 def export(
-    out: Annotated[
-        str | None, typer.Option("-o", "--output", help="File (.gz compresses); default stdout.")
-    ] = None,
+    out: OutputOpt = None,
     format: Annotated[
         ExportFormat,
         typer.Option("--format", help=f"One of {', '.join(get_args(ExportFormat))}."),
     ] = "ndjson",
-    fields: Annotated[str | None, typer.Option("--fields", help="Comma-separated fields.")] = None,
+    fields: FieldsOpt = None,
     *,
     query: newsstore.Query,
     store: StoreArgs,
@@ -122,10 +169,19 @@ def export(
 
     Example: newsstore export --on 2023-11-14 --format json -o day.json
     """
-    chosen = fields.split(",") if fields else None
-    with store.open() as st, output.destination(out, protect=st.files()) as fp:
-        count = st.export(fp, query, format=format, fields=chosen)
+    with (
+        store.open() as st,
+        output.destination(out, protect=st.files()) as fp,
+        output.export_progress(out, lambda: _matching(st, query)) as progress,
+    ):
+        count = st.export(fp, query, format=format, fields=fields, progress=progress)
     output.written(count, out)
+
+
+def _matching(st: newsstore.Store, query: newsstore.Query) -> int:
+    """How many snapshots a query gives: those matching, after its offset, up to its limit."""
+    left = max(0, st.count(query) - query.offset)
+    return left if query.limit is None else min(left, query.limit)
 
 
 @app.command()
@@ -134,7 +190,11 @@ def get(
     url: UrlArg,
     version: Annotated[
         int | None,
-        typer.Option("--version", help="That version (1 = oldest; see history), not the current."),
+        typer.Option(
+            "--version",
+            metavar="N",
+            help="That version (1 = oldest; see history), not the current.",
+        ),
     ] = None,
     *,
     store: StoreArgs,
@@ -153,8 +213,17 @@ def get(
 def find(
     *,
     query: newsstore.Query,
-    as_json: JsonOpt = False,
-    ndjson: NdjsonOpt = False,
+    format: Annotated[
+        output.ListFormat,
+        typer.Option("--format", help="table (default), tsv, csv, json (an array) or ndjson."),
+    ] = "table",
+    fields: FieldsOpt = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print a JSON array (--format json).")
+    ] = False,
+    ndjson: Annotated[
+        bool, typer.Option("--ndjson", help="One JSON object a line (--format ndjson).")
+    ] = False,
     count: Annotated[bool, typer.Option("--count", help="Print only how many match.")] = False,
     changed: Annotated[
         bool,
@@ -168,9 +237,11 @@ def find(
 ) -> None:
     """Find snapshots by URL, date, category or source, newest first; or keys that changed.
 
-    A table says how many matched when it shows fewer (--limit 0 shows all).
+    A table says how many matched when it shows fewer (--limit 0 shows all). --fields picks
+    the columns (dotted: stored.key), as export --fields picks fields.
 
-    Example: newsstore find --on 2023-11-14 --category 国际 (or: find --changed --on DAY)
+    Example: newsstore find --on 2023-11-14 --category 国际 --format tsv
+    (or: newsstore find --changed --on 2023-11-14)
     """
     if changed and (query.url or query.category or query.source or count or ndjson):
         raise typer.BadParameter("--changed takes only --on, --from/--to and --json")
@@ -182,9 +253,16 @@ def find(
             output.echo(str(st.count(query)))
             return
         shown = output.snapshots(
-            st.find(query), as_json=as_json, ndjson=ndjson, time_field=query.time_field
+            st.find(query),
+            as_json=as_json,
+            ndjson=ndjson,
+            time_field=query.time_field,
+            format=format,
+            fields=fields,
         )
-        if not (as_json or ndjson) and shown and shown == query.limit:
+        # The note goes to stderr: a TSV or CSV cut at --limit says so too, its rows intact.
+        listing = format in ("table", "tsv", "csv") and not (as_json or ndjson)
+        if listing and shown and shown == query.limit:
             output.shown_of(shown, query.offset, st.count(query))
 
 
@@ -194,7 +272,10 @@ def related(
     on: Annotated[
         str,
         typer.Option(
-            "--on", callback=readable_as("on"), help="The day the items are dated, YYYY-MM-DD."
+            "--on",
+            metavar="DATE",
+            callback=readable_as("on"),
+            help="The day the items are dated, YYYY-MM-DD.",
         ),
     ],
     as_json: JsonOpt = False,
@@ -217,7 +298,9 @@ def related(
 @store_options
 def delete(
     url: UrlArg,
-    reason: Annotated[str, typer.Option("--reason", help="Why it is taken down (kept).")],
+    reason: Annotated[
+        str, typer.Option("--reason", metavar="TEXT", help="Why it is taken down (kept).")
+    ],
     *,
     store: StoreArgs,
 ) -> None:
@@ -255,7 +338,7 @@ def takedowns(as_json: JsonOpt = False, *, store: StoreArgs) -> None:
 
 @app.command()
 @store_options
-def stats(as_json: JsonOpt = False, *, store: StoreArgs) -> None:
+def stats(as_json: JsonObjectOpt = False, *, store: StoreArgs) -> None:
     """Counts by category, source and day; keys with versions; suppressed keys.
 
     Example: newsstore stats --json
@@ -266,7 +349,7 @@ def stats(as_json: JsonOpt = False, *, store: StoreArgs) -> None:
 
 @app.command()
 @store_options
-def doctor(as_json: JsonOpt = False, *, store: StoreArgs) -> None:
+def doctor(as_json: JsonObjectOpt = False, *, store: StoreArgs) -> None:
     """Report what the store runs on: server version, topology, write durability, indexes.
 
     Exit code 1 when an index that lookups need is missing.
@@ -293,7 +376,7 @@ def parse(
     files: Annotated[
         list[str],
         typer.Argument(
-            help="Snapshot text files, or - for stdin.", metavar="FILE...", callback=_readable
+            help="Snapshot text files, or - for stdin.", metavar="FILE", callback=_readable
         ),
     ],
     encoding: EncodingOpt = None,
@@ -311,7 +394,7 @@ def parse(
             )
         else:
             snapshot = newsstore.parse_snapshot_file(name, encoding=encoding, timezone=tz)
-        output.echo(snapshot.model_dump_json(indent=2 if len(files) == 1 else None))
+        output.emit(snapshot.model_dump_json(indent=2 if len(files) == 1 else None))
 
 
 @app.command()
@@ -344,7 +427,7 @@ def schema() -> None:
 
     Example: newsstore schema > snapshot.schema.json
     """
-    output.echo(json.dumps(newsstore.Snapshot.model_json_schema(), ensure_ascii=False, indent=2))
+    output.emit(json.dumps(newsstore.Snapshot.model_json_schema(), ensure_ascii=False, indent=2))
 
 
 from . import archive as _archive  # noqa: F401, E402  (registers its commands)

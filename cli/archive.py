@@ -10,6 +10,7 @@ import newsstore
 
 from . import output
 from .core import StoreArgs, app, paused_gc, store_options
+from .options import OutputOpt
 
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
 
@@ -17,9 +18,7 @@ QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar."
 @app.command()
 @store_options
 def dump(
-    out: Annotated[
-        str | None, typer.Option("-o", "--output", help="File (.gz compresses); default stdout.")
-    ] = None,
+    out: OutputOpt = None,
     quiet: QuietOpt = False,
     *,
     store: StoreArgs,
@@ -42,7 +41,10 @@ def dump(
 @app.command()
 @store_options
 def restore(
-    archive: Annotated[str, typer.Argument(help="An archive `newsstore dump` wrote (.gz too).")],
+    archive: Annotated[
+        str,
+        typer.Argument(metavar="ARCHIVE", help="An archive `newsstore dump` wrote (.gz too)."),
+    ],
     quiet: QuietOpt = False,
     *,
     store: StoreArgs,
@@ -68,7 +70,9 @@ def restore(
 @app.command()
 @store_options
 def copy(
-    to: Annotated[str, typer.Option("--to", help="The store to copy into (a URI or path).")],
+    to: Annotated[
+        str, typer.Option("--to", metavar="URI", help="The store to copy into (a URI or path).")
+    ],
     quiet: QuietOpt = False,
     *,
     store: StoreArgs,

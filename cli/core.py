@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import errno
 import gc
+import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -22,23 +24,75 @@ from typer.core import TyperGroup
 # Only the light names at start-up (--help starts in a fraction of a second); the rest of
 # the library loads when a command uses it, through ``newsstore.…``.
 import newsstore
-from newsstore import NewsstoreError
+from newsstore import InvalidQueryError, InvalidURLError, NewsstoreError
 
 if TYPE_CHECKING:
     from newsstore import Store
 
 from . import output
-from .options import DatabaseOpt, StoreOpt, TzOpt, option, replacing
+from .options import DatabaseOpt, StoreOpt, TzOpt, click_exceptions, option, replacing
 
 __all__ = ["StoreArgs", "app", "paused_gc", "store_options"]
 
 
+class _UsageError(click_exceptions.UsageError):  # type: ignore[misc]
+    """A usage error shown as one line: ``Error: …`` and where to find help."""
+
+    def __init__(self, message: str, ctx: Any, command: str | None = None) -> None:
+        super().__init__(message, ctx)
+        self.command_path = ctx.command_path if ctx is not None else None
+        if command and self.command_path:
+            self.command_path += f" {command}"
+
+    @classmethod
+    def of(cls, cause: Any) -> _UsageError:
+        return cls(cause.format_message(), cause.ctx)
+
+    def show(self, file: Any = None) -> None:
+        hint = f" (see '{self.command_path} -h')" if self.command_path else ""
+        output.error(newsstore.redact_uri(self.format_message()) + hint)
+
+
 class _Group(TyperGroup):
-    """Turns every NewsstoreError into one line on stderr and exit code 1, in one place."""
+    """Turns every NewsstoreError into one line on stderr and exit code 1, and every usage
+    error (click's, or a query or URL the library refuses) into one line and exit code 2,
+    in one place, for every command."""
+
+    def get_command(self, ctx: Any, name: str) -> Any:
+        command = super().get_command(ctx, name)
+        for param in getattr(command, "params", ()):
+            if param.param_type_name == "argument" and param.metavar is not None:
+                # The metavar is the word to show (PATH, URL): Typer would add the Python
+                # type after it (PATH <list[str]>).
+                param.display_type_rich = lambda ctx: None
+        return command
+
+    def make_context(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().make_context(*args, **kwargs)
+        except click_exceptions.NoArgsIsHelpError:
+            raise
+        except click_exceptions.UsageError as exc:
+            raise _UsageError.of(exc) from None
 
     def invoke(self, ctx: Any) -> Any:
+        if sys.stderr is None:  # closed (2>&-): errors are lost, the exit code still tells
+            sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - for the process's life
+        if sys.stdout is None:  # closed (>&-): what a command prints would be lost
+            output.error("standard output is closed")
+            raise typer.Exit(1)
         try:
             return super().invoke(ctx)
+        except click_exceptions.NoArgsIsHelpError:
+            raise
+        except _UsageError:
+            raise
+        except click_exceptions.UsageError as exc:
+            raise _UsageError.of(exc) from None
+        except (InvalidQueryError, InvalidURLError) as exc:
+            # Values the user typed that the library refuses (a --url that is no URL, an
+            # unknown field): usage errors, whichever library call found them.
+            raise _UsageError(str(exc), ctx, ctx.invoked_subcommand) from None
         except NewsstoreError as exc:
             output.error(newsstore.redact_uri(str(exc)))
             raise typer.Exit(1) from None

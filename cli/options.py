@@ -13,6 +13,7 @@ from __future__ import annotations
 import codecs
 import functools
 import inspect
+import sys
 from collections.abc import Callable
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -25,13 +26,47 @@ from newsstore import InvalidQueryError, Match, SortOrder, TimeField
 Decorator = Callable[[Callable[..., None]], Callable[..., None]]
 
 
+# Click's classes as Typer uses them: recent Typer carries a copy of click of its own, so
+# they are taken from where Typer's own public classes live.
+_click_core: Any = sys.modules[typer.Context.__mro__[1].__module__]
+click_exceptions: Any = sys.modules[typer.BadParameter.__module__]
+ParameterSource: Any = _click_core.ParameterSource
+
+# -- global options ---------------------------------------------------------------------------
+_GIVEN = "newsstore.global"
+
+
+def global_or_own(ctx: typer.Context, param: typer.CallbackParam, value: Any) -> Any:
+    """A store option's value, given before the command (``newsstore --store X find``) or
+    after it (``newsstore find --store X``).
+
+    Before the command (on the root), a value typed on the command line is kept for the
+    command. On the command, the value typed after it wins; else the one typed before it;
+    else the environment variable, else the default.
+    """
+    flag = param.opts[0]
+    given: dict[str, Any] = ctx.find_root().meta.setdefault(_GIVEN, {})
+    source = ctx.get_parameter_source(param.name or "")
+    if ctx.parent is None:
+        if source is ParameterSource.COMMANDLINE:
+            given[flag] = value
+        return value
+    if source is not ParameterSource.COMMANDLINE and flag in given:
+        return given[flag]
+    return value
+
+
+def _zone(ctx: typer.Context, param: typer.CallbackParam, value: str | None) -> str | None:
+    return None if value is None else _zone_name(global_or_own(ctx, param, value))
+
+
 # -- checks ----------------------------------------------------------------------------------
 def _zone_name(value: str) -> str:
     try:
         ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a file
         raise typer.BadParameter(
-            f"unknown time zone {value!r} (try Asia/Shanghai or UTC)"
+            f"unknown time zone {value[:100]!r} (try Asia/Shanghai or UTC)"
         ) from None
     return value
 
@@ -40,7 +75,7 @@ def _encoding_name(value: str | None) -> str | None:
     if value is not None:
         try:
             codecs.lookup(value)
-        except LookupError:
+        except (LookupError, ValueError):  # ValueError: a NUL in the name
             raise typer.BadParameter(f"unknown encoding {value!r} (try gb18030)") from None
     return value
 
@@ -60,65 +95,139 @@ def readable_as(keyword: str) -> Callable[[str | None], str | None]:
 
 
 # -- options -------------------------------------------------------------------------------
-StoreOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--store",
-        envvar="NEWSSTORE_STORE",
-        show_envvar=True,
-        help="Store URI: mongodb://…, sqlite:///file.db or a path. Default: embedded SQLite file.",
-    ),
-]
-DatabaseOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--database",
-        envvar="NEWSSTORE_DATABASE",
-        help="Database name on MongoDB. Default: the URI's (mongodb://host/NAME), else newsstore.",
-    ),
-]
-TzOpt = Annotated[
-    str,
-    typer.Option(
-        "--tz",
-        envvar="NEWSSTORE_TIMEZONE",
-        callback=_zone_name,
-        help="Zone for naive input times, day boundaries and output.",
-    ),
-]
+def _store_option(flag: str, metavar: str, variable: str, help: str, *, before: bool) -> Any:
+    """One of the store options, after the command (read from ``NEWSSTORE_<variable>``
+    too) or ``before`` it (no environment variable there: the command reads it, so that a
+    value typed before the command wins over the environment, as one typed after it)."""
+    callback = _zone if flag == "--tz" else global_or_own
+    if before:
+        help += f" Also after the command, which wins; else NEWSSTORE_{variable}."
+        return typer.Option(flag, metavar=metavar, callback=callback, help=help)
+    return typer.Option(
+        flag,
+        envvar=f"NEWSSTORE_{variable}",
+        show_envvar=variable != "TIMEZONE",
+        metavar=metavar,
+        callback=callback,
+        help=help,
+    )
+
+
+_STORE = (
+    "--store",
+    "URI",
+    "STORE",
+    "Store URI: mongodb://…, sqlite:///file.db or a path. Default: embedded SQLite file.",
+)
+_DATABASE = (
+    "--database",
+    "NAME",
+    "DATABASE",
+    "Database name on MongoDB. Default: the URI's (mongodb://host/NAME), else newsstore.",
+)
+_TZ = ("--tz", "ZONE", "TIMEZONE", "Zone for naive input times, day boundaries and output.")
+StoreOpt = Annotated[str | None, _store_option(*_STORE, before=False)]
+DatabaseOpt = Annotated[str | None, _store_option(*_DATABASE, before=False)]
+TzOpt = Annotated[str, _store_option(*_TZ, before=False)]
+GlobalStoreOpt = Annotated[str | None, _store_option(*_STORE, before=True)]
+GlobalDatabaseOpt = Annotated[str | None, _store_option(*_DATABASE, before=True)]
+GlobalTzOpt = Annotated[str | None, _store_option(*_TZ, before=True)]
 EncodingOpt = Annotated[
     str | None,
     typer.Option(
         "--encoding",
+        metavar="ENCODING",
         callback=_encoding_name,
         help="Encoding of the input, text, NDJSON or JSON alike. Default: UTF-8 (snapshot"
         " text: else GB18030). A file that looks like another encoding is refused.",
     ),
 ]
-UrlOpt = Annotated[str | None, typer.Option("--url", help="A URL, path prefix, host or domain.")]
+UrlOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--url",
+        metavar="URL",
+        help="A URL (the scheme may be left out), path prefix, host or domain.",
+    ),
+]
 MatchOpt = Annotated[Match, typer.Option("--match", help="exact, prefix, host or domain.")]
 OnOpt = Annotated[
-    str | None, typer.Option("--on", callback=readable_as("on"), help="One day, YYYY-MM-DD.")
+    str | None,
+    typer.Option("--on", metavar="DATE", callback=readable_as("on"), help="One day, YYYY-MM-DD."),
 ]
 FromOpt = Annotated[
     str | None,
-    typer.Option("--from", callback=readable_as("start"), help="Start date or datetime."),
+    typer.Option(
+        "--from",
+        metavar="WHEN",
+        callback=readable_as("start"),
+        help="Start: YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS][±HH:MM].",
+    ),
 ]
 ToOpt = Annotated[
     str | None,
-    typer.Option("--to", callback=readable_as("end"), help="End date (inclusive) or datetime."),
+    typer.Option(
+        "--to",
+        metavar="WHEN",
+        callback=readable_as("end"),
+        help="End: a date (that day included) or a datetime, as --from.",
+    ),
 ]
 TimeFieldOpt = Annotated[TimeField, typer.Option("--time", help="published or snapshot.")]
-CategoryOpt = Annotated[str | None, typer.Option("--category")]
-SourceOpt = Annotated[str | None, typer.Option("--source")]
-SortOpt = Annotated[SortOrder, typer.Option("--sort", help="newest or oldest.")]
-LimitOpt = Annotated[
-    int | None, typer.Option("--limit", min=0, help="How many at most (0: no limit).")
+CategoryOpt = Annotated[
+    str | None, typer.Option("--category", metavar="NAME", help="Only this category (exact).")
 ]
-OffsetOpt = Annotated[int, typer.Option("--offset", min=0, help="Skip this many (paging).")]
+SourceOpt = Annotated[
+    str | None, typer.Option("--source", metavar="NAME", help="Only this source (exact).")
+]
+SortOpt = Annotated[SortOrder, typer.Option("--sort", help="newest or oldest.")]
+# Stores page with signed 64-bit numbers.
+_MAX_COUNT = 2**63 - 1
+LimitOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--limit", min=0, max=_MAX_COUNT, metavar="N", help="How many at most (0: no limit)."
+    ),
+]
+OffsetOpt = Annotated[
+    int,
+    typer.Option("--offset", min=0, max=_MAX_COUNT, metavar="N", help="Skip this many (paging)."),
+]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print a JSON array.")]
+JsonObjectOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 NdjsonOpt = Annotated[bool, typer.Option("--ndjson", help="Print one JSON object a line.")]
-UrlArg = Annotated[str, typer.Argument(help="The original URL (any spelling) or a content: key.")]
+
+
+def _fields(value: list[str] | None) -> list[str] | None:
+    if not value:
+        return None
+    try:
+        # Each --fields given is a comma-separated list; the library reads the names.
+        return newsstore.parse_fields(",".join(value))
+    except InvalidQueryError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
+FieldsOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--fields",
+        metavar="FIELD,...",
+        callback=_fields,
+        help="Comma-separated fields, dotted for nested ones (title,stored.key). Default: all.",
+    ),
+]
+OutputOpt = Annotated[
+    str | None,
+    typer.Option("-o", "--output", metavar="FILE", help="File (.gz compresses); default stdout."),
+]
+UrlArg = Annotated[
+    str,
+    typer.Argument(
+        metavar="URL",
+        help="The original URL (any spelling, the scheme may be left out) or a content: key.",
+    ),
+]
 
 
 # -- decorators ------------------------------------------------------------------------------

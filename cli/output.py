@@ -1,21 +1,31 @@
 """How results are shown: tables for people, JSON for machines, progress on a terminal.
 
 The only place that prints, or that picks stdout as the place to write an export.
+
+Text for people (tables, summaries, notes, errors) passes through :func:`safe`, which
+shows every control character escaped (``\\x1b``, ``\\n``): a title, a category or a file
+name from a crawl can hold ESC/OSC sequences that would set the window title or clear the
+screen, and a newline would forge a line of its own. Machine output (:func:`emit`, JSON,
+NDJSON, exports) is written exactly as it is.
 """
 
 from __future__ import annotations
 
+import csv
 import json
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any, Literal
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 import newsstore
 from newsstore import TimeField
+
+from .bars import Bar, NoBar, columns
 
 if TYPE_CHECKING:
     from newsstore import (
@@ -29,8 +39,35 @@ if TYPE_CHECKING:
         Tombstone,
     )
 
-out = Console(soft_wrap=True, highlight=False)
-err = Console(stderr=True, soft_wrap=True, highlight=False)
+ListFormat = Literal["table", "tsv", "csv", "json", "ndjson"]
+"""How ``find`` lists snapshots."""
+
+# No markup and no emoji codes: "[bold]" or ":smile:" in a title is text, not styling.
+out = Console(soft_wrap=True, highlight=False, markup=False, emoji=False)
+err = Console(stderr=True, soft_wrap=True, highlight=False, markup=False, emoji=False)
+
+# C0 controls (newlines and tabs too: each output line is one line), DEL and C1 controls.
+_CONTROLS = {
+    code: {0x09: "\\t", 0x0A: "\\n", 0x0D: "\\r"}.get(code, f"\\x{code:02x}")
+    for code in (*range(0x20), 0x7F, *range(0x80, 0xA0))
+}
+
+
+def safe(text: str) -> str:
+    """``text`` with its control characters shown escaped, safe to show on a terminal."""
+    return text.translate(_CONTROLS)
+
+
+class SafeTable(Table):
+    """A rich table whose cells are plain text, control characters escaped."""
+
+    def add_row(self, *cells: object, **kwargs: object) -> None:
+        super().add_row(*(Text(safe(str(c))) for c in cells), **kwargs)  # type: ignore[arg-type]
+
+
+def note(text: str) -> None:
+    """A line for people on stderr (a note, a rejection, a count), control characters escaped."""
+    err.print(safe(text))
 
 
 def show(table: Table) -> None:
@@ -41,34 +78,55 @@ def show(table: Table) -> None:
 
 
 def echo(text: str) -> None:
-    """Print plain text to stdout, untouched by rich markup."""
+    """Print a line for people to stdout, control characters escaped."""
+    sys.stdout.write(safe(text) + "\n")
+
+
+def emit(text: str) -> None:
+    """Print machine output (JSON) to stdout exactly as it is, and a newline."""
     sys.stdout.write(text + "\n")
 
 
 def error(message: str) -> None:
-    """One ``Error: …`` line on stderr, untouched by rich markup."""
-    err.print(f"Error: {message}", markup=False)
+    """One ``Error: …`` line on stderr, control characters escaped."""
+    note(f"Error: {message}")
 
 
 def snapshot_json(snapshot: Snapshot) -> None:
     """One snapshot as indented JSON."""
-    echo(snapshot.model_dump_json(indent=2))
+    emit(snapshot.model_dump_json(indent=2))
 
 
 def snapshots(
-    items: Iterable[Snapshot], *, as_json: bool, ndjson: bool, time_field: TimeField = "published"
+    items: Iterable[Snapshot],
+    *,
+    as_json: bool = False,
+    ndjson: bool = False,
+    time_field: TimeField = "published",
+    format: ListFormat = "table",
+    fields: list[str] | None = None,
 ) -> int:
-    """A list of snapshots: a table (showing the time filtered on), a JSON array or NDJSON.
+    """A list of snapshots: a table (showing the time filtered on), TSV, CSV, a JSON array
+    or NDJSON; with ``fields`` (dotted paths), those fields only.
 
     The table shows each snapshot's key, the canonical URL, not the spelling last seen.
     Returns how many.
     """
-    if ndjson or as_json:
-        return newsstore.write_snapshots(items, sys.stdout, format="ndjson" if ndjson else "json")
-    table = Table(time_field, "title", "source", "category", "URL / key")
+    format = "ndjson" if ndjson else "json" if as_json else format
+    if format in ("json", "ndjson"):
+        return newsstore.write_snapshots(items, sys.stdout, format=format, fields=fields)
+    time_path = "published_at" if time_field == "published" else "snapshot_at"
+    paths = fields or [time_path, "title", "source", "category", "stored.key"]
+    if format in ("tsv", "csv"):
+        return _delimited(items, paths, format)
+    headers = paths if fields else [time_field, "title", "source", "category", "URL / key"]
+    table = SafeTable(*headers)
     count = 0
     for s in items:
         count += 1
+        if fields:
+            table.add_row(*map(_cell, newsstore.field_values(s, paths)))
+            continue
         at = s.published_at if time_field == "published" else s.snapshot_at
         when = at.strftime("%Y-%m-%d %H:%M") if at else ""
         key = s.stored.key if s.stored else (s.url or "")
@@ -76,7 +134,34 @@ def snapshots(
     if count:
         show(table)
     else:
-        err.print("No snapshots match.")
+        note("No snapshots match.")
+    return count
+
+
+def _cell(value: object) -> str:
+    """A field's value as one cell: text as it is, numbers and lists as JSON, null empty."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _delimited(items: Iterable[Snapshot], paths: list[str], format: ListFormat) -> int:
+    """TSV (cells escaped: a tab or newline cannot break a row) or CSV (quoted, exact)."""
+    count = 0
+    if format == "csv":
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(paths)
+        for s in items:
+            writer.writerow(_cell(v) for v in newsstore.field_values(s, paths))
+            count += 1
+        return count
+    sys.stdout.write("\t".join(paths) + "\n")
+    for s in items:
+        cells = (safe(_cell(v)) for v in newsstore.field_values(s, paths))
+        sys.stdout.write("\t".join(cells) + "\n")
+        count += 1
     return count
 
 
@@ -84,7 +169,7 @@ def shown_of(shown: int, offset: int, total: int) -> None:
     """Say that a listing shows part of what matched."""
     if offset + shown < total or offset:
         first = f"{offset + 1}–{offset + shown}" if offset else str(shown)
-        err.print(f"{first} of {total} shown (use --limit, --offset)", markup=False)
+        note(f"{first} of {total} shown (use --limit, --offset)")
 
 
 def snapshot_text(text: str, *, first: bool = True) -> None:
@@ -111,60 +196,82 @@ def destination(out: str | None, *, protect: tuple[str, ...] = ()) -> Iterator[I
 def written(count: int, out: str | None) -> None:
     """How many snapshots an export wrote to a file (nothing when it went to stdout)."""
     if out not in (None, "-"):
-        err.print(f"{count} snapshots written to {out}", markup=False)
+        note(f"{count} snapshots written to {out}")
 
 
 @contextmanager
-def progress(quiet: bool) -> Iterator[Callable[[int, int], None] | None]:
-    """An import's progress bar on a terminal; nothing when piped or with --quiet.
+def progress(quiet: bool) -> Iterator[Any]:
+    """An import's progress bar on a terminal; nothing shown when piped or with --quiet.
 
-    Yields the ``progress(records, nbytes)`` hook the importer calls, or None.
+    Yields the hook the importer calls (``progress(records, nbytes)``, with ``expect`` to
+    learn the total size) and ``close()`` to take the bar away before a summary.
     """
-    if quiet or not sys.stderr.isatty():
+    if quiet or not err.is_terminal:
+        yield NoBar()
+        return
+    from rich.progress import Progress
+
+    shown = columns("{task.fields[records]:,} records {task.fields[rate]:,.0f}/s", sizes=True)
+    bar = Progress(*shown, console=err, transient=True, auto_refresh=True)
+    hook = Bar(bar)
+    try:
+        yield hook
+    finally:
+        hook.close()
+
+
+@contextmanager
+def export_progress(
+    out: str | None, total: Callable[[], int]
+) -> Iterator[Callable[[int], None] | None]:
+    """An export's bar (records written of ``total()``, rate, time left) on a terminal,
+    when the export goes to a file; None (no bar) when stderr is not a terminal or the
+    export is written to stdout."""
+    if out in (None, "-") or not err.is_terminal:
         yield None
         return
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+    from rich.progress import Progress
 
-    columns = (
-        SpinnerColumn(),
-        TextColumn("{task.completed:,} records"),
-        TextColumn("{task.fields[rate]:,.0f}/s"),
-        TextColumn("{task.fields[mb]:.1f} MB read"),
-        TimeElapsedColumn(),
-    )
-    with Progress(*columns, console=err, transient=True) as bar:
-        task = bar.add_task("import", total=None, rate=0.0, mb=0.0)
-        read = [0]
-
-        def advance(records: int, nbytes: int) -> None:
-            read[0] += nbytes
-            elapsed = bar.tasks[0].elapsed or 1e-9
-            completed = bar.tasks[0].completed + records
-            bar.update(task, advance=records, rate=completed / elapsed, mb=read[0] / 1e6)
-
-        yield advance
+    shown = columns("{task.completed:,.0f} of {task.total:,.0f} records", sizes=False)
+    bar = Progress(*shown, console=err, transient=True)
+    task = bar.add_task("export", total=total())
+    with bar:
+        yield lambda n: bar.update(task, advance=n)
 
 
-def report(result: ImportReport, *, dry_run: bool = False, as_json: bool = False) -> None:
-    """The import summary: one line, then the first rejections on stderr (or JSON)."""
+def report(
+    result: ImportReport,
+    *,
+    dry_run: bool = False,
+    as_json: bool = False,
+    stopped: str | None = None,
+) -> None:
+    """The import summary: one line, then the first rejections and skipped links on stderr
+    (or JSON); ``stopped`` says why the import stopped early (what landed is counted)."""
     if as_json:
         data = {**result.model_dump(), "read": result.total, "dry_run": dry_run}
-        echo(json.dumps(data, ensure_ascii=False))
+        if stopped:
+            data["stopped"] = stopped
+        emit(json.dumps(data, ensure_ascii=False))
         return
     prefix = "dry run, nothing written: " if dry_run else ""
+    if stopped:
+        prefix = f"stopped ({stopped}): " + prefix
     echo(prefix + result.summary())
+    for message in result.skipped:
+        note(f"skipped: {message}")
     for message in result.errors[:20]:
-        err.print(f"rejected: {message}", markup=False)
+        note(f"rejected: {message}")
     if result.rejected > len(result.errors[:20]):
-        err.print(f"… and {result.rejected - len(result.errors[:20])} more rejected", markup=False)
+        note(f"… and {result.rejected - len(result.errors[:20])} more rejected")
     for message in result.warnings[:20]:
-        err.print(f"warning: {message}", markup=False)
+        note(f"warning: {message}")
 
 
 def related(hits: Iterable[RelatedHit], *, as_json: bool = False, ndjson: bool = False) -> int:
     """Related items with the snapshot listing them: a table, a JSON array or NDJSON."""
     count = 0
-    table = Table("date", "item", "kind", "listed by", "links to")
+    table = SafeTable("date", "item", "kind", "listed by", "links to")
     if as_json:
         sys.stdout.write("[")
     for hit in hits:
@@ -180,7 +287,7 @@ def related(hits: Iterable[RelatedHit], *, as_json: bool = False, ndjson: bool =
             }
             text = json.dumps(row, ensure_ascii=False)
             if ndjson:
-                echo(text)
+                emit(text)
             else:
                 sys.stdout.write(("," if count > 1 else "") + "\n" + text)
         else:
@@ -200,7 +307,7 @@ def taken_down(tomb: Tombstone) -> None:
         echo(f"deleted {tomb.key}; later imports of it are suppressed")
     else:
         echo(f"recorded a takedown of {tomb.key}; later imports of it are suppressed")
-        err.print(f"note: nothing was stored under {tomb.key}", markup=False)
+        note(f"note: nothing was stored under {tomb.key}")
 
 
 def lifted(tomb: Tombstone) -> None:
@@ -215,12 +322,12 @@ def tombstones(items: list[Tombstone], *, as_json: bool) -> None:
             {"key": t.key, "url": t.url, "reason": t.reason, "deleted_at": t.deleted_at.isoformat()}
             for t in items
         ]
-        echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        emit(json.dumps(rows, ensure_ascii=False, indent=2))
         return
     if not items:
-        err.print("No takedowns.")
+        note("No takedowns.")
         return
-    table = Table("deleted", "key", "URL", "reason")
+    table = SafeTable("deleted", "key", "URL", "reason")
     for t in items:
         table.add_row(t.deleted_at.strftime("%Y-%m-%d %H:%M"), t.key, t.url or "", t.reason)
     show(table)
@@ -231,7 +338,7 @@ def diagnosis(result: Diagnosis, *, as_json: bool) -> None:
     if as_json:
         from dataclasses import asdict
 
-        echo(json.dumps({**asdict(result), "missing": result.missing}, ensure_ascii=False))
+        emit(json.dumps({**asdict(result), "missing": result.missing}, ensure_ascii=False))
         return
     for label, value in (
         ("store", result.store),
@@ -240,12 +347,12 @@ def diagnosis(result: Diagnosis, *, as_json: bool) -> None:
         ("writes", result.writes),
     ):
         echo(f"{label + ':':<10}{value}")
-    table = Table("index", "present")
+    table = SafeTable("index", "present")
     for name, present in result.indexes.items():
         table.add_row(name, "yes" if present else "MISSING")
     show(table)
-    for note in result.notes:
-        err.print(f"note: {note}", markup=False)
+    for text in result.notes:
+        note(f"note: {text}")
 
 
 def stats(result: Stats, *, as_json: bool) -> None:
@@ -253,7 +360,7 @@ def stats(result: Stats, *, as_json: bool) -> None:
     if as_json:
         from dataclasses import asdict
 
-        echo(json.dumps(asdict(result), ensure_ascii=False, indent=2))
+        emit(json.dumps(asdict(result), ensure_ascii=False, indent=2))
         return
     echo(
         f"{result.snapshots} snapshots, {result.history} in history, "
@@ -264,7 +371,7 @@ def stats(result: Stats, *, as_json: bool) -> None:
         ("source", result.by_source),
         ("day", result.by_day),
     ):
-        table = Table(title, "snapshots")
+        table = SafeTable(title, "snapshots")
         for name, n in list(counts.items())[:20]:
             table.add_row(name or "(none)", str(n))
         show(table)

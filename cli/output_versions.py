@@ -10,9 +10,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from rich.console import Console
-from rich.table import Table
 
-from .output import echo, err, out, show
+from .output import SafeTable, echo, emit, note, out, safe, show
 
 if TYPE_CHECKING:
     from newsstore import (
@@ -60,9 +59,11 @@ def versions(items: list[Version], *, as_json: bool) -> None:
             }
             for v in items
         ]
-        echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        emit(json.dumps(rows, ensure_ascii=False, indent=2))
         return
-    table = Table("version", "snapshot", "first seen", "last seen", "hash", "changed", "¶ +/-/~/↕")
+    table = SafeTable(
+        "version", "snapshot", "first seen", "last seen", "hash", "changed", "¶ +/-/~/↕"
+    )
     for v in items:
         number = f"{v.number}{' (current)' if v.current else ''}"
         changed = ", ".join(v.changed) if v.diff is not None else "(first)"
@@ -90,12 +91,12 @@ def changed_keys(items: list[KeyChange], *, as_json: bool) -> None:
             }
             for c in items
         ]
-        echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        emit(json.dumps(rows, ensure_ascii=False, indent=2))
         return
     if not items:
-        err.print("No key got a new version in that window.")
+        note("No key got a new version in that window.")
         return
-    table = Table("changed (snapshot)", "versions", "URL / key")
+    table = SafeTable("changed (snapshot)", "versions", "URL / key")
     for c in items:
         table.add_row(_when(c.changed_at), str(c.versions), c.key)
     show(table)
@@ -158,33 +159,35 @@ def _coloured(result: VersionDiff) -> None:
     """The diff for a terminal: deletions struck through in red, insertions in green."""
     from rich.text import Text
 
-    console = Console(force_terminal=True, soft_wrap=True, highlight=False)
+    console = Console(
+        force_terminal=True, soft_wrap=True, highlight=False, markup=False, emoji=False
+    )
     old, new = _header(result)
-    console.print(Text(f"--- {old}", style="bold red"))
-    console.print(Text(f"+++ {new}", style="bold green"))
+    console.print(Text(safe(f"--- {old}"), style="bold red"))
+    console.print(Text(safe(f"+++ {new}"), style="bold green"))
     if not result.diff:
         console.print("no changes")
     for change in result.diff.fields:
         removed, added = _field_lines(change)
-        console.print(Text(change.field, style="bold cyan"))
+        console.print(Text(safe(change.field), style="bold cyan"))
         for x in removed:
-            console.print(Text(f"- {x}", style="red"))
+            console.print(Text(safe(f"- {x}"), style="red"))
         for x in added:
-            console.print(Text(f"+ {x}", style="green"))
+            console.print(Text(safe(f"+ {x}"), style="green"))
     for p in result.diff.paragraphs:
-        console.print(Text(_hunk(p), style="bold cyan"))
+        console.print(Text(safe(_hunk(p)), style="bold cyan"))
         if p.kind == "change":
             text = Text()
             for edit in p.edits:
                 style = {"equal": "", "delete": "red strike", "insert": "bold green"}[edit.op]
-                text.append(edit.text, style=style)
+                text.append(safe(edit.text), style=style)
             console.print(text)
         elif p.kind == "move":
-            console.print(Text(f"  {p.new}", style="yellow"))
+            console.print(Text(safe(f"  {p.new}"), style="yellow"))
         elif p.kind == "delete":
-            console.print(Text(f"- {p.old}", style="red"))
+            console.print(Text(safe(f"- {p.old}"), style="red"))
         else:
-            console.print(Text(f"+ {p.new}", style="green"))
+            console.print(Text(safe(f"+ {p.new}"), style="green"))
 
 
 def version_diff(result: VersionDiff, *, as_json: bool, color: bool | None = None) -> None:
@@ -196,7 +199,7 @@ def version_diff(result: VersionDiff, *, as_json: bool, color: bool | None = Non
             "to": {"version": result.new.number, "content_hash": result.new.content_hash},
             **result.diff.to_json(),
         }
-        echo(json.dumps(data, ensure_ascii=False, indent=2))
+        emit(json.dumps(data, ensure_ascii=False, indent=2))
     elif color or (color is None and out.is_terminal):
         _coloured(result)
     else:

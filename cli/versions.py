@@ -33,10 +33,11 @@ def diff(
     url: UrlArg,
     old: Annotated[
         int | None,
-        typer.Option("--from", min=1, help="Older version (default: the one before)."),
+        typer.Option("--from", min=1, metavar="N", help="Older version (default: the one before)."),
     ] = None,
     new: Annotated[
-        int | None, typer.Option("--to", min=1, help="The newer version (default: the current).")
+        int | None,
+        typer.Option("--to", min=1, metavar="M", help="The newer version (default: the current)."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the diff as JSON.")] = False,
     color: Annotated[

@@ -24,6 +24,7 @@ from ._errors import (
     KeySettingsError,
     NewsstoreError,
     NotFoundError,
+    SettingsError,
     SnapshotParseError,
     StoreError,
     StoreUnavailableError,
@@ -46,6 +47,8 @@ if _typing.TYPE_CHECKING:
         diff_text,
     )
     from ._export import open_output, write_snapshots
+    from ._fields import field_values, parse_fields
+    from ._importing import ImportInterrupted
     from ._parsing import parse_snapshot, parse_snapshot_bytes, parse_snapshot_file
     from ._query import Query
     from ._reading import read_records
@@ -71,6 +74,7 @@ __all__ = [  # noqa: RUF022
     "FieldChange",
     "Format",
     "Image",
+    "ImportInterrupted",
     "ImportReport",
     "InvalidQueryError",
     "InvalidRecordError",
@@ -89,6 +93,7 @@ __all__ = [  # noqa: RUF022
     "RelatedItem",
     "SQLiteStore",
     "Settings",
+    "SettingsError",
     "Snapshot",
     "SnapshotDiff",
     "SnapshotParseError",
@@ -112,8 +117,10 @@ __all__ = [  # noqa: RUF022
     "day_range",
     "diff_snapshots",
     "diff_text",
+    "field_values",
     "open_output",
     "open_store",
+    "parse_fields",
     "parse_snapshot",
     "parse_snapshot_bytes",
     "parse_snapshot_file",
@@ -142,7 +149,9 @@ _LAZY = {
         "._diff",
     ),
     **dict.fromkeys(("open_output", "write_snapshots"), "._export"),
+    **dict.fromkeys(("field_values", "parse_fields"), "._fields"),
     **dict.fromkeys(("parse_snapshot", "parse_snapshot_bytes", "parse_snapshot_file"), "._parsing"),
+    "ImportInterrupted": "._importing",
     "Query": "._query",
     "read_records": "._reading",
     "Record": "._records",

@@ -24,6 +24,7 @@ rejects file keeps the record itself.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 __all__ = [
     "DiffConflictError",
@@ -33,6 +34,7 @@ __all__ = [
     "KeySettingsError",
     "NewsstoreError",
     "NotFoundError",
+    "SettingsError",
     "SnapshotParseError",
     "StoreError",
     "StoreUnavailableError",
@@ -74,6 +76,10 @@ class InvalidURLError(NewsstoreError, ValueError):
         super().__init__(shorten_values(message))
 
 
+class SettingsError(NewsstoreError, ValueError):
+    """A setting (a ``NEWSSTORE_…`` variable or a :class:`~newsstore.Settings` value) is invalid."""
+
+
 class InvalidQueryError(NewsstoreError, ValueError):
     """A lookup was asked with values newsstore refuses (operator keys, unparsable dates)."""
 
@@ -111,6 +117,9 @@ class InvalidRecordError(NewsstoreError, ValueError):
         self.line = line
         self.index = index
         self.raw = raw
+        # Set when a strict import stops at this record: the ImportReport of what landed
+        # before it (Any: the models import this module, not the other way round).
+        self.report: Any = None
         super().__init__(f"{self.location}: {message}" if self.location else message)
 
     @property

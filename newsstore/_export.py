@@ -15,12 +15,13 @@ import io
 import json
 import os
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from typing import IO, Any, cast
+from typing import IO, Any, TypeVar, cast
 
-from ._ejson import to_ejson
+from ._ejson import ejson_line, to_ejson
 from ._errors import InvalidQueryError
+from ._fields import include_of, parse_fields
 from ._files import FileSet
 from ._schemas import Snapshot
 from ._types import EXPORT_FORMATS, ExportFormat
@@ -28,25 +29,51 @@ from ._types import EXPORT_FORMATS, ExportFormat
 __all__ = [
     "EXPORT_FORMATS",
     "ExportFormat",
+    "Tick",
     "Utf8Output",
+    "counted",
     "open_output",
     "write_snapshots",
 ]
 
-_FIELDS = frozenset(Snapshot.model_fields)
+
+def _fields(fields: Iterable[str] | None) -> dict[str, Any] | None:
+    # Dotted paths (stored.key, related.title), the rules of parse_fields.
+    return None if fields is None else include_of(parse_fields(fields))
 
 
-def _fields(fields: Iterable[str] | None) -> set[str] | None:
-    if fields is None:
-        return None
-    chosen = {f.strip() for f in fields if f.strip()}
-    unknown = chosen - _FIELDS
-    if unknown:
-        raise InvalidQueryError(
-            f"unknown field(s) {', '.join(sorted(unknown))};"
-            f" choose from {', '.join(Snapshot.model_fields)}"
-        )
-    return chosen
+# How a JSON array export is laid out: one element a line, like the NDJSON export.
+ARRAY_START, ARRAY_FIRST, ARRAY_SEPARATOR, ARRAY_END, ARRAY_EMPTY_END = (
+    "[",
+    "\n",
+    ",\n",
+    "\n]\n",
+    "]\n",
+)
+
+
+_T = TypeVar("_T")
+Tick = Callable[[int], None] | None
+"""An export's progress hook: called with how many snapshots went by since the last call."""
+
+
+def counted(items: Iterable[_T], progress: Tick) -> Iterable[_T]:
+    """``items``, telling ``progress`` how many went by, every 256 and at the end."""
+    if progress is None:
+        return items
+    return _counting(items, progress)
+
+
+def _counting(items: Iterable[_T], progress: Callable[[int], None]) -> Iterator[_T]:
+    pending = 0
+    for item in items:
+        yield item
+        pending += 1
+        if pending == 256:
+            progress(pending)
+            pending = 0
+    if pending:
+        progress(pending)
 
 
 def write_snapshots(
@@ -62,21 +89,23 @@ def write_snapshots(
         raise InvalidQueryError(f"unknown export format {format!r}: {', '.join(EXPORT_FORMATS)}")
     count = 0
     if format == "json":
-        fp.write("[")
+        fp.write(ARRAY_START)
     for snapshot in snapshots:
         if format in ("ndjson", "json"):
             text = snapshot.model_dump_json(include=include)
+        elif format == "ejson":
+            text = ejson_line(snapshot.model_dump_json(include=include).encode()).decode()
         else:
             data = snapshot.model_dump(include=include)
-            text = json.dumps(to_ejson(data, format == "ejson-canonical"), ensure_ascii=False)
+            text = json.dumps(to_ejson(data, True), ensure_ascii=False)
         if format == "json":
-            fp.write(",\n" if count else "\n")
+            fp.write(ARRAY_SEPARATOR if count else ARRAY_FIRST)
             fp.write(text)
         else:
             fp.write(text + "\n")
         count += 1
     if format == "json":
-        fp.write("\n]\n" if count else "]\n")
+        fp.write(ARRAY_END if count else ARRAY_EMPTY_END)
     return count
 
 

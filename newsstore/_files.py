@@ -4,37 +4,56 @@ A :class:`FileSet` tells whether a path names one of some files, by any spelling
 (what an import must not read, and an export must not overwrite).
 
 Directories are walked recursively in sorted order, keeping the regular files whose name
-matches a glob: a FIFO, socket or device inside a directory is skipped (reading one could
-wait for ever, or never end), and so is a link that leads nowhere (dangling, or a loop of
-links). A symlink inside a directory that leads out of it is skipped unless asked for, and
-a followed symlink loop visits each real directory once. Files named directly are always
-read, whatever they are (a FIFO too), and ``-`` stands for standard input.
+matches a glob (by default the formats newsstore reads, :data:`KNOWN_FILES`): a FIFO,
+socket or device inside a directory is skipped (reading one could wait for ever, or never
+end), and so is a link that leads nowhere (dangling, or a loop of links). A symlink inside
+a directory that leads out of it is skipped unless asked for, and a followed symlink loop
+visits each real directory once; skipped links are reported to a ``skipped`` hook. Files
+named directly are always read, whatever they are (a FIFO too), and ``-`` stands for
+standard input.
 """
 
 from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import suppress
 from fnmatch import fnmatch
 from pathlib import Path
 
-__all__ = ["DEFAULT_GLOB", "FileSet", "iter_files"]
+__all__ = ["KNOWN_FILES", "FileSet", "iter_files"]
 
-DEFAULT_GLOB = "*"
+KNOWN_FILES = tuple(
+    f"*{ext}{gz}" for ext in (".json", ".ndjson", ".jsonl", ".txt") for gz in ("", ".gz")
+)
+"""What a directory import reads unless given a glob: the formats newsstore knows (a
+``readme.md`` or a ``.db`` beside them is not an input). Matched case-insensitively."""
+
+Skipped = Callable[[str, str], None]
+"""Called as ``skipped(path, why)`` for a link a directory walk leaves out."""
+
+
+def _wanted(filename: str, glob: str | None) -> bool:
+    if glob is None:
+        lower = filename.lower()
+        return any(fnmatch(lower, pattern) for pattern in KNOWN_FILES)
+    return fnmatch(filename, glob)
 
 
 def iter_files(
     paths: Iterable[str | os.PathLike[str]],
     *,
-    glob: str = DEFAULT_GLOB,
+    glob: str | None = None,
     follow_symlinks: bool = False,
+    skipped: Skipped | None = None,
 ) -> Iterator[str]:
-    """Expand directories (recursively, sorted, files matching ``glob``) into file paths.
+    """Expand directories (recursively, sorted, files matching ``glob``, by default
+    :data:`KNOWN_FILES`) into file paths.
 
     Inside a directory only regular files are kept, and a symlink that leads outside of it
-    is skipped unless ``follow_symlinks`` is true. Files named directly are always read.
+    is skipped unless ``follow_symlinks`` is true (``skipped`` hears of it, and of a link
+    that leads nowhere). Files named directly are always read.
     """
     for path in paths:
         name = os.fspath(path)
@@ -57,26 +76,37 @@ def iter_files(
                     continue
                 seen.add((info.st_dev, info.st_ino))
             dirnames.sort()
+            if not follow_symlinks and skipped is not None:
+                for sub in dirnames:
+                    full = os.path.join(dirpath, sub)
+                    if os.path.islink(full) and _leads_out(full, root):
+                        skipped(full, "a link to a directory outside; use --follow-symlinks")
             for filename in sorted(filenames):
                 full = os.path.join(dirpath, filename)
-                if fnmatch(filename, glob) and _walked_file(full, root, follow_symlinks):
+                if _wanted(filename, glob) and _walked_file(full, root, follow_symlinks, skipped):
                     yield full
 
 
-def _walked_file(path: str, root: Path, follow_symlinks: bool) -> bool:
+def _leads_out(path: str, root: Path) -> bool:
+    return not Path(os.path.realpath(path)).is_relative_to(root)
+
+
+def _walked_file(path: str, root: Path, follow_symlinks: bool, skipped: Skipped | None) -> bool:
     """Whether a directory walk reads ``path``: a regular file (through its links), inside
     ``root`` unless links are followed."""
     try:
         info = os.stat(path)  # through the links: what would be read
     except OSError:  # a dangling link, a loop of links, a file gone meanwhile
+        if skipped is not None and os.path.islink(path):
+            skipped(path, "a link that leads nowhere (dangling, or a loop)")
         return False
     if not stat.S_ISREG(info.st_mode):
         return False
-    return (
-        follow_symlinks
-        or not os.path.islink(path)
-        or Path(os.path.realpath(path)).is_relative_to(root)
-    )
+    if follow_symlinks or not os.path.islink(path) or not _leads_out(path, root):
+        return True
+    if skipped is not None:
+        skipped(path, "a link to a file outside the directory; use --follow-symlinks")
+    return False
 
 
 class FileSet:

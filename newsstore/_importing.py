@@ -22,7 +22,7 @@ from datetime import tzinfo
 from typing import IO, Any, TypedDict
 
 from ._errors import InvalidRecordError, NewsstoreError
-from ._files import DEFAULT_GLOB, FileSet, iter_files
+from ._files import FileSet, iter_files
 from ._identity import RecordTooLargeError
 from ._linememory import LineBackend, LineMemory
 from ._reading import Format, read_records
@@ -30,7 +30,7 @@ from ._records import Record
 from ._rules import Incoming, Policy
 from ._schemas import ImportReport, Snapshot
 
-__all__ = ["ImportOptions", "ImportTarget", "Progress", "import_records"]
+__all__ = ["ImportInterrupted", "ImportOptions", "ImportTarget", "Progress", "import_records"]
 
 Progress = Callable[[int, int], None]
 """Called as ``progress(records, bytes)`` with what was read since the last call."""
@@ -45,11 +45,23 @@ class ImportOptions(TypedDict, total=False):
     rejects: str | os.PathLike[str] | None
     strict: bool
     dry_run: bool
-    glob: str
+    glob: str | None
     follow_symlinks: bool
     timezone: str | tzinfo | None
     encoding: str | None
     progress: Progress | None
+
+
+class ImportInterrupted(KeyboardInterrupt):
+    """An import stopped by an interrupt (Ctrl-C, SIGINT): ``report`` counts what landed.
+
+    A ``KeyboardInterrupt``, so code that stops on one still does; the batches saved before
+    the interrupt are committed, the one being gathered is not (re-running converges).
+    """
+
+    def __init__(self, report: ImportReport) -> None:
+        super().__init__()
+        self.report = report
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,13 +92,17 @@ def import_records(
     rejects: str | os.PathLike[str] | None = None,
     strict: bool = False,
     dry_run: bool = False,
-    glob: str = DEFAULT_GLOB,
+    glob: str | None = None,
     follow_symlinks: bool = False,
     timezone: str | tzinfo | None = None,
     encoding: str | None = None,
     progress: Progress | None = None,
 ) -> ImportReport:
-    """Import snapshot files into ``target``; see :meth:`newsstore.Store.import_records`."""
+    """Import snapshot files into ``target``; see :meth:`newsstore.Store.import_records`.
+
+    Stopped by an interrupt, it raises :class:`~newsstore.ImportInterrupted` holding the
+    report of what landed; a strict import's error holds it as ``report``.
+    """
     report = ImportReport()
     zone = timezone if timezone is not None else target.zone
     paths = list(paths)
@@ -151,39 +167,96 @@ def import_records(
                 report.merge(target.save(batch, policy, dry_run))
                 batch.clear()
 
+        def read(path: str) -> None:
+            records = read_records(path, format=format, timezone=zone, encoding=encoding)
+            try:
+                for record, incoming in _prepared(records, prepare, memory):
+                    if progress is not None:
+                        progress(1, record.size)
+                    if isinstance(incoming, InvalidRecordError):
+                        flush()  # in strict mode, what came before the bad record lands
+                        reject(incoming)
+                        continue
+                    if record.warning is not None:
+                        report.add_warning(record.warning)
+                    batch.append(incoming)
+                    if len(batch) >= batch_size:
+                        flush()
+            except InvalidRecordError as exc:
+                if stopping:
+                    raise
+                # The file cannot be read on (truncated array, unreadable): report it and
+                # go on with the next file.
+                flush()
+                reject(exc)
+
+        def skipped(path: str, why: str) -> None:
+            report.add_skip(path, why)
+
         try:
-            for path in iter_files(paths, glob=glob, follow_symlinks=follow_symlinks):
-                if (rejects_id is not None and _same_file(path, rejects_id)) or own.holds(path):
-                    # Our own output inside an imported directory: reading it while writing
-                    # it would feed every rejection back in, without end; and the store's
-                    # database is not an input (it would be rejected on every run).
-                    continue
-                records = read_records(path, format=format, timezone=zone, encoding=encoding)
-                try:
-                    for record, incoming in _prepared(records, prepare, memory):
-                        if progress is not None:
-                            progress(1, record.size)
-                        if isinstance(incoming, InvalidRecordError):
-                            flush()  # in strict mode, what came before the bad record lands
-                            reject(incoming)
-                            continue
-                        if record.warning is not None:
-                            report.add_warning(record.warning)
-                        batch.append(incoming)
-                        if len(batch) >= batch_size:
-                            flush()
-                except InvalidRecordError as exc:
-                    if stopping:
-                        raise
-                    # The file cannot be read on (truncated array, unreadable): report it and
-                    # go on with the next file.
+            if progress is not None and callable(getattr(progress, "expect", None)):
+                progress.expect(_total_size(paths, glob, follow_symlinks))  # type: ignore[attr-defined]
+            for top in paths:
+                found = False
+                for path in iter_files(
+                    [top], glob=glob, follow_symlinks=follow_symlinks, skipped=skipped
+                ):
+                    if (rejects_id is not None and _same_file(path, rejects_id)) or own.holds(path):
+                        # Our own output inside an imported directory: reading it while
+                        # writing it would feed every rejection back in, without end; and
+                        # the store's database is not an input (rejected on every run).
+                        continue
+                    found = True
+                    read(path)
+                if not found and os.path.isdir(top):
+                    # As an empty file is: nothing to import is worth saying.
                     flush()
-                    reject(exc)
+                    what = f"matching {glob!r}" if glob is not None else "of a known format"
+                    reject(
+                        InvalidRecordError(
+                            f"empty directory: no files {what}", source=os.fspath(top)
+                        )
+                    )
             flush()
+        except KeyboardInterrupt:
+            # What landed is committed (the write group ends on the way out); the caller
+            # hears how much that was.
+            raise ImportInterrupted(report) from None
+        except InvalidRecordError as exc:
+            if stopping:
+                exc.report = report
+            raise
         finally:
             if reject_fp is not None:
                 reject_fp.flush()
     return report
+
+
+def _total_size(
+    paths: list[str | os.PathLike[str]], glob: str | None, follow_symlinks: bool
+) -> int | None:
+    """The bytes the import will read, if known beforehand (None: standard input, a FIFO).
+
+    A ``.gz`` file counts as its uncompressed size, which gzip keeps in its last 4 bytes
+    (modulo 4 GiB: a bigger file's bar is off, never the import).
+    """
+    total = 0
+    for path in iter_files(paths, glob=glob, follow_symlinks=follow_symlinks):
+        if path == "-":
+            return None
+        try:
+            info = os.stat(path)
+            if not stat.S_ISREG(info.st_mode):
+                return None
+            if path.endswith(".gz") and info.st_size >= 18:
+                with open(path, "rb") as fp:
+                    fp.seek(-4, os.SEEK_END)
+                    total += int.from_bytes(fp.read(4), "little")
+            else:
+                total += info.st_size
+        except OSError:
+            continue  # the import reports it
+    return total
 
 
 def _prepared(

@@ -38,7 +38,9 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "time_field": TIME_FIELDS,
     "sort": SORT_ORDERS,
 }
-_NotNegative = Annotated[int, Field(ge=0)]
+# At most what a 64-bit integer holds: both stores page with signed 64-bit numbers.
+MAX_COUNT = 2**63 - 1
+_NotNegative = Annotated[int, Field(ge=0, le=MAX_COUNT)]
 _T = TypeVar("_T")
 
 
@@ -57,6 +59,8 @@ def _describe(error: ErrorDetails) -> str:
         return f"{name} must be an integer"
     if kind == "greater_than_equal":
         return f"{name} must not be negative"
+    if kind == "less_than_equal":
+        return f"{name} must be at most {MAX_COUNT} (2^63 - 1)"
     if kind == "unexpected_keyword_argument":
         return f"{name} is not a query field"
     return f"{name}: {error['msg']}"

@@ -19,6 +19,7 @@ out with ``error`` set and reading goes on.
 from __future__ import annotations
 
 import codecs
+import errno
 import gzip
 import io
 import json
@@ -96,6 +97,8 @@ def read_records(
 
 def _open(path: str) -> IO[bytes]:
     if path == "-":
+        if sys.stdin is None:  # closed (<&-): Python starts with no sys.stdin at all
+            raise OSError(errno.EBADF, "standard input is closed")
         return sys.stdin.buffer
     # A large buffer: a snapshot's line (~11 KB) is longer than the default one, which made
     # every readline several reads.
@@ -139,6 +142,11 @@ def _read(
     if not head:
         raise InvalidRecordError("empty file: no records", source=source)
     fmt = format if format != "auto" else _detect(name, head)
+    if fmt == "ejson":
+        # Extended JSON is JSON (every reader takes its values): one object a line as
+        # mongoexport writes it, or an array (--jsonArray), told apart as auto does.
+        fmt = _detect("", head)
+        fmt = "ndjson" if fmt == "text" else fmt
     try:
         if fmt == "ndjson":
             yield from _read_ndjson(stream, source, context, head)

@@ -173,6 +173,10 @@ class ImportReport(BaseModel):
     warnings: list[str] = Field(
         default_factory=list, description="The first warnings (e.g. a text without footer)."
     )
+    skipped: list[str] = Field(
+        default_factory=list,
+        description="Links a directory walk left out, each with why (the first ones).",
+    )
 
     @property
     def total(self) -> int:
@@ -193,6 +197,12 @@ class ImportReport(BaseModel):
         self.errors.extend(other.errors[: max(0, MAX_ERRORS_KEPT - len(self.errors))])
         self.warned += other.warned
         self.warnings.extend(other.warnings[: max(0, MAX_ERRORS_KEPT - len(self.warnings))])
+        self.skipped.extend(other.skipped[: max(0, MAX_ERRORS_KEPT - len(self.skipped))])
+
+    def add_skip(self, path: str, why: str) -> None:
+        """Note a link a directory walk left out (the first ones are kept)."""
+        if len(self.skipped) < MAX_ERRORS_KEPT:
+            self.skipped.append(f"{path}: {why}")
 
     def add_rejection(self, message: str) -> None:
         """Count one rejected record, keeping its message among the first ones."""

@@ -23,11 +23,13 @@ import os
 import re
 from datetime import tzinfo
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote_plus
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from ._errors import SettingsError
 from ._times import DEFAULT_TIMEZONE, zone_of
 
 __all__ = ["DEFAULT_DATABASE", "Settings", "default_store_path", "redact_uri"]
@@ -109,6 +111,20 @@ class Settings(BaseSettings):
     """newsstore's configuration; construct it to read the environment."""
 
     model_config = SettingsConfigDict(env_prefix="NEWSSTORE_", extra="ignore")
+
+    def __init__(self, **values: Any) -> None:
+        """Read the environment (and ``values``); a bad value raises SettingsError."""
+        try:
+            super().__init__(**values)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            name = str(first["loc"][0]) if first["loc"] else "settings"
+            given = first["input"]
+            # The store URI may hold a password: never quoted back.
+            shown = "" if name == "store" else f", not {str(given)[:100]!r}"
+            raise SettingsError(
+                f"NEWSSTORE_{name.upper()}: {first['msg'].lower()}{shown}"
+            ) from None
 
     store: str | None = Field(default=None, repr=False)  # a MongoDB URI may hold a password
     # Unset: the database the MongoDB URI's path names, else DEFAULT_DATABASE.

@@ -45,7 +45,7 @@ _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 def _named_zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:  # OSError: name too long
         raise InvalidQueryError(f"unknown time zone {name!r} (try Asia/Shanghai or UTC)") from exc
 
 
@@ -137,7 +137,23 @@ def time_window(
     if on is not None:
         if start is not None or end is not None:
             raise InvalidQueryError("use on (--on) or start/end (--from/--to), not both")
-        return day_range(parse_day(on) if isinstance(on, str) else on, tz)
+        day = parse_day(on) if isinstance(on, str) else on
+        first, after = day_range(day, tz)
+        return _in_range(first, day), _in_range(after, day)
     low = parse_when(start, tz) if isinstance(start, str) else start
     high = parse_when(end, tz, end=True) if isinstance(end, str) else end
-    return low, high
+    return _in_range(low, start), _in_range(high, end)
+
+
+def _in_range(bound: datetime | None, given: object) -> datetime | None:
+    """``bound`` if it has a UTC time (what stores compare on), else InvalidQueryError:
+    0001-01-01 in Beijing starts in year 0 at UTC, which no datetime holds."""
+    if bound is not None:
+        try:
+            bound.astimezone(UTC)
+        except OverflowError:
+            shown = given.isoformat() if isinstance(given, date) else str(given)
+            raise InvalidQueryError(
+                f"{shown} is out of range: times must be within the years 1 to 9999 at UTC"
+            ) from None
+    return bound

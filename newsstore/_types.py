@@ -23,9 +23,10 @@ __all__ = [
     "TimeField",
 ]
 
-Format = Literal["auto", "json", "ndjson", "text"]
-"""Input formats: detected (``auto``), a JSON array or object, NDJSON, snapshot text."""
-FORMATS: tuple[Format, ...] = ("auto", "json", "ndjson", "text")
+Format = Literal["auto", "json", "ndjson", "ejson", "text"]
+"""Input formats: detected (``auto``), a JSON array or object, NDJSON, MongoDB Extended JSON
+(one object a line or an array; every JSON format reads its values), snapshot text."""
+FORMATS: tuple[Format, ...] = ("auto", "json", "ndjson", "ejson", "text")
 
 ExportFormat = Literal["ndjson", "json", "ejson", "ejson-canonical"]
 """Output formats: NDJSON, a JSON array, MongoDB Extended JSON (relaxed or canonical)."""

@@ -66,6 +66,7 @@ __all__ = [
     "DEFAULT_TRACKING_PARAMS",
     "canonical_url",
     "host_of",
+    "lookup_url",
     "reversed_host",
     "suffix_list_version",
     "url_prefix",
@@ -274,6 +275,31 @@ def url_prefix(url: str, *, tracking_params: Collection[str] | None = None) -> s
     if url.partition("#")[0].rstrip().endswith("?") and "?" not in rest:
         rest += "?"
     return f"https://{host}{port}{rest}"
+
+
+# A scheme (RFC 3986: a letter, then letters, digits, "+", "-", ".") and "://".
+_HAS_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
+
+
+def lookup_url(text: str) -> str:
+    """A URL typed to look something up, with ``http://`` put in front when it has no
+    scheme, as the Wayback Machine's CDX API reads ``example.com/news/1.html``.
+
+    Only lookups take this (``get``, ``find --url``, ``history``, ``delete``); an imported
+    record's URL must be absolute. Something with another scheme (``mailto:``,
+    ``javascript:``) or user info before its first ``/`` is left as it is, so it is
+    refused as before rather than read as a host.
+    """
+    stripped = text.strip()
+    if not stripped or _HAS_SCHEME.match(stripped):
+        return text
+    if stripped.startswith("//"):  # protocol-relative
+        return "http:" + stripped
+    authority = re.split(r"[/?#]", stripped, maxsplit=1)[0]
+    host, colon, port = authority.rpartition(":") if not authority.endswith("]") else ("", "", "")
+    if "@" in authority or (colon and not port.isdigit() and not host.endswith("]")):
+        return text  # "mailto:a@b", "javascript:x": a scheme of its own
+    return "http://" + stripped
 
 
 def _is_canonical_host(host: str) -> bool:

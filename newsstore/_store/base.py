@@ -18,7 +18,7 @@ from types import TracebackType
 from typing import IO, TYPE_CHECKING, Any
 
 from .._errors import InvalidQueryError, NotFoundError, StoreError, TakenDownError
-from .._export import ExportFormat, write_snapshots
+from .._export import ExportFormat, Tick, counted, write_snapshots
 from .._identity import check_size, identify, snapshot_key
 from .._importing import ImportOptions, ImportTarget, import_records
 from .._linememory import LineBackend, lines_written, settle
@@ -26,7 +26,7 @@ from .._query import Query, TimeField
 from .._rules import Incoming, KeyPlan, KeyState, Policy, plan_key
 from .._schemas import ImportReport, RelatedItem, Snapshot
 from .._times import DEFAULT_TIMEZONE, EPOCH, UTC, day_range, zone_of
-from .._urls import canonical_url, host_of, reversed_host, url_prefix
+from .._urls import canonical_url, host_of, lookup_url, reversed_host, url_prefix
 from .archiving import Archiving
 from .values import QUARTER_MS, Diagnosis, Grouped, RelatedHit, Stats, Tombstone
 from .versioning import Versioning
@@ -261,17 +261,26 @@ class Store(Archiving, Versioning):
         *,
         format: ExportFormat = "ndjson",
         fields: Iterable[str] | None = None,
+        progress: Tick = None,
     ) -> int:
-        """Stream the snapshots matching ``query`` to ``fp``; returns how many were written."""
-        if format == "ndjson" and fields is None:
-            written = self._export_ndjson(fp, query or Query())
+        """Stream the snapshots matching ``query`` to ``fp``; returns how many were written.
+
+        ``progress``, if given, is called with the number of snapshots read since its last
+        call (every few hundred).
+        """
+        if format in ("ndjson", "json", "ejson") and fields is None:
+            written = self._export_lines(fp, query or Query(), format, progress)
             if written is not None:
                 return written
-        return write_snapshots(self.find(query), fp, format=format, fields=fields)
+        found = counted(self.find(query), progress)
+        return write_snapshots(found, fp, format=format, fields=fields)
 
-    def _export_ndjson(self, fp: IO[str], query: Query) -> int | None:
-        """Write whole records as NDJSON from the stored form, if this adapter can (the
-        bytes ``model_dump_json`` gives); None: it cannot, the models are written instead."""
+    def _export_lines(
+        self, fp: IO[str], query: Query, format: ExportFormat, progress: Tick
+    ) -> int | None:
+        """Write whole records (NDJSON, a JSON array, relaxed Extended JSON) from the stored
+        form, if this adapter can (the bytes ``write_snapshots`` gives); None: it cannot,
+        the models are written instead."""
         return None
 
     # -- reading -----------------------------------------------------------------------
@@ -283,7 +292,8 @@ class Store(Archiving, Versioning):
             raise InvalidQueryError(f"a URL or key must be a string, not {kind}")
         if url_or_key.startswith("content:"):
             return url_or_key
-        return canonical_url(url_or_key, tracking_params=self.tracking_params)
+        # A scheme-less URL (example.com/a) is read as the CDX API reads it.
+        return canonical_url(lookup_url(url_or_key), tracking_params=self.tracking_params)
 
     def _url_range(self, query: Query) -> tuple[str, str, str | None]:
         """How a query's URL filter reads on the indexed columns: (column, value or low, high).
@@ -291,13 +301,13 @@ class Store(Archiving, Versioning):
         ``key`` holds canonical URLs, so a path prefix is a key range; ``host`` holds the
         reversed host (``com.example.news.``), so a domain and its subdomains are a range too.
         """
-        url = query.url or ""
+        url = lookup_url(query.url or "")
         if query.match == "exact":
             return "key", self.key_for(url), None
         if query.match == "prefix":
             prefix = url_prefix(url, tracking_params=self.tracking_params)
             return "key", prefix, prefix + _TOP
-        host = reversed_host(host_of(url_prefix(url if "://" in url else "https://" + url)))
+        host = reversed_host(host_of(url_prefix(url)))
         if query.match == "host":
             return "host", host, None
         return "host", host, host + _TOP

@@ -131,7 +131,7 @@ def test_restore_onto_data_lets_the_takedown_win(run, new_store, tmp_path: Path)
 
 def test_restore_of_a_url_points_to_lift_takedown(run, new_store) -> None:
     result = run("restore", "--store", new_store(), URL)
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # a URL where an archive goes: a usage error
     assert f"newsstore lift-takedown {URL}" in result.stderr
 
 

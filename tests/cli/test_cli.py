@@ -150,7 +150,9 @@ def test_strict_stops_at_the_first_bad_record(run, tmp_path: Path) -> None:
     )
     result = run("import", "--strict", str(path))
     assert result.exit_code == 1
-    assert result.stderr.startswith(f"Error: {path}:2: title: Field required")
+    # The summary of what landed before the stop, and the record it stopped at.
+    assert result.stdout == "stopped (--strict): 2 read: 1 inserted, 1 rejected\n"
+    assert result.stderr == f"rejected: {path}:2: title: Field required\n"
     assert run("find", "--json").stdout.count('"url"') == 1
 
 
@@ -204,7 +206,7 @@ def test_get_unknown_url_is_one_line_and_exit_1(run) -> None:
 
 def test_get_refuses_a_url_that_is_not_http(run) -> None:
     result = run("get", "javascript:alert(1)")
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # a usage error: what was typed is no URL
     assert result.stderr.startswith("Error: ")
     assert len(result.stderr.strip().splitlines()) == 1
 
@@ -273,7 +275,10 @@ def test_export_fields_and_limit(run, tmp_path: Path) -> None:
         "source": "河南广播电视台",
     }
     bad = run("export", "--fields", "title,colour")
-    assert bad.exit_code == 1 and "unknown field(s) colour" in bad.stderr
+    assert bad.exit_code == 2 and "unknown field 'colour'" in bad.stderr  # a usage error
+    nested = run("export", "--fields", "stored.key,related.title", "--limit", "1")
+    got = json.loads(nested.stdout)
+    assert got["stored"] == {"key": SAMPLE_KEY} and set(got["related"][0]) == {"title"}
 
 
 def test_history_delete_restore(run, tmp_path: Path) -> None:

@@ -30,7 +30,7 @@ def test_export_to_the_store_or_its_wal_is_refused_and_the_store_is_intact(tmp_p
     for target in (db, Path(f"{db}-wal"), Path(f"{db}-shm")):
         before = target.read_bytes() if target.exists() else None
         result = _run("export", "--store", str(db), "-o", str(target))
-        assert result.exit_code == 1
+        assert result.exit_code == 2  # a usage error: the option names the store
         assert "is the store's own database file" in result.stderr
         assert (target.read_bytes() if target.exists() else None) == before
     assert json.loads(_run("stats", "--json", "--store", str(db)).stdout)["snapshots"] == 1
@@ -40,7 +40,7 @@ def test_export_to_the_store_by_another_spelling_is_refused(tmp_path: Path) -> N
     db = _stocked(tmp_path)
     os.link(db, tmp_path / "alias.db")
     result = _run("export", "--store", str(db), "-o", str(tmp_path / "." / "alias.db"))
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert (
         _run("get", "--store", str(db), "content:416eab2c0c7802e3eec1b3ba004c83cb").exit_code == 0
     )

@@ -323,9 +323,9 @@ def test_cli_filters_are_literals_on_mongodb(
         "https://a.example.com/news/1",
         "https://a.example.com/news/2",
     ]
-    assert mongo_cli("get", '{"$ne": null}').exit_code == 1
+    assert mongo_cli("get", '{"$ne": null}').exit_code == 2  # not a URL: a usage error
     refused = mongo_cli("find", "--url", ".*", "--match", "domain")
-    assert refused.exit_code == 1 and refused.stderr.startswith("Error: invalid host")
+    assert refused.exit_code == 2 and refused.stderr.startswith("Error: invalid host")
 
 
 def test_imported_operator_documents_are_refused_not_stored(
@@ -395,7 +395,9 @@ def test_directory_import_stays_inside_without_follow_symlinks(crawl: Path, tmp_
 def test_glob_cannot_reach_out_of_the_directory(crawl: Path, tmp_path: Path) -> None:
     db = tmp_path / "s.db"
     result = run("import", "--store", str(db), "--glob", "../outside/*", str(crawl))
-    assert result.stdout == "0 read: 0 inserted, 0 rejected\n"
+    # Nothing in the directory matches: reported as an empty directory, nothing read.
+    assert result.stdout == "1 read: 0 inserted, 1 rejected\n"
+    assert "empty directory: no files matching '../outside/*'" in result.stderr
 
 
 def test_follow_symlinks_reads_outside_once_and_survives_a_loop(

@@ -610,3 +610,21 @@ def test_url_prefix_covers_every_url_below_it(base: str, below: list[str]) -> No
     assume(";" not in last or last.partition(";")[0] not in {".", ".."})
     url = base + "".join("/" + s for s in below)
     assert canonical_url(url).startswith(url_prefix(base))
+
+
+@pytest.mark.parametrize(
+    ("typed", "read"),
+    [
+        ("example.com/news/1.html", "http://example.com/news/1.html"),
+        ("localhost:8080/x", "http://localhost:8080/x"),
+        ("//example.com/a", "http://example.com/a"),
+        ("https://example.com/a", "https://example.com/a"),
+        ("mailto:a@example.com", "mailto:a@example.com"),
+        ("javascript:alert(1)", "javascript:alert(1)"),
+        ("user@example.com/a", "user@example.com/a"),
+    ],
+)
+def test_lookup_urls_without_a_scheme_get_one(typed: str, read: str) -> None:
+    from newsstore._urls import lookup_url
+
+    assert lookup_url(typed) == read

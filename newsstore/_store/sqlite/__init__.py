@@ -22,11 +22,13 @@ from datetime import datetime, tzinfo
 from typing import IO, Any
 
 from ..._errors import StoreError, StoreUnavailableError
+from ..._export import Tick, counted
 from ..._linememory import LineBackend
 from ..._query import Query
 from ..._rules import KeyPlan, KeyState
 from ..._schemas import Snapshot
 from ..._times import DEFAULT_TIMEZONE, from_ms, to_ms
+from ..._types import ExportFormat
 from ..._versions import SeenTimes, VersionEntry
 from ..base import Store
 from ..values import Diagnosis, Grouped, Tombstone
@@ -414,12 +416,12 @@ class SQLiteStore(Store):
                 return
             yield from rows
 
-    def _export_ndjson(self, fp: IO[str], query: Query) -> int:
+    def _export_lines(self, fp: IO[str], query: Query, format: ExportFormat, progress: Tick) -> int:
         # A stored row is already the JSON of its snapshot (times in UTC, no URL or
         # ``stored``): NDJSONLines writes from it the very bytes model_dump_json would,
         # without validating every record back into a model.
         lines = NDJSONLines(self.zone, self._snapshot)
-        return write_lines(fp, self._rows(query), lines)
+        return write_lines(fp, counted(self._rows(query), progress), lines, format)
 
     def _count(self, query: Query) -> int:
         clause, params = where(query, self._url_filter(query))

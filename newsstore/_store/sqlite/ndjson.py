@@ -17,7 +17,15 @@ from typing import IO, Any
 
 from pydantic_core import to_json
 
-from ..._export import Utf8Output
+from ..._ejson import ejson_line, to_ejson
+from ..._export import (
+    ARRAY_EMPTY_END,
+    ARRAY_END,
+    ARRAY_FIRST,
+    ARRAY_SEPARATOR,
+    ARRAY_START,
+    Utf8Output,
+)
 from ..._schemas import Image, RelatedItem, Snapshot, StoredInfo
 from ..._times import UTC, from_ms, in_zone
 
@@ -80,6 +88,10 @@ class NDJSONLines:
         self._local_hour = _Lookup(self._learn_hour)
         self._suffix = _Lookup(self._learn_hour)
         self._seen: dict[int, datetime] = {}
+        self._dates: dict[int, Any] = {}
+        # The rest of a UTC time after its hour (":19:00", ":19:00.123456") -> the rest of
+        # its Extended JSON value (":19:00.000Z\"}"): milliseconds, as to_ejson writes them.
+        self._ms = _Lookup(self._learn_ms)
 
     def line(self, row: tuple[Any, ...]) -> bytes:
         key, url, urls, chash, hashes, first, last, seen, content = row
@@ -116,6 +128,40 @@ class NDJSONLines:
             (b'{"url":', to_json(url), b",", *parts, b',"stored":', to_json(stored), b"}\n")
         )
 
+    def ejson(self, row: tuple[Any, ...]) -> bytes:
+        """The row's relaxed Extended JSON line: :func:`~newsstore._ejson.ejson_line` of
+        its NDJSON line, byte for byte, written from the stored UTC times directly."""
+        key, url, urls, chash, hashes, first, last, seen, content = row
+        parts = self._TIME.split(content) if self._fits(content) else None
+        # Years before 1970 are milliseconds in Extended JSON: the general path has them.
+        if parts is None or min(parts[2::4], default=b"9999") < b"1970":
+            return ejson_line(self.line(row))
+        parts[1::4] = [b'_at":{"$date":"'] * (len(parts) // 4)
+        parts[3::4] = map(self._ms.__getitem__, parts[3::4])
+        stored = {
+            "key": key,
+            "content_hash": chash,
+            "urls": json.loads(urls),
+            "first_seen": self._date(first),
+            "last_seen": self._date(last),
+            "seen_count": seen,
+            "version_count": hashes.count('"') // 2,
+            "archived_at": None,
+        }
+        parts[0] = parts[0][1:]
+        parts[-1] = parts[-1][:-1]
+        return b"".join(
+            (b'{"url":', to_json(url), b",", *parts, b',"stored":', to_json(stored), b"}\n")
+        )
+
+    def _date(self, ms: int) -> Any:
+        found = self._dates.get(ms)
+        if found is None:
+            if len(self._dates) > 10_000:
+                self._dates.clear()
+            found = self._dates[ms] = to_ejson(from_ms(ms), False)
+        return found
+
     def _fits(self, content: bytes) -> bool:
         if not self._LAYOUT_OK or not content.startswith(b"{" + self._FIELDS[0]):
             return False
@@ -141,6 +187,10 @@ class NDJSONLines:
         except KeyError:
             shift = self._days[day] = _day_shift(self.zone, day)
             return shift
+
+    def _learn_ms(self, rest: bytes) -> None:
+        head, _, fraction = rest.partition(b".")
+        self._ms[rest] = head + b"." + (fraction + b"000")[:3] + b'Z"}'
 
     def _learn_hour(self, hour: bytes) -> None:
         """Fill both lookups for UTC ``hour`` ("YYYY-MM-DDTHH"), or raise _UnevenShift."""
@@ -205,18 +255,30 @@ def _day_shift(zone: tzinfo, day: bytes) -> tuple[int, bytes] | None:
     return int(offset.total_seconds()), sample[20:]
 
 
-def write_lines(fp: IO[str], rows: Iterable[tuple[Any, ...]], lines: NDJSONLines) -> int:
-    """Write the export line of each row to ``fp``; the number of lines written."""
+def write_lines(
+    fp: IO[str], rows: Iterable[tuple[Any, ...]], lines: NDJSONLines, format: str = "ndjson"
+) -> int:
+    """Write the export of each row to ``fp`` as ``write_snapshots`` lays ``format`` out
+    (``ndjson``, ``json``: the lines as an array, ``ejson``: the lines with their times as
+    Extended JSON); the number written."""
     count = 0
+    make = lines.ejson if format == "ejson" else lines.line
     if isinstance(fp, Utf8Output):
         # A file from open_output: UTF-8, "\n" kept, so the bytes can go under it.
         fp.flush()
         write = fp.buffer.write
+    else:
+        write = lambda data: fp.write(data.decode())  # noqa: E731
+    if format != "json":
         for row in rows:
-            write(lines.line(row))
+            write(make(row))
             count += 1
         return count
+    write(ARRAY_START.encode())
+    first, separator = ARRAY_FIRST.encode(), ARRAY_SEPARATOR.encode()
     for row in rows:
-        fp.write(lines.line(row).decode())
+        write(separator if count else first)
+        write(make(row)[:-1])  # the line without its "\n"
         count += 1
+    write((ARRAY_END if count else ARRAY_EMPTY_END).encode())
     return count
