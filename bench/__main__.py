@@ -1,7 +1,8 @@
 """``python -m bench run [--scale N] [--rebuild]`` — see bench/README.md.
 
-Other commands: ``generate`` (write the generated data set), ``profile`` (one figure's work
-under pyinstrument), and ``_import`` (internal: one import in a fresh process, for peak RSS).
+Other commands: ``generate`` (write the generated data set), ``similar`` (the near-duplicate
+figures, bench/similar.py), ``profile`` (one figure's work under pyinstrument), and
+``_import`` (internal: one import in a fresh process, for peak RSS).
 """
 
 from __future__ import annotations
@@ -139,6 +140,11 @@ def main(argv: list[str] | None = None) -> None:
     imp.add_argument("--source", required=True)
     # Named, not detected: detection of standard input can see a partial first line.
     imp.add_argument("--format", default="ndjson")
+    near = sub.add_parser("similar", help="the near-duplicate figures (bench/similar.py)")
+    near.add_argument("--stories", type=int, default=1_000, help="labelled stories (default 1000)")
+    near.add_argument(
+        "--store", type=int, default=100_000, help="snapshots in the large store (default 100k)"
+    )
     store = sub.add_parser("_store", help=argparse.SUPPRESS)
     store.add_argument("--db", required=True)
     store.add_argument("--count", type=int, required=True)
@@ -152,6 +158,10 @@ def main(argv: list[str] | None = None) -> None:
         _generate(args.count, args.ndjson, args.text_dir, args.seed)
     elif args.command == "profile":
         _profile(args.what, args.scale, args.output)
+    elif args.command == "similar":
+        from .similar import run as run_similar
+
+        run_similar(args.stories, args.store)
     elif args.command == "_store":
         _store(args.db, args.count)
     else:

@@ -339,6 +339,9 @@ def schema() -> None:
     output.echo(json.dumps(newsstore.Snapshot.model_json_schema(), ensure_ascii=False, indent=2))
 
 
+from . import similar as _similar  # noqa: F401, E402  (registers its commands)
+
+
 def main() -> None:
     """Console-script entry point."""
     app()

@@ -9,6 +9,7 @@ import json
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from typing import IO, TYPE_CHECKING
 
 from rich.console import Console
@@ -18,7 +19,16 @@ import newsstore
 from newsstore import TimeField
 
 if TYPE_CHECKING:
-    from newsstore import Diagnosis, ImportReport, RelatedHit, Snapshot, Stats, Tombstone
+    from newsstore import (
+        Diagnosis,
+        ImportReport,
+        RelatedHit,
+        SimilarHit,
+        Snapshot,
+        Stats,
+        StoryCluster,
+        Tombstone,
+    )
 
 out = Console(soft_wrap=True, highlight=False)
 err = Console(stderr=True, soft_wrap=True, highlight=False)
@@ -257,3 +267,84 @@ def stats(result: Stats, *, as_json: bool) -> None:
         for name, n in list(counts.items())[:20]:
             table.add_row(name or "(none)", str(n))
         _show(table)
+
+
+def _when(t: datetime | None) -> str:
+    return "" if t is None else t.strftime("%Y-%m-%d %H:%M")
+
+
+def _hit_json(hit: SimilarHit) -> dict[str, object]:
+    def iso(t: datetime | None) -> str | None:
+        return None if t is None else t.isoformat()
+
+    return {
+        "key": hit.key,
+        "url": hit.url,
+        "distance": hit.distance,
+        "source": hit.source,
+        "published_at": iso(hit.published_at),
+        "snapshot_at": iso(hit.snapshot_at),
+    }
+
+
+def similar(hits: list[SimilarHit], *, as_json: bool) -> None:
+    """The other copies of a story: a table, or a JSON array."""
+    if as_json:
+        echo(json.dumps([_hit_json(h) for h in hits], ensure_ascii=False, indent=2))
+        return
+    if not hits:
+        err.print("No other copies within the distance.", markup=False)
+        return
+    table = Table("distance", "published", "source", "URL / key")
+    for h in hits:
+        table.add_row(str(h.distance), _when(h.published_at), h.source or "", h.url or h.key)
+    _show(table)
+
+
+def clusters(found: list[StoryCluster], *, as_json: bool) -> None:
+    """Stories of a window, largest first: a table of each, or a JSON array."""
+    if as_json:
+        rows = [
+            {
+                "size": c.size,
+                "sources": list(c.sources),
+                "first": _hit_json(c.first),
+                "members": [_hit_json(m) for m in c.members],
+            }
+            for c in found
+        ]
+        echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    if not found:
+        err.print("No story has two snapshots or more in this window.", markup=False)
+        return
+    table = Table("story", "copies", "first published", "first by", "sources", "first URL / key")
+    for n, c in enumerate(found, 1):
+        first = c.first
+        table.add_row(
+            str(n),
+            str(c.size),
+            _when(first.published_at),
+            first.source or "",
+            ", ".join(c.sources),
+            first.url or first.key,
+        )
+    _show(table)
+
+
+@contextmanager
+def steps(quiet: bool, what: str) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar of ``done`` out of ``total`` on a terminal; the hook does nothing when
+    piped or with --quiet."""
+    if quiet or not sys.stderr.isatty():
+        yield lambda done, total: None
+        return
+    from rich.progress import Progress
+
+    with Progress(console=err, transient=True) as bar:
+        task = bar.add_task(what, total=None)
+
+        def advance(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total or None)
+
+        yield advance

@@ -40,6 +40,7 @@ if _typing.TYPE_CHECKING:
     from ._rendering import render_snapshot
     from ._schemas import Image, ImportReport, RelatedItem, Snapshot, StoredInfo
     from ._settings import Settings, redact_uri
+    from ._similar import SimilarHit, StoryCluster
     from ._store import Diagnosis, RelatedHit, Stats, Store, Tombstone, open_store
     from ._store.mongo import MongoStore
     from ._store.sqlite import SQLiteStore
@@ -67,6 +68,7 @@ __all__ = [
     "RelatedItem",
     "SQLiteStore",
     "Settings",
+    "SimilarHit",
     "Snapshot",
     "SnapshotParseError",
     "SortOrder",
@@ -75,6 +77,7 @@ __all__ = [
     "StoreError",
     "StoreUnavailableError",
     "StoredInfo",
+    "StoryCluster",
     "TakenDownError",
     "TimeField",
     "Tombstone",
@@ -106,6 +109,7 @@ _LAZY = {
         ("Image", "ImportReport", "RelatedItem", "Snapshot", "StoredInfo"), "._schemas"
     ),
     **dict.fromkeys(("Settings", "redact_uri"), "._settings"),
+    **dict.fromkeys(("StoryCluster", "SimilarHit"), "._similar"),
     **dict.fromkeys(
         ("Diagnosis", "RelatedHit", "Stats", "Store", "Tombstone", "open_store"), "._store"
     ),

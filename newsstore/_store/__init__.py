@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from datetime import tzinfo
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -45,13 +46,15 @@ def open_store(
     timezone: str | tzinfo | None = None,
     settings: Settings | None = None,
     create: bool = True,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Store:
     """Open the store a URI or a path names; unset arguments come from :class:`Settings`.
 
     ``create=False`` (for commands that only read) refuses a SQLite store that does not
     exist yet instead of creating it; a MongoDB database is opened either way. Raises
     :class:`~newsstore.StoreUnavailableError` when the store cannot be reached or opened,
-    or the URI is not one of the forms above.
+    or the URI is not one of the forms above. ``progress(done, total)`` is called while
+    a SQLite store written by an earlier version is upgraded (fingerprinting its snapshots).
     """
     settings = settings or Settings()
     zone = timezone or settings.timezone
@@ -82,6 +85,7 @@ def open_store(
         timeout=settings.sqlite_timeout,
         tracking_params=params,
         create=create,
+        progress=progress,
     )
 
 

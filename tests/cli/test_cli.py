@@ -48,6 +48,9 @@ def test_every_command_has_help_with_an_example(run) -> None:
             "parse",
             "render",
             "schema",
+            "similar",
+            "clusters",
+            "backfill",
         ]
     )
     listing = run("--help")

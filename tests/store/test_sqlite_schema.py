@@ -72,3 +72,30 @@ def test_a_version_3_store_loses_history_entries_of_its_current_content(
     with SQLiteStore(db) as store:
         assert [h.paragraphs for h in store.history(a.url or "")] == [a.paragraphs]
         assert store.stats().history == 1
+
+
+def test_a_version_4_store_gets_its_snapshots_fingerprinted(tmp_path: Path, make) -> None:
+    from ..stories import republished, story_a
+
+    db = tmp_path / "news.db"
+    with SQLiteStore(db) as store:
+        store.save(make(url="https://a.example.com/1.html", paragraphs=story_a()))
+        store.save(make(url="https://b.example.com/1.html", paragraphs=republished(story_a())))
+        store.save(make(url="https://c.example.com/1.html", paragraphs=["短讯。"]))
+    with closing(sqlite3.connect(db)) as conn:
+        # As version 4 left it: no fingerprint tables.
+        conn.executescript("DROP TABLE signatures; DROP TABLE bands; PRAGMA user_version = 4;")
+
+    seen: list[tuple[int, int]] = []
+    with SQLiteStore(db, progress=lambda done, total: seen.append((done, total))) as store:
+        assert [h.url for h in store.similar("https://a.example.com/1.html")] == [
+            "https://b.example.com/1.html"
+        ]
+    assert seen[-1] == (3, 3)
+    with closing(sqlite3.connect(db)) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        # The short page has no fingerprint; the two others have theirs.
+        assert conn.execute("SELECT count(*) FROM signatures").fetchone()[0] == 2
+    seen.clear()
+    with SQLiteStore(db, progress=lambda done, total: seen.append((done, total))):
+        assert seen == []  # once only

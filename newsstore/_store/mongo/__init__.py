@@ -45,6 +45,7 @@ from ..._times import DEFAULT_TIMEZONE, EPOCH
 from ..._urls import host_of, reversed_host
 from ..base import Store
 from ..values import QUARTER_MS, Diagnosis, Grouped, Tombstone
+from .similar import BANDS_INDEX, FINGERPRINT_FIELDS, MongoSimilar, with_fingerprint
 
 __all__ = ["MongoStore", "connect"]
 
@@ -59,13 +60,14 @@ _INDEXES: dict[str, list[list[tuple[str, int]]]] = {
         [("host", ASCENDING)],
         [("related.published_at", ASCENDING)],
         [("more_in_category.published_at", ASCENDING)],
+        BANDS_INDEX,
     ],
     "history": [[("key", ASCENDING), ("snapshot_at", DESCENDING)]],
 }
 
 
 # Raise when _INDEXES changes: opening a store then creates the new ones.
-_INDEX_VERSION = 1
+_INDEX_VERSION = 2  # 2: the fingerprints' bands
 
 
 def _index_name(keys: list[tuple[str, int]]) -> str:
@@ -97,7 +99,7 @@ def _history_id(key: str, content_hash: str) -> str:
     return f"{key} {content_hash}"
 
 
-class MongoStore(Store):
+class MongoStore(MongoSimilar, Store):
     """Snapshots in a MongoDB database. Hand it a database; it creates its indexes.
 
     ``close_client=True`` closes the client with the store (used by ``open_store``).
@@ -272,8 +274,8 @@ class MongoStore(Store):
         return []
 
     def _payload(self, snapshot: Snapshot) -> dict[str, Any]:
-        # The document's snapshot fields (times in UTC), dumped once at prepare time.
-        return snapshot.model_dump(exclude={"stored"})
+        # The document's snapshot fields (times in UTC) and fingerprint, once at prepare time.
+        return with_fingerprint(snapshot.model_dump(exclude={"stored"}), snapshot.paragraphs)
 
     @staticmethod
     def _fields(rec: Incoming) -> dict[str, Any]:
@@ -282,7 +284,8 @@ class MongoStore(Store):
 
     @staticmethod
     def _history_op(key: str, content_hash: str, fields: dict[str, Any], now: datetime) -> Any:
-        doc = dict(fields, key=key, content_hash=content_hash, archived_at=now)
+        doc = {k: v for k, v in fields.items() if k not in FINGERPRINT_FIELDS}
+        doc.update(key=key, content_hash=content_hash, archived_at=now)
         # A duplicate-key error here means a concurrent writer archived the same version.
         return UpdateOne(
             {"_id": _history_id(key, content_hash)}, {"$setOnInsert": doc}, upsert=True

@@ -15,7 +15,7 @@ import json
 import os
 import re
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Literal
@@ -23,6 +23,7 @@ from urllib.parse import quote
 
 from ..._errors import StoreUnavailableError
 from ..._times import UTC
+from .similar import add_fingerprints
 
 __all__ = [
     "APPLICATION_ID",
@@ -42,7 +43,9 @@ __all__ = [
 # afresh (it only saves re-validation).
 # 4: history never holds a key's current content (a content made current again leaves
 # it); opening an older store deletes such entries, which readers used to filter out.
-SCHEMA_VERSION = 4
+# 5 adds the body fingerprints (``signatures``, ``bands``; see .similar); opening an older
+# store fingerprints every stored snapshot.
+SCHEMA_VERSION = 5
 # PRAGMA application_id of every store newsstore creates ("nwst"): a database without it
 # is newsstore's only when it is a store of an earlier version (see _ownership).
 APPLICATION_ID = 0x6E777374
@@ -221,11 +224,14 @@ def _stamp(db: sqlite3.Connection, timeout: float) -> None:
         db.execute(f"PRAGMA busy_timeout={min(int(timeout * 1000), 2**31 - 1)}")
 
 
-def create_schema(db: sqlite3.Connection, path: str) -> None:
+def create_schema(
+    db: sqlite3.Connection, path: str, progress: Callable[[int, int], None] | None = None
+) -> None:
     """Create the tables of :data:`SCHEMA_VERSION` in ``db``, or upgrade older ones.
 
     Runs inside the caller's write transaction (which holds the write lock). ``path`` names
     the file in the refusal of a database that another program wrote to meanwhile.
+    ``progress(done, total)`` follows the snapshots an upgrade goes through.
     """
     # Another process may have created or upgraded the file while this one waited for the
     # lock, or (however unlikely) another program may have written to it.
@@ -233,12 +239,14 @@ def create_schema(db: sqlite3.Connection, path: str) -> None:
     if state == "ours" and version >= SCHEMA_VERSION:
         return
     if version < SCHEMA_VERSION:
-        _upgrade(db, version)
+        _upgrade(db, version, progress)
     db.execute(f"PRAGMA application_id={APPLICATION_ID}")
     db.execute(f"PRAGMA user_version={max(version, SCHEMA_VERSION)}")
 
 
-def _upgrade(db: sqlite3.Connection, version: int) -> None:
+def _upgrade(
+    db: sqlite3.Connection, version: int, progress: Callable[[int, int], None] | None
+) -> None:
     # Version 1 and 2 tables: items by time, lines by key (only ever newsstore's own: the
     # caller checked whose database this is).
     rebuild_items = "published_at" in _table_columns(db, "items")
@@ -256,6 +264,8 @@ def _upgrade(db: sqlite3.Connection, version: int) -> None:
             "DELETE FROM history WHERE EXISTS (SELECT 1 FROM snapshots s"
             " WHERE s.key = history.key AND s.content_hash = history.content_hash)"
         )
+    if version < 5:
+        add_fingerprints(db, progress)
 
 
 def _table_columns(db: sqlite3.Connection, table: str) -> set[str]:
