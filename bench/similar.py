@@ -6,6 +6,8 @@
 * **fingerprint cost** per sample-sized record: :func:`newsstore._minhash.signature` of the
   sample page's paragraphs, median of 5 runs of 2,000 calls (target ≤ 10 µs), and the same
   as a share of what ``Store._prepare`` costs for that record;
+* **import cost**: the main suite's generated records imported with and without
+  fingerprints (alternating, CPU time, medians of 3), and the µs a record it adds;
 * **similar p50** on a large SQLite store (the labelled set plus unrelated filler pages,
   :func:`bench.stories.filler_records`): 500 lookups by URL of labelled records after 50
   warm-up calls (target ≤ 20 ms on 1M);
@@ -111,6 +113,48 @@ def fingerprint_cost() -> dict[str, Any]:
     }
 
 
+def import_cost(count: int = 5_000, runs: int = 3) -> dict[str, Any]:
+    """Import rate of the main suite's generated records with and without fingerprints.
+
+    The same NDJSON file into a fresh SQLite file each time, alternating, in this process;
+    "without" replaces the signature by None (no fingerprint, no bands written).
+    """
+    import tempfile
+    from unittest import mock
+
+    from newsstore._store.sqlite import SQLiteStore
+
+    from .generate import GenParams, write_ndjson
+
+    rates: dict[str, list[float]] = {"with": [], "without": []}
+    with tempfile.TemporaryDirectory() as tmp:
+        data = Path(tmp) / "data.ndjson"
+        with data.open("w", encoding="utf-8") as fp:
+            write_ndjson(fp, count, GenParams())
+        for run in range(runs):
+            for kind in ("with", "without"):
+                db = Path(tmp) / f"{kind}-{run}.db"
+                patch = mock.patch("newsstore._store.sqlite.rows.signature", return_value=None)
+                with SQLiteStore(db) as store:
+                    if kind == "without":
+                        patch.start()
+                    try:
+                        cpu = time.process_time()
+                        store.import_records([data])
+                        rates[kind].append(count / (time.process_time() - cpu))
+                    finally:
+                        if kind == "without":
+                            patch.stop()
+    with_fp, without = statistics.median(rates["with"]), statistics.median(rates["without"])
+    return {
+        "records": count,
+        "per_cpu_second_with": round(with_fp),
+        "per_cpu_second_without": round(without),
+        "slowdown": round(without / with_fp, 3),
+        "us_added_per_record": round((1 / with_fp - 1 / without) * 1e6, 1),
+    }
+
+
 def big_store(size: int, stories: int) -> Path:
     """A SQLite store of ``size`` records: the labelled set, then filler (cached)."""
     from newsstore import Snapshot
@@ -191,6 +235,8 @@ def run(stories: int, store: int) -> dict[str, Any]:
     _say(json.dumps(result["accuracy"]))
     result["fingerprint"] = fingerprint_cost()
     _say(json.dumps(result["fingerprint"]))
+    result["import"] = import_cost()
+    _say(json.dumps(result["import"]))
     _say(f"building (or reusing) a {store:,}-snapshot store")
     db = big_store(store, stories)
     result["store"] = lookups(db, stories)

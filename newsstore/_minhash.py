@@ -72,6 +72,7 @@ _SLOT_SHIFT = np.uint64(64 - 6)  # the top 6 bits of a hash pick its slot
 _SLOT_STARTS = np.arange(SLOTS, dtype=np.uint64) << _SLOT_SHIFT
 _SLOT_IDS = np.arange(SLOTS, dtype=np.uint64)
 _LOW16 = np.uint64(0xFFFF)
+_OFFSET = np.uint64((1 << 58) - 1)  # a hash's place within its slot
 
 
 @functools.cache
@@ -108,15 +109,30 @@ def signature(paragraphs: Sequence[str]) -> bytes | None:
     h ^= h >> _S30
     h *= _M3
     h ^= h >> _S31
-    # Sorted, the first hash at or after a slot's start is that slot's minimum.
-    ordered = np.sort(h)
-    first = np.minimum(np.searchsorted(ordered, _SLOT_STARTS), n - 1)
-    mins = ordered[first]
+    # Sorted, the first hash at or after a slot's start is that slot's minimum. Only the
+    # hashes low in their slot can be a minimum: sorting those alone (~8 a slot) is
+    # exact unless a slot keeps none, when all are sorted.
+    few = h[(h & _OFFSET) < np.uint64((1 << 58) * 8 * SLOTS // n)] if n > 16 * SLOTS else h
+    mins, found = _slot_minimums(few)
+    if few is not h and not found.all():
+        mins, found = _slot_minimums(h)
     values = (mins & _LOW16).astype(np.uint16)
     values[values == _EMPTY] = 1
-    values[(mins >> _SLOT_SHIFT) != _SLOT_IDS] = _EMPTY
+    values[~found] = _EMPTY
     packed: bytes = values.astype("<u2").tobytes()
     return packed
+
+
+def _slot_minimums(
+    h: npt.NDArray[np.uint64],
+) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.bool_]]:
+    """Each slot's smallest hash among ``h``, and which slots have one."""
+    if not h.size:  # a prefilter can keep none of a body that repeats one shingle
+        return np.zeros(SLOTS, dtype=np.uint64), np.zeros(SLOTS, dtype=np.bool_)
+    ordered = np.sort(h)
+    first = np.minimum(np.searchsorted(ordered, _SLOT_STARTS), ordered.size - 1)
+    mins = ordered[first]
+    return mins, (mins >> _SLOT_SHIFT) == _SLOT_IDS
 
 
 def bands(sig: bytes) -> list[int]:

@@ -190,6 +190,18 @@ def _ownership(db: sqlite3.Connection, path: str) -> tuple[Literal["new", "ours"
     columns every version had. ``new``: nothing in it yet (an empty or new file). Anything
     else raises :class:`~newsstore.StoreUnavailableError`; only reads were made.
     """
+    if db.in_transaction:
+        return _read_ownership(db, path)
+    # One read transaction: a process creating the store may commit between two reads,
+    # and an id read before its commit with a table count read after is no store at all.
+    db.execute("BEGIN")
+    try:
+        return _read_ownership(db, path)
+    finally:
+        db.execute("COMMIT")
+
+
+def _read_ownership(db: sqlite3.Connection, path: str) -> tuple[Literal["new", "ours", "old"], int]:
     app_id = db.execute("PRAGMA application_id").fetchone()[0] & 0xFFFFFFFF
     version = int(db.execute("PRAGMA user_version").fetchone()[0])
     if app_id == APPLICATION_ID:
