@@ -2,8 +2,8 @@
 
 Other commands: ``generate`` (write the generated data set), ``profile`` (one figure's work
 under pyinstrument), ``versions`` (the diff engines compared, a whole diff, ``find
---changed``; see bench/versions.py), and ``_import`` (internal: one import in a fresh
-process, for peak RSS).
+--changed``; see bench/versions.py), ``similar`` (the near-duplicate figures,
+bench/similar.py), and ``_import`` (internal: one import in a fresh process, for peak RSS).
 """
 
 from __future__ import annotations
@@ -143,6 +143,11 @@ def main(argv: list[str] | None = None) -> None:
     imp.add_argument("--format", default="ndjson")
     versions = sub.add_parser("versions", help="diff engines, a whole diff, find --changed")
     versions.add_argument("--store", type=int, help="also find --changed on an N-snapshot store")
+    near = sub.add_parser("similar", help="the near-duplicate figures (bench/similar.py)")
+    near.add_argument("--stories", type=int, default=1_000, help="labelled stories (default 1000)")
+    near.add_argument(
+        "--store", type=int, default=100_000, help="snapshots in the large store (default 100k)"
+    )
     store = sub.add_parser("_store", help=argparse.SUPPRESS)
     store.add_argument("--db", required=True)
     store.add_argument("--count", type=int, required=True)
@@ -160,6 +165,10 @@ def main(argv: list[str] | None = None) -> None:
         from .versions import run as run_versions
 
         run_versions(args.store)
+    elif args.command == "similar":
+        from .similar import run as run_similar
+
+        run_similar(args.stories, args.store)
     elif args.command == "_store":
         _store(args.db, args.count)
     else:

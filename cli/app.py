@@ -431,6 +431,7 @@ def schema() -> None:
 
 
 from . import archive as _archive  # noqa: F401, E402  (registers its commands)
+from . import similar as _similar  # noqa: F401, E402  (registers its commands)
 from . import versions as _versions  # noqa: F401, E402  (registers its commands)
 
 

@@ -56,6 +56,7 @@ if _typing.TYPE_CHECKING:
     from ._rendering import render_snapshot
     from ._schemas import Image, ImportReport, RelatedItem, Snapshot, StoredInfo
     from ._settings import Settings, redact_uri
+    from ._similar import SimilarHit, StoryCluster
     from ._store import Diagnosis, RelatedHit, Stats, Store, Tombstone, open_store
     from ._store.mongo import MongoStore
     from ._store.sqlite import SQLiteStore
@@ -94,6 +95,7 @@ __all__ = [  # noqa: RUF022
     "SQLiteStore",
     "Settings",
     "SettingsError",
+    "SimilarHit",
     "Snapshot",
     "SnapshotDiff",
     "SnapshotParseError",
@@ -104,6 +106,7 @@ __all__ = [  # noqa: RUF022
     "StoreMeta",
     "StoreUnavailableError",
     "StoredInfo",
+    "StoryCluster",
     "TakenDownError",
     "TextEdit",
     "TimeField",
@@ -160,6 +163,7 @@ _LAZY = {
         ("Image", "ImportReport", "RelatedItem", "Snapshot", "StoredInfo"), "._schemas"
     ),
     **dict.fromkeys(("Settings", "redact_uri"), "._settings"),
+    **dict.fromkeys(("StoryCluster", "SimilarHit"), "._similar"),
     **dict.fromkeys(
         ("Diagnosis", "RelatedHit", "Stats", "Store", "Tombstone", "open_store"), "._store"
     ),

@@ -194,6 +194,8 @@ _DERIVED = frozenset(
         "version_first_seen",
         "version_last_seen",
         "records",
+        "minhash",
+        "bands",
     ]
 )
 

@@ -11,6 +11,10 @@ variable                      meaning                                   default
                               another writer's lock
 ``NEWSSTORE_TRACKING_PARAMS`` comma-separated query parameters        ``urls.DEFAULT_``
                               dropped from URL keys (``utm_*``: prefix)  ``TRACKING_PARAMS``
+``NEWSSTORE_SIMILAR_DISTANCE`` how many of a body fingerprint's 64      ``32``
+                              slots may differ for two snapshots to
+                              be copies of one story (``similar``,
+                              ``clusters``; see ``_minhash``)
 ============================  ========================================  ======================
 
 The CLI's ``--store``/``--database``/``--tz`` flags read the same variables, so the
@@ -135,6 +139,9 @@ class Settings(BaseSettings):
     # Comma-separated query parameters dropped from URL keys ("utm_*" is a prefix rule);
     # unset: newsstore._urls.DEFAULT_TRACKING_PARAMS. Keys depend on it: set it once per store.
     tracking_params: str | None = None
+    # Copies of one story measured 0-31 slots apart, unrelated stories 39 and up
+    # (bench/stories.py); 32 is a Jaccard similarity of the bodies' shingles of 0.5.
+    similar_distance: int = Field(default=32, ge=0, le=64)
 
     @property
     def tracking_param_list(self) -> list[str] | None:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from datetime import tzinfo
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -46,6 +47,7 @@ def open_store(
     settings: Settings | None = None,
     create: bool = True,
     rekey: bool = False,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Store:
     """Open the store a URI or a path names; unset arguments come from :class:`Settings`.
 
@@ -54,7 +56,8 @@ def open_store(
     :class:`~newsstore.StoreUnavailableError` when the store cannot be reached or opened,
     or the URI is not one of the forms above, and :class:`~newsstore.KeySettingsError` when
     the store's keys were made with another tracking-parameter list (``rekey=True`` opens
-    it for :meth:`Store.rekey`).
+    it for :meth:`Store.rekey`). ``progress(done, total)`` is called while
+    a SQLite store written by an earlier version is upgraded (fingerprinting its snapshots).
     """
     settings = settings or Settings()
     zone = timezone or settings.timezone
@@ -88,6 +91,7 @@ def open_store(
         tracking_params=params,
         create=create,
         rekey=rekey,
+        progress=progress,
     )
 
 

@@ -25,6 +25,7 @@ from .._linememory import LineBackend, lines_written, settle
 from .._query import Query, TimeField
 from .._rules import Incoming, KeyPlan, KeyState, Policy, plan_key
 from .._schemas import ImportReport, RelatedItem, Snapshot
+from .._similar import SimilarStore
 from .._times import DEFAULT_TIMEZONE, EPOCH, UTC, day_range, zone_of
 from .._urls import canonical_url, host_of, lookup_url, reversed_host, url_prefix
 from .archiving import Archiving
@@ -56,11 +57,13 @@ def _by_count(counts: dict[str | None, int]) -> dict[str, int]:
     return dict(sorted(merged.items(), key=lambda item: (-item[1], item[0])))
 
 
-class Store(Archiving, Versioning):
+class Store(Archiving, Versioning, SimilarStore):
     """A place snapshots are kept, deduplicated on the canonical URL.
 
     Open one with :func:`newsstore.open_store`; use it as a context manager or call
-    :meth:`close`. All times returned are in the store's ``zone``.
+    :meth:`close`. All times returned are in the store's ``zone``. The near-duplicate
+    lookups (``similar``, ``clusters``, ``backfill``) come from
+    :class:`~newsstore._similar.SimilarStore`.
     """
 
     zone: tzinfo

@@ -53,6 +53,9 @@ def test_every_command_has_help_with_an_example(run) -> None:
             "restore",
             "copy",
             "rekey",
+            "similar",
+            "clusters",
+            "backfill",
         ]
     )
     listing = run("--help")

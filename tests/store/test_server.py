@@ -9,6 +9,7 @@ import pytest
 
 from newsstore import Query, Store
 from newsstore._store.mongo import MongoStore
+from newsstore._store.mongo.doctor import INDEX_VERSION
 
 from ..conftest import BEIJING, MONGODB_URI
 
@@ -63,7 +64,7 @@ def test_a_store_of_index_version_1_gets_the_history_time_index(mongodb: Any) ->
     mongodb["meta"].replace_one({"_id": "indexes"}, {"version": 1})  # as index version 1 left it
     MongoStore(mongodb)
     assert "snapshot_at_1" in mongodb["history"].index_information()
-    assert mongodb["meta"].find_one({"_id": "indexes"})["version"] == 2
+    assert mongodb["meta"].find_one({"_id": "indexes"})["version"] == INDEX_VERSION
 
 
 def _real_mongod(mongo_server: Any) -> bool:

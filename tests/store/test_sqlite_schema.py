@@ -108,7 +108,7 @@ def test_a_version_4_store_gets_version_times_and_its_history_indexed_by_time(
         store.save(make(paragraphs=["再改。"], snapshot_at=later(a, 2)))
         assert store.versions(a.url or "")[-1].first_seen is not None
     with closing(sqlite3.connect(db)) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 7
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 8
         indexes = {row[1] for row in conn.execute("PRAGMA index_list(history)")}
         assert "history_snapshot" in indexes
         plan = conn.execute(
@@ -158,3 +158,30 @@ def test_a_version_4_store_keeps_its_counts_and_counts_distinct_records_from_the
         assert stored is not None and stored.seen_count == 8
     with closing(sqlite3.connect(db)) as conn:
         assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+
+
+def test_a_version_4_store_gets_its_snapshots_fingerprinted(tmp_path: Path, make) -> None:
+    from ..stories import republished, story_a
+
+    db = tmp_path / "news.db"
+    with SQLiteStore(db) as store:
+        store.save(make(url="https://a.example.com/1.html", paragraphs=story_a()))
+        store.save(make(url="https://b.example.com/1.html", paragraphs=republished(story_a())))
+        store.save(make(url="https://c.example.com/1.html", paragraphs=["短讯。"]))
+    with closing(sqlite3.connect(db)) as conn:
+        # As version 4 left it: no fingerprint tables.
+        conn.executescript("DROP TABLE signatures; DROP TABLE bands; PRAGMA user_version = 4;")
+
+    seen: list[tuple[int, int]] = []
+    with SQLiteStore(db, progress=lambda done, total: seen.append((done, total))) as store:
+        assert [h.url for h in store.similar("https://a.example.com/1.html")] == [
+            "https://b.example.com/1.html"
+        ]
+    assert seen[-1] == (3, 3)
+    with closing(sqlite3.connect(db)) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        # The short page has no fingerprint; the two others have theirs.
+        assert conn.execute("SELECT count(*) FROM signatures").fetchone()[0] == 2
+    seen.clear()
+    with SQLiteStore(db, progress=lambda done, total: seen.append((done, total))):
+        assert seen == []  # once only

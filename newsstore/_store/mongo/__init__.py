@@ -48,6 +48,7 @@ from ..values import QUARTER_MS, Diagnosis, Grouped, Tombstone
 from . import versions
 from .archive import MongoArchive
 from .doctor import INDEX_VERSION, INDEXES, diagnose
+from .similar import MongoSimilar, with_fingerprint
 from .writes import current_op, fields_of, history_id, history_op, spelling_ops
 
 __all__ = ["MongoStore", "connect"]
@@ -75,7 +76,7 @@ def connect(uri: str, *, timeout_ms: int = 10_000) -> MongoClient[dict[str, Any]
     return client
 
 
-class MongoStore(Store):
+class MongoStore(MongoSimilar, Store):
     """Snapshots in a MongoDB database. Hand it a database; it creates its indexes.
 
     ``close_client=True`` closes the client with the store (used by ``open_store``);
@@ -253,8 +254,8 @@ class MongoStore(Store):
         return []
 
     def _payload(self, snapshot: Snapshot) -> dict[str, Any]:
-        # The document's snapshot fields (times in UTC), dumped once at prepare time.
-        return snapshot.model_dump(exclude={"stored"})
+        # The document's snapshot fields (times in UTC) and fingerprint, once at prepare time.
+        return with_fingerprint(snapshot.model_dump(exclude={"stored"}), snapshot.paragraphs)
 
     # -- reading -----------------------------------------------------------------------
     def _snapshot(self, doc: Mapping[str, Any]) -> Snapshot:

@@ -9,6 +9,7 @@ from pymongo.collection import Collection
 from pymongo.database import Database
 
 from ..values import Diagnosis
+from .similar import BANDS_INDEX
 
 __all__ = ["INDEXES", "INDEX_VERSION", "diagnose", "index_name"]
 
@@ -21,12 +22,13 @@ INDEXES: dict[str, list[list[tuple[str, int]]]] = {
         [("host", ASCENDING)],
         [("related.published_at", ASCENDING)],
         [("more_in_category.published_at", ASCENDING)],
+        BANDS_INDEX,
     ],
     "history": [[("key", ASCENDING), ("snapshot_at", DESCENDING)], [("snapshot_at", ASCENDING)]],
 }
 # Raise when INDEXES changes: opening a store then creates the new ones.
-# 2: history by snapshot time (find --changed).
-INDEX_VERSION = 2
+# 2: history by snapshot time (find --changed). 3: the fingerprints' bands (similar).
+INDEX_VERSION = 3
 
 
 def index_name(keys: list[tuple[str, int]]) -> str:

@@ -14,6 +14,7 @@ from pymongo import InsertOne, UpdateOne
 
 from ..._rules import Incoming, KeyPlan
 from ..._urls import host_of, reversed_host
+from .similar import FINGERPRINT_FIELDS
 
 __all__ = ["current_op", "fields_of", "history_id", "history_op", "spelling_ops"]
 
@@ -34,7 +35,9 @@ def fields_of(rec: Incoming) -> dict[str, Any]:
 def history_op(key: str, content_hash: str, fields: dict[str, Any], now: datetime) -> Any:
     """Archive a content of ``key``."""
     # An entry brings its version's seen times when it has them (a current archived).
-    doc = dict({"first_seen": now, "last_seen": now}, **fields)
+    # History is not searched for copies of a story: its entries carry no fingerprint.
+    kept = {k: v for k, v in fields.items() if k not in FINGERPRINT_FIELDS}
+    doc = dict({"first_seen": now, "last_seen": now}, **kept)
     doc.update(key=key, content_hash=content_hash, archived_at=now)
     # A duplicate-key error here means a concurrent writer archived the same version.
     return UpdateOne({"_id": history_id(key, content_hash)}, {"$setOnInsert": doc}, upsert=True)

@@ -16,7 +16,7 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager, suppress
 from datetime import datetime, tzinfo
 from typing import IO, Any
@@ -27,12 +27,13 @@ from ..._linememory import LineBackend
 from ..._query import Query
 from ..._rules import KeyPlan, KeyState
 from ..._schemas import Snapshot
+from ..._similar import Fingerprinted
 from ..._times import DEFAULT_TIMEZONE, from_ms, to_ms
 from ..._types import ExportFormat
 from ..._versions import SeenTimes, VersionEntry
 from ..base import Store
 from ..values import Diagnosis, Grouped, Tombstone
-from . import stats
+from . import similar, stats
 from .archive import SQLiteArchive
 from .doctor import diagnose
 from .lines import LineTable, select_in
@@ -54,6 +55,7 @@ from .versions import record_reseen, version_entries, version_times
 __all__ = ["SQLiteStore"]
 
 _GROUP_SECONDS = 1.0
+_ID_OF = "SELECT id FROM snapshots WHERE key = ?"
 
 
 class SQLiteStore(Store):
@@ -75,8 +77,10 @@ class SQLiteStore(Store):
         tracking_params: Collection[str] | None = None,
         create: bool = True,
         rekey: bool = False,
+        progress: Callable[[int, int], None] | None = None,
     ):
         # timeout: seconds to wait for another writer's lock before "database is locked".
+        # progress(done, total): the snapshots an upgrade of an older store goes through.
         super().__init__(timezone=timezone, tracking_params=tracking_params)
         self.path = str(path)
         # When the open transaction of a write group began (see _write_group), if one is.
@@ -88,7 +92,7 @@ class SQLiteStore(Store):
         if fresh:
             try:
                 with self._write_transaction():
-                    create_schema(self._db, self.path)
+                    create_schema(self._db, self.path, progress)
             except BaseException:
                 self._db.close()
                 raise
@@ -365,11 +369,11 @@ class SQLiteStore(Store):
             self._db.executemany("DELETE FROM items WHERE snapshot_id = ?", updated)
         # One row of parameters a snapshot, its item days as a JSON array that SQLite unpacks
         # itself: binding a row an item from Python cost twice as much.
-        rows: list[tuple[int, str]] = []
-        for p in plans:
-            if p.current is not None:
-                rows.append((ids[p.key], p.current.payload[-1]))
-        self._db.executemany(INSERT_ITEMS, rows)
+        current = [(ids[p.key], p.current.payload) for p in plans if p.current is not None]
+        self._db.executemany(INSERT_ITEMS, [(i, load[5]) for i, load in current])
+        similar.index(
+            self._db, [(i, load[6], load[7]) for i, load in current], [u for (u,) in updated]
+        )
 
     # -- reading -----------------------------------------------------------------------
     def _snapshot(self, row: tuple[Any, ...]) -> Snapshot:
@@ -462,10 +466,8 @@ class SQLiteStore(Store):
             )
             # Before the row whose id they name goes.
             self._lines.forget(key)
-            self._db.execute(
-                "DELETE FROM items WHERE snapshot_id IN (SELECT id FROM snapshots WHERE key = ?)",
-                (key,),
-            )
+            similar.forget(self._db, [i for (i,) in self._db.execute(_ID_OF, (key,))])
+            self._db.execute(f"DELETE FROM items WHERE snapshot_id IN ({_ID_OF})", (key,))
             self._db.execute("DELETE FROM snapshots WHERE key = ?", (key,))
             self._db.execute("DELETE FROM history WHERE key = ?", (key,))
         return Tombstone(key, url, reason, now.astimezone(self.zone), removed=held > 0)
@@ -478,6 +480,19 @@ class SQLiteStore(Store):
     def diagnose(self) -> Diagnosis:
         with self._errors():
             return diagnose(self._db, self.path)
+
+    # -- near-duplicates (see .similar) ------------------------------------------------
+    def _signature_of(self, key: str, asked: str) -> bytes | None:
+        with self._errors():
+            return similar.signature_of(self._db, key, asked)
+
+    def _sharing_band(self, band_keys: list[int]) -> list[Fingerprinted]:
+        with self._errors():
+            return similar.sharing_band(self._db, band_keys, self.zone)
+
+    def _fingerprinted(self, start: datetime, end: datetime) -> list[Fingerprinted]:
+        with self._errors():
+            return similar.fingerprinted(self._db, start, end, self.zone)
 
     def _tombstone(self, key: str) -> Tombstone | None:
         with self._errors():

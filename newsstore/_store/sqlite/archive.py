@@ -13,6 +13,7 @@ from ..._archive import Current, Merge, StoreMeta, Version
 from ..._rules import StoredKey
 from ..._times import from_ms, to_ms
 from ..values import Tombstone
+from . import similar
 from .lines import LineTable, select_in
 from .meta import read_meta, write_meta
 from .rows import dumps, host_column
@@ -157,7 +158,7 @@ class SQLiteArchive:
         for m in written:
             assert m.current is not None
             assert m.state is not None
-            title, category, source, published, snapshot_at, _ = m.current.payload
+            title, category, source, published, snapshot_at = m.current.payload[:5]
             rows.append(
                 (
                     m.key,
@@ -220,15 +221,17 @@ class SQLiteArchive:
             db.executemany(
                 "DELETE FROM items WHERE snapshot_id = ?", [(ids[m.key],) for m in written]
             )
-            db.executemany(
-                INSERT_ITEMS,
-                [(ids[m.key], m.current.payload[-1]) for m in written if m.current is not None],
-            )
+            current = [(ids[m.key], m.current.payload) for m in written if m.current is not None]
+            db.executemany(INSERT_ITEMS, [(i, load[5]) for i, load in current])
+            replaced = [ids[m.key] for m in written if m.current is not None]
+            similar.index(db, [(i, load[6], load[7]) for i, load in current], replaced)
 
     def remove(self, keys: list[str]) -> None:
         with self._errors():
             for key in keys:
                 self._lines.forget(key)
+                ids = self._db.execute("SELECT id FROM snapshots WHERE key = ?", (key,))
+                similar.forget(self._db, [i for (i,) in ids.fetchall()])
                 self._db.execute(
                     "DELETE FROM items WHERE snapshot_id IN"
                     " (SELECT id FROM snapshots WHERE key = ?)",

@@ -13,12 +13,14 @@ from datetime import tzinfo
 from itertools import chain
 from typing import Any
 
+from ..._minhash import signature
 from ..._query import Query
 from ..._rules import Incoming
 from ..._schemas import Snapshot, StoredInfo, to_zone
 from ..._times import from_ms, to_ms
 from ..._urls import host_of, reversed_host
 from .schema import item_days
+from .similar import band_json
 
 __all__ = [
     "SELECT",
@@ -47,7 +49,9 @@ def host_column(key: str) -> str | None:
 
 
 def payload(snapshot: Snapshot) -> tuple[Any, ...]:
-    """The snapshot's indexed columns, and its item days for ``_index_items``."""
+    """The snapshot's indexed columns, its item days for ``_index_items``, and its body
+    fingerprint and band keys for :func:`.similar.index`."""
+    sig = signature(snapshot.paragraphs)
     return (
         snapshot.title,
         snapshot.category,
@@ -57,12 +61,14 @@ def payload(snapshot: Snapshot) -> tuple[Any, ...]:
         item_days(
             [item.published_at for item in chain(snapshot.related, snapshot.more_in_category)]
         ),
+        sig,
+        band_json(sig),
     )
 
 
 def columns(rec: Incoming) -> tuple[Any, ...]:
     """The values of ``title`` … ``snapshot_at`` and ``content_hash`` for ``rec``."""
-    title, category, source, published, snapshot_at, _ = rec.payload
+    title, category, source, published, snapshot_at = rec.payload[:5]
     return (title, category, source, published, snapshot_at, rec.content_hash)
 
 

@@ -15,7 +15,7 @@ import json
 import os
 import re
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Literal
@@ -23,6 +23,7 @@ from urllib.parse import quote
 
 from ..._errors import StoreUnavailableError
 from ..._times import UTC
+from .similar import add_fingerprints
 
 __all__ = [
     "APPLICATION_ID",
@@ -50,7 +51,9 @@ __all__ = [
 # time for ``find --changed`` (see _add_version_times).
 # 7: ``snapshots.records``, the ids of the input records ``seen_count`` counts (distinct
 # records, not sightings); see _count_distinct_records.
-SCHEMA_VERSION = 7
+# 8 adds the body fingerprints (``signatures``, ``bands``; see .similar); opening an older
+# store fingerprints every stored snapshot.
+SCHEMA_VERSION = 8
 # PRAGMA application_id of every store newsstore creates ("nwst"): a database without it
 # is newsstore's only when it is a store of an earlier version (see _ownership).
 APPLICATION_ID = 0x6E777374
@@ -195,6 +198,18 @@ def _ownership(db: sqlite3.Connection, path: str) -> tuple[Literal["new", "ours"
     columns every version had. ``new``: nothing in it yet (an empty or new file). Anything
     else raises :class:`~newsstore.StoreUnavailableError`; only reads were made.
     """
+    if db.in_transaction:
+        return _read_ownership(db, path)
+    # One read transaction: a process creating the store may commit between two reads,
+    # and an id read before its commit with a table count read after is no store at all.
+    db.execute("BEGIN")
+    try:
+        return _read_ownership(db, path)
+    finally:
+        db.execute("COMMIT")
+
+
+def _read_ownership(db: sqlite3.Connection, path: str) -> tuple[Literal["new", "ours", "old"], int]:
     app_id = db.execute("PRAGMA application_id").fetchone()[0] & 0xFFFFFFFF
     version = int(db.execute("PRAGMA user_version").fetchone()[0])
     if app_id == APPLICATION_ID:
@@ -229,11 +244,14 @@ def _stamp(db: sqlite3.Connection, timeout: float) -> None:
         db.execute(f"PRAGMA busy_timeout={min(int(timeout * 1000), 2**31 - 1)}")
 
 
-def create_schema(db: sqlite3.Connection, path: str) -> None:
+def create_schema(
+    db: sqlite3.Connection, path: str, progress: Callable[[int, int], None] | None = None
+) -> None:
     """Create the tables of :data:`SCHEMA_VERSION` in ``db``, or upgrade older ones.
 
     Runs inside the caller's write transaction (which holds the write lock). ``path`` names
     the file in the refusal of a database that another program wrote to meanwhile.
+    ``progress(done, total)`` follows the snapshots an upgrade goes through.
     """
     # Another process may have created or upgraded the file while this one waited for the
     # lock, or (however unlikely) another program may have written to it.
@@ -241,12 +259,14 @@ def create_schema(db: sqlite3.Connection, path: str) -> None:
     if state == "ours" and version >= SCHEMA_VERSION:
         return
     if version < SCHEMA_VERSION:
-        _upgrade(db, version)
+        _upgrade(db, version, progress)
     db.execute(f"PRAGMA application_id={APPLICATION_ID}")
     db.execute(f"PRAGMA user_version={max(version, SCHEMA_VERSION)}")
 
 
-def _upgrade(db: sqlite3.Connection, version: int) -> None:
+def _upgrade(
+    db: sqlite3.Connection, version: int, progress: Callable[[int, int], None] | None
+) -> None:
     # Version 1 and 2 tables: items by time, lines by key (only ever newsstore's own: the
     # caller checked whose database this is).
     rebuild_items = "published_at" in _table_columns(db, "items")
@@ -270,6 +290,8 @@ def _upgrade(db: sqlite3.Connection, version: int) -> None:
         _add_version_times(db)
     if version < 7:
         _count_distinct_records(db)
+    if version < 8:
+        add_fingerprints(db, progress)
 
 
 def _add_store_meta(db: sqlite3.Connection) -> None:

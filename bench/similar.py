@@ -1,0 +1,254 @@
+"""``python -m bench similar [--stories N] [--store N]``: the near-duplicate figures (issue #17).
+
+* **precision and recall** of ``store.similar`` at the default threshold, on the labelled
+  set of :mod:`bench.stories` (every record asked about; the truth is the other records of
+  its story): targets ≥ 0.95 each;
+* **fingerprint cost** per sample-sized record: :func:`newsstore._minhash.signature` of the
+  sample page's paragraphs, CPU time, median of 5 runs of 2,000 calls (target ≤ 10 µs),
+  and the same as a share of what ``Store._prepare`` costs for that record;
+* **import cost**: the main suite's generated records imported with and without
+  fingerprints (alternating, CPU time, medians of 3), and the µs a record it adds;
+* **similar p50** on a large SQLite store (the labelled set plus unrelated filler pages,
+  :func:`bench.stories.filler_records`): 500 lookups by URL of labelled records after 50
+  warm-up calls (target ≤ 20 ms on 1M);
+* **clusters for a day**: ``store.clusters`` over each of 10 days of the labelled set, in
+  that store, p50 and max, and again right after (its rows in the page cache) (target ≤ 1 s).
+
+The results go to ``bench/similar-results.json``. The large store is cached in
+``bench/work/similar-N.db``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from .measure import machine, percentile, remove_db
+from .stories import filler_records, story_records
+
+WORK = Path(__file__).resolve().parent / "work"
+RESULTS = Path(__file__).resolve().parent / "similar-results.json"
+SAMPLE = (
+    Path(__file__).resolve().parent.parent / "tests" / "data" / "snapshot-zh-intl-2023-11-14.txt"
+)
+
+
+def _say(message: str) -> None:
+    print(f"[similar] {message}", flush=True)
+
+
+def accuracy(stories: int) -> dict[str, Any]:
+    """Precision and recall of ``similar`` on ``stories`` labelled stories (an in-memory store)."""
+    from newsstore import Snapshot
+    from newsstore._settings import Settings
+    from newsstore._store.sqlite import SQLiteStore
+
+    records = list(story_records(stories))
+    label = {rec["url"]: rec.pop("label") for rec in records}
+    members: dict[int, set[str]] = {}
+    for url, story in label.items():
+        members.setdefault(story, set()).add(url)
+    tp = fp = fn = 0
+    distances: dict[str, list[int]] = {"copies": [], "unrelated": []}
+    with SQLiteStore(":memory:") as store:
+        store.save_many(Snapshot.model_validate(rec) for rec in records)
+        for url, story in label.items():
+            got = {h.url for h in store.similar(url)}
+            want = members[story] - {url}
+            tp += len(got & want)
+            fp += len(got - want)
+            fn += len(want - got)
+        # How far copies and unrelated stories are: every band-sharing pair, no threshold.
+        for url, story in list(label.items())[:2000]:
+            for hit in store.similar(url, max_distance=64):
+                kind = "copies" if label.get(hit.url or "") == story else "unrelated"
+                distances[kind].append(hit.distance)
+    threshold = Settings().similar_distance
+    return {
+        "stories": stories,
+        "records": len(records),
+        "threshold": threshold,
+        "precision": tp / (tp + fp) if tp + fp else 1.0,
+        "recall": tp / (tp + fn) if tp + fn else 1.0,
+        "pairs": {"true_positive": tp, "false_positive": fp, "false_negative": fn},
+        "copies_distance_max": max(distances["copies"], default=None),
+        "copies_distance_p99": percentile(distances["copies"], 99) if distances["copies"] else None,
+        "unrelated_sharing_a_band_distance_min": min(distances["unrelated"], default=None),
+    }
+
+
+def fingerprint_cost() -> dict[str, Any]:
+    """µs per call of the signature of the sample's body, and of ``_prepare`` for it."""
+    from newsstore import parse_snapshot_file
+    from newsstore._minhash import signature
+    from newsstore._store.sqlite import SQLiteStore
+
+    snapshot = parse_snapshot_file(SAMPLE)
+    paragraphs = snapshot.paragraphs
+    signature(paragraphs)
+    n = 2_000
+
+    def per_call(fn: Any) -> float:
+        # CPU time: on a shared machine wall clock measures the other jobs too.
+        runs = []
+        for _ in range(5):
+            start = time.process_time()
+            for _ in range(n):
+                fn()
+            runs.append((time.process_time() - start) / n * 1e6)
+        return statistics.median(runs)
+
+    with SQLiteStore(":memory:") as store:
+        prepare = per_call(lambda: store._prepare(snapshot))
+    sig = per_call(lambda: signature(paragraphs))
+    return {
+        "body_characters": sum(map(len, paragraphs)),
+        "signature_us": round(sig, 1),
+        "prepare_us_with_signature": round(prepare, 1),
+        "share_of_prepare": round(sig / prepare, 3),
+    }
+
+
+def import_cost(count: int = 5_000, runs: int = 3) -> dict[str, Any]:
+    """Import rate of the main suite's generated records with and without fingerprints.
+
+    The same NDJSON file into a fresh SQLite file each time, alternating, in this process;
+    "without" replaces the signature by None (no fingerprint, no bands written).
+    """
+    import tempfile
+    from unittest import mock
+
+    from newsstore._store.sqlite import SQLiteStore
+
+    from .generate import GenParams, write_ndjson
+
+    rates: dict[str, list[float]] = {"with": [], "without": []}
+    with tempfile.TemporaryDirectory() as tmp:
+        data = Path(tmp) / "data.ndjson"
+        with data.open("w", encoding="utf-8") as fp:
+            write_ndjson(fp, count, GenParams())
+        for run in range(runs):
+            for kind in ("with", "without"):
+                db = Path(tmp) / f"{kind}-{run}.db"
+                patch = mock.patch("newsstore._store.sqlite.rows.signature", return_value=None)
+                with SQLiteStore(db) as store:
+                    if kind == "without":
+                        patch.start()
+                    try:
+                        cpu = time.process_time()
+                        store.import_records([data])
+                        rates[kind].append(count / (time.process_time() - cpu))
+                    finally:
+                        if kind == "without":
+                            patch.stop()
+    with_fp, without = statistics.median(rates["with"]), statistics.median(rates["without"])
+    return {
+        "records": count,
+        "per_cpu_second_with": round(with_fp),
+        "per_cpu_second_without": round(without),
+        "slowdown": round(without / with_fp, 3),
+        "us_added_per_record": round((1 / with_fp - 1 / without) * 1e6, 1),
+    }
+
+
+def big_store(size: int, stories: int) -> Path:
+    """A SQLite store of ``size`` records: the labelled set, then filler (cached)."""
+    from newsstore import Snapshot
+    from newsstore._store.sqlite import SQLiteStore
+
+    WORK.mkdir(parents=True, exist_ok=True)
+    db = WORK / f"similar-{size}-{stories}.db"
+    done = WORK / f"similar-{size}-{stories}.json"
+    if done.exists() and db.exists():
+        return db
+    remove_db(db)
+    labelled = list(story_records(stories))
+    start = time.perf_counter()
+    with SQLiteStore(db) as store:
+
+        def records() -> Any:
+            for rec in labelled:
+                rec.pop("label")
+                yield Snapshot.model_validate(rec)
+            for n, rec in enumerate(filler_records(max(0, size - len(labelled)))):
+                rec.pop("label")
+                if n % 100_000 == 0:
+                    _say(f"  {n:,} filler records")
+                yield Snapshot.model_validate(rec)
+
+        with store._write_group():
+            report = store.save_many(records())
+    seconds = time.perf_counter() - start
+    done.write_text(json.dumps({"summary": report.summary(), "seconds": seconds}))
+    return db
+
+
+def lookups(db: Path, stories: int) -> dict[str, Any]:
+    """``similar`` p50/p99 by URL, and ``clusters`` for a day, on the big store."""
+    import random
+
+    from newsstore._store.sqlite import SQLiteStore
+
+    urls = [rec["url"] for rec in story_records(stories)]
+    rng = random.Random(5)
+    with SQLiteStore(db) as store:
+        count = store.count()
+        for url in rng.sample(urls, 50):
+            store.similar(url)
+        times = []
+        found = 0
+        for url in rng.sample(urls, min(500, len(urls))):
+            start = time.perf_counter()
+            found += len(store.similar(url))
+            times.append((time.perf_counter() - start) * 1000)
+        days = []
+        warm = []
+        sizes = []
+        counts = []
+        first = datetime.fromisoformat("2023-11-01T00:00:00+08:00")
+        for offset in range(0, 30, 3):
+            day = first + timedelta(days=offset)
+            start = time.perf_counter()
+            clusters = store.clusters(day, day + timedelta(days=1))
+            days.append((time.perf_counter() - start) * 1000)
+            # Again, its rows now in the page cache: what a day costs once read from disk.
+            start = time.perf_counter()
+            store.clusters(day, day + timedelta(days=1))
+            warm.append((time.perf_counter() - start) * 1000)
+            sizes.append(sum(c.size for c in clusters))
+            counts.append(store.count(store.on_day(day.date())))
+    return {
+        "store_snapshots": count,
+        "similar_ms_p50": round(statistics.median(times), 2),
+        "similar_ms_p99": round(percentile(times, 99), 2),
+        "similar_hits_per_lookup": round(found / len(times), 1),
+        "clusters_day_ms_p50": round(statistics.median(days), 1),
+        "clusters_day_ms_max": round(max(days), 1),
+        "clusters_day_ms_p50_warm": round(statistics.median(warm), 1),
+        "clustered_snapshots_per_day": round(statistics.median(sizes)),
+        "snapshots_on_a_day": round(statistics.median(counts)),
+    }
+
+
+def run(stories: int, store: int) -> dict[str, Any]:
+    """Every figure; printed and written to ``bench/similar-results.json``."""
+    _say(f"accuracy on {stories:,} labelled stories")
+    result: dict[str, Any] = {"machine": machine(), "accuracy": accuracy(stories)}
+    _say(json.dumps(result["accuracy"]))
+    result["fingerprint"] = fingerprint_cost()
+    _say(json.dumps(result["fingerprint"]))
+    result["import"] = import_cost()
+    _say(json.dumps(result["import"]))
+    _say(f"building (or reusing) a {store:,}-snapshot store")
+    db = big_store(store, stories)
+    result["store"] = lookups(db, stories)
+    result["store"]["file_gb"] = round(os.path.getsize(db) / 1e9, 2)
+    _say(json.dumps(result["store"]))
+    result["measured"] = datetime.now().astimezone().isoformat(timespec="seconds")
+    RESULTS.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    return result

@@ -1,0 +1,125 @@
+"""The MongoDB store's body fingerprints: the fields, the lookups and the backfill.
+
+Each ``snapshots`` document carries ``minhash``, the MinHash signature of its body
+(:mod:`newsstore._minhash`, 128 bytes; null when the body is too short), and ``bands``, its
+band keys, under one multikey index: a lookup is one ``$in`` on that index. Both fields are
+written with the snapshot's other fields, so a new current content replaces them; history
+entries do not carry them. Documents written before the fingerprints have neither field
+until :meth:`MongoSimilar.backfill` gives them one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
+from datetime import datetime, tzinfo
+from typing import Any
+
+from pymongo import ASCENDING, UpdateOne
+from pymongo.collection import Collection
+
+from ..._errors import NotFoundError
+from ..._minhash import bands, signature
+from ..._similar import Fingerprinted
+
+__all__ = ["BANDS_INDEX", "FINGERPRINT_FIELDS", "MongoSimilar", "with_fingerprint"]
+
+FINGERPRINT_FIELDS = frozenset({"minhash", "bands"})
+BANDS_INDEX = [("bands", ASCENDING)]
+_BATCH = 500
+_PROJECTION = {"url": 1, "source": 1, "published_at": 1, "snapshot_at": 1, "minhash": 1}
+
+
+def with_fingerprint(doc: dict[str, Any], paragraphs: Sequence[str]) -> dict[str, Any]:
+    """``doc`` with the fingerprint fields of a body of ``paragraphs`` set."""
+    sig = signature(paragraphs)
+    doc["minhash"] = sig
+    doc["bands"] = [] if sig is None else bands(sig)
+    return doc
+
+
+class MongoSimilar:
+    """The near-duplicate primitives of :class:`~newsstore.MongoStore`."""
+
+    zone: tzinfo
+    _snapshots: Collection[dict[str, Any]]
+
+    def _errors(self) -> AbstractContextManager[None]:
+        raise NotImplementedError  # MongoStore's
+
+    def _fingerprinted_docs(self, flt: dict[str, Any]) -> Iterator[Fingerprinted]:
+        with self._errors():
+            docs = list(self._snapshots.find(flt, _PROJECTION))
+        for doc in docs:
+            sig = doc.get("minhash")
+            if sig is None:
+                continue
+
+            def when(t: datetime | None) -> datetime | None:
+                return None if t is None else t.astimezone(self.zone)
+
+            yield Fingerprinted(
+                doc["_id"],
+                doc.get("url"),
+                doc.get("source"),
+                when(doc.get("published_at")),
+                when(doc.get("snapshot_at")),
+                bytes(sig),
+            )
+
+    def _signature_of(self, key: str, asked: str) -> bytes | None:
+        with self._errors():
+            doc = self._snapshots.find_one({"_id": key}, {"minhash": 1, "paragraphs": 1})
+        if doc is None:
+            raise NotFoundError(f"no snapshot for {asked} (key {key})")
+        if "minhash" not in doc:  # not backfilled yet
+            return signature(doc.get("paragraphs") or ())
+        return None if doc["minhash"] is None else bytes(doc["minhash"])
+
+    def _sharing_band(self, band_keys: list[int]) -> Iterator[Fingerprinted]:
+        if not band_keys:
+            return iter(())
+        return self._fingerprinted_docs({"bands": {"$in": band_keys}})
+
+    def _fingerprinted(self, start: datetime, end: datetime) -> Iterator[Fingerprinted]:
+        return self._fingerprinted_docs(
+            {"published_at": {"$gte": start, "$lt": end}, "minhash": {"$ne": None}}
+        )
+
+    def backfill(self, *, progress: Callable[[int, int], None] | None = None) -> int:
+        """Fingerprint the snapshots stored before fingerprints existed; returns how many.
+
+        Resumable: each batch of 500 is written on its own, and the next run picks up the
+        documents that still have no ``minhash``. A document rewritten meanwhile got its
+        fingerprint with the write; the guard on its revision leaves it alone.
+        ``progress(done, total)`` is called after each batch.
+        """
+        missing = {"minhash": {"$exists": False}}
+        with self._errors():
+            total = self._snapshots.count_documents(missing)
+        done = 0
+        last: Any = None
+        while True:
+            flt = missing if last is None else {**missing, "_id": {"$gt": last}}
+            with self._errors():
+                docs = list(
+                    self._snapshots.find(flt, {"paragraphs": 1, "rev": 1})
+                    .sort("_id", ASCENDING)
+                    .limit(_BATCH)
+                )
+            if not docs:
+                break
+            ops = [
+                UpdateOne(
+                    {"_id": doc["_id"], "rev": doc.get("rev"), **missing},
+                    {"$set": with_fingerprint({}, doc.get("paragraphs") or ())},
+                )
+                for doc in docs
+            ]
+            with self._errors():
+                self._snapshots.bulk_write(ops, ordered=False)
+            last = docs[-1]["_id"]
+            done += len(docs)
+            if progress is not None:
+                progress(done, total)
+        return done
