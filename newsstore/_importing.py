@@ -68,6 +68,9 @@ class ImportTarget:
     # The files the store itself keeps (a SQLite database and its -wal/-shm/-journal):
     # skipped inside an imported directory, refused when named.
     own_files: tuple[str, ...] = ()
+    # The Incoming of an NDJSON line without its model (newsstore._fastprepare), or None
+    # when the line must take the model path.
+    prepare_raw: Callable[[bytes, dict[str, Any]], Incoming | None] | None = None
 
 
 def import_records(
@@ -107,7 +110,13 @@ def import_records(
         target.lines, zone=zone, policy=policy, tracking_params=target.tracking_params
     )
 
+    prepare_raw = target.prepare_raw
+
     def prepare(record: Record) -> Incoming | InvalidRecordError:
+        if prepare_raw is not None and (pending := record.pending_json()) is not None:
+            fast = prepare_raw(*pending)
+            if fast is not None:
+                return fast
         error = record.error
         if error is not None:
             return error

@@ -16,15 +16,16 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager, suppress
 from datetime import datetime, tzinfo
 from typing import IO, Any
 
 from ..._errors import StoreError, StoreUnavailableError
+from ..._fastprepare import preparer
 from ..._linememory import LineBackend
 from ..._query import Query
-from ..._rules import KeyPlan, KeyState
+from ..._rules import Incoming, KeyPlan, KeyState
 from ..._schemas import Snapshot
 from ..._times import DEFAULT_TIMEZONE, from_ms, to_ms
 from ..base import Store
@@ -39,6 +40,7 @@ from .rows import (
     dumps,
     host_column,
     payload,
+    payload_of_doc,
     select_sql,
     snapshot_of,
     where,
@@ -300,6 +302,9 @@ class SQLiteStore(Store):
 
     def _payload(self, snapshot: Snapshot) -> tuple[Any, ...]:
         return payload(snapshot)
+
+    def _raw_preparer(self) -> Callable[[bytes, dict[str, Any]], Incoming | None] | None:
+        return preparer(self.tracking_params, payload_of_doc)
 
     def _index_items(self, plans: list[KeyPlan]) -> None:
         # The row id of every key written (new keys have theirs now).
