@@ -37,6 +37,7 @@ from pymongo.database import Database
 from pymongo.errors import BulkWriteError, ConnectionFailure, PyMongoError
 
 from ..._errors import StoreError, StoreUnavailableError
+from ..._fastprepare import preparer
 from ..._query import Query
 from ..._rules import Incoming, KeyPlan, KeyState
 from ..._schemas import Snapshot, StoredInfo, with_zone
@@ -45,6 +46,7 @@ from ..._times import DEFAULT_TIMEZONE, EPOCH
 from ..._urls import host_of, reversed_host
 from ..base import Store
 from ..values import QUARTER_MS, Diagnosis, Grouped, Tombstone
+from .raw import document, elements, embedded, encode_fields
 
 __all__ = ["MongoStore", "connect"]
 
@@ -271,21 +273,31 @@ class MongoStore(Store):
             return [e["index"] for e in errors]
         return []
 
-    def _payload(self, snapshot: Snapshot) -> dict[str, Any]:
-        # The document's snapshot fields (times in UTC), dumped once at prepare time.
-        return snapshot.model_dump(exclude={"stored"})
+    def _payload(self, snapshot: Snapshot) -> bytes:
+        # The document's snapshot fields (times in UTC), encoded once at prepare time.
+        return encode_fields(snapshot.model_dump(exclude={"stored"}))
+
+    def _raw_preparer(self) -> abc.Callable[[bytes, dict[str, Any]], Incoming | None] | None:
+        # The validated dict is the document (what model_dump gives, without the model).
+        return preparer(self.tracking_params, encode_fields)
 
     @staticmethod
-    def _fields(rec: Incoming) -> dict[str, Any]:
-        fields: dict[str, Any] = rec.payload
-        return dict(fields)  # callers add to it
+    def _fields(rec: Incoming) -> bytes:
+        """The BSON elements of ``rec``'s snapshot fields (see :mod:`.raw`)."""
+        fields: bytes = rec.payload
+        return fields
 
     @staticmethod
-    def _history_op(key: str, content_hash: str, fields: dict[str, Any], now: datetime) -> Any:
-        doc = dict(fields, key=key, content_hash=content_hash, archived_at=now)
+    def _history_op(
+        key: str, content_hash: str, fields: bytes | dict[str, Any], now: datetime
+    ) -> Any:
+        body = fields if isinstance(fields, bytes) else elements(fields)
+        more = elements({"key": key, "content_hash": content_hash, "archived_at": now})
         # A duplicate-key error here means a concurrent writer archived the same version.
         return UpdateOne(
-            {"_id": _history_id(key, content_hash)}, {"$setOnInsert": doc}, upsert=True
+            {"_id": _history_id(key, content_hash)},
+            document(embedded("$setOnInsert", body + more)),
+            upsert=True,
         )
 
     def _current_op(self, plan: KeyPlan, now: datetime) -> Any:
@@ -299,25 +311,30 @@ class MongoStore(Store):
             touch["$addToSet"] = add
         if plan.current is None:
             return UpdateOne({"_id": plan.key}, touch)
+        # Spliced from the fields' BSON, in the order of the dicts they stand for:
+        # {_id, **fields, content_hash, host, …} and {**touch, $set: {**fields,
+        # content_hash, rev}, $setOnInsert: {first_seen}}.
         fields = self._fields(plan.current)
-        fields["content_hash"] = plan.current.content_hash
+        content_hash = plan.current.content_hash
         if plan.expected_rev is None:
             host = None if plan.key.startswith("content:") else reversed_host(host_of(plan.key))
-            return InsertOne(
-                dict(
-                    fields,
-                    _id=plan.key,
-                    host=host,
-                    urls=plan.urls,
-                    hashes=plan.new_hashes,
-                    first_seen=now,
-                    last_seen=now,
-                    seen_count=plan.seen,
-                    rev=1,
-                )
-            )
-        fields["rev"] = plan.expected_rev + 1
-        update = dict(touch, **{"$set": fields, "$setOnInsert": {"first_seen": now}})
+            rest = {
+                "content_hash": content_hash,
+                "host": host,
+                "urls": plan.urls,
+                "hashes": plan.new_hashes,
+                "first_seen": now,
+                "last_seen": now,
+                "seen_count": plan.seen,
+                "rev": 1,
+            }
+            return InsertOne(document(elements({"_id": plan.key}), fields, elements(rest)))
+        new = elements({"content_hash": content_hash, "rev": plan.expected_rev + 1})
+        update = document(
+            elements(touch),
+            embedded("$set", fields + new),
+            elements({"$setOnInsert": {"first_seen": now}}),
+        )
         # upsert: when another writer bumped rev, the filter misses and the insert of an
         # existing _id fails with a duplicate-key error, which is how the race is detected.
         return UpdateOne({"_id": plan.key, "rev": plan.expected_rev}, update, upsert=True)
