@@ -30,6 +30,7 @@ from ..._schemas import Snapshot
 from ..._times import DEFAULT_TIMEZONE, from_ms, to_ms
 from ..base import Store
 from ..values import QUARTER_MS, Diagnosis, Grouped, Tombstone
+from .buffer import RowBuffer
 from .doctor import diagnose
 from .lines import LineTable, select_in
 from .ndjson import NDJSONLines, write_lines
@@ -45,7 +46,7 @@ from .rows import (
     snapshot_of,
     where,
 )
-from .schema import INSERT_ITEMS, connect, create_schema, day_range
+from .schema import connect, create_schema, day_range
 
 __all__ = ["SQLiteStore"]
 
@@ -74,6 +75,8 @@ class SQLiteStore(Store):
         self.path = str(path)
         # When the open transaction of a write group began (see _write_group), if one is.
         self._group_started: float | None = None
+        # Items and lines rows, held until the commit (see .buffer).
+        self._buffer = RowBuffer()
         try:
             self._db, fresh = connect(self.path, timeout, create=create)
         except (sqlite3.Error, OSError) as exc:
@@ -85,7 +88,7 @@ class SQLiteStore(Store):
             except BaseException:
                 self._db.close()
                 raise
-        self._lines = LineTable(self._db)
+        self._lines = LineTable(self._db, self._buffer)
 
     def __repr__(self) -> str:
         return f"SQLiteStore({self.path!r})"
@@ -125,7 +128,11 @@ class SQLiteStore(Store):
                 # ROLLBACK would fail and hide the real error.
                 if self._db.in_transaction:
                     self._db.execute("ROLLBACK TO batch" if grouped else "ROLLBACK")
+                    self._buffer.rollback()
+                else:
+                    self._buffer.clear()
                 raise
+            self._buffer.release()
             if not grouped:
                 self._commit()
                 return
@@ -135,8 +142,10 @@ class SQLiteStore(Store):
 
     def _commit(self) -> None:
         try:
+            self._buffer.flush(self._db)
             self._db.execute("COMMIT")
         except BaseException:
+            self._buffer.clear()
             if self._db.in_transaction:  # a failed COMMIT leaves the transaction open
                 self._db.execute("ROLLBACK")
             raise
@@ -318,13 +327,11 @@ class SQLiteStore(Store):
         updated = [(ids[p.key],) for p in plans if p.expected_rev is not None]
         if updated:
             self._db.executemany("DELETE FROM items WHERE snapshot_id = ?", updated)
-        # One row of parameters a snapshot, its item days as a JSON array that SQLite unpacks
-        # itself: binding a row an item from Python cost twice as much.
-        rows: list[tuple[int, str]] = []
-        for p in plans:
-            if p.current is not None:
-                rows.append((ids[p.key], p.current.payload[-1]))
-        self._db.executemany(INSERT_ITEMS, rows)
+        # Held until the commit, then inserted sorted (see .buffer); an updated snapshot's
+        # new days replace any it had held.
+        self._buffer.add_items(
+            [(ids[p.key], p.current.payload[-1]) for p in plans if p.current is not None]
+        )
 
     # -- reading -----------------------------------------------------------------------
     def _snapshot(self, row: tuple[Any, ...]) -> Snapshot:
