@@ -117,9 +117,16 @@ def _profile(what: str, scale: float, out: str | None) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["ab"]:
+        from .ab import main as ab
+
+        ab(argv[1:])
+        return
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run every figure, print the table, write bench/results.json")
+    sub.add_parser("ab", help="this tree against another checkout (see bench/ab.py)")
     run.add_argument(
         "--scale",
         type=float,

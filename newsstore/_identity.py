@@ -29,6 +29,7 @@ __all__ = [
     "bson_size",
     "check_size",
     "fingerprint_key",
+    "fingerprint_of",
     "identify",
     "snapshot_key",
     "utc_content",
@@ -57,12 +58,20 @@ def utc_content(snapshot: Snapshot, *, copy: bool = True) -> tuple[Snapshot, byt
 
 def fingerprint_key(snapshot: Snapshot) -> str:
     """The fallback key of a snapshot without URL: ``content:<32 hex digits>``."""
-    published = snapshot.published_at
+    return fingerprint_of(
+        snapshot.title, snapshot.published_at, snapshot.source, snapshot.paragraphs
+    )
+
+
+def fingerprint_of(
+    title: str, published: datetime | None, source: str | None, paragraphs: list[str]
+) -> str:
+    """:func:`fingerprint_key` of a snapshot's fields (for callers without the model)."""
     parts = [
-        snapshot.title,
+        title,
         published.astimezone(UTC).isoformat() if isinstance(published, datetime) else "",
-        snapshot.source or "",
-        snapshot.paragraphs,
+        source or "",
+        paragraphs,
     ]
     digest = hashlib.sha256(json.dumps(parts, ensure_ascii=False).encode()).hexdigest()
     return "content:" + digest[:32]

@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import stat
 import sys
+import threading
 from collections.abc import Callable, Collection, Iterable, Iterator
-from contextlib import AbstractContextManager, ExitStack
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import tzinfo
 from typing import IO, Any, TypedDict
@@ -80,6 +82,9 @@ class ImportTarget:
     # The files the store itself keeps (a SQLite database and its -wal/-shm/-journal):
     # skipped inside an imported directory, refused when named.
     own_files: tuple[str, ...] = ()
+    # The Incoming of an NDJSON line without its model (newsstore._fastprepare), or None
+    # when the line must take the model path.
+    prepare_raw: Callable[[bytes, dict[str, Any]], Incoming | None] | None = None
 
 
 def import_records(
@@ -123,7 +128,13 @@ def import_records(
         target.lines, zone=zone, policy=policy, tracking_params=target.tracking_params
     )
 
+    prepare_raw = target.prepare_raw
+
     def prepare(record: Record) -> Incoming | InvalidRecordError:
+        if prepare_raw is not None and (pending := record.pending_json()) is not None:
+            fast = prepare_raw(*pending)
+            if fast is not None:
+                return fast
         error = record.error
         if error is not None:
             return error
@@ -164,8 +175,9 @@ def import_records(
 
         def flush() -> None:
             if batch:
-                report.merge(target.save(batch, policy, dry_run))
-                batch.clear()
+                with _interrupts_held():
+                    report.merge(target.save(batch, policy, dry_run))
+                    batch.clear()
 
         def read(path: str) -> None:
             records = read_records(path, format=format, timezone=zone, encoding=encoding)
@@ -369,3 +381,27 @@ def _reject_line(error: InvalidRecordError) -> str:
         # written escaped, the line stays valid JSON and the import goes on.
         text = json.dumps(entry)
     return text
+
+
+@contextmanager
+def _interrupts_held() -> Iterator[None]:
+    """Ctrl-C held back while a batch is written and counted, then delivered.
+
+    A KeyboardInterrupt between a batch's commit and its count would leave the summary
+    short of what landed; held, it arrives after the count, at most a batch later. A
+    Python-level handler, not a signal mask: a mask is per thread, and a signal blocked
+    here would be taken by another thread (a library's worker) and raised here anyway.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if caught and callable(previous):
+        previous(signal.SIGINT, None)  # Python's own raises KeyboardInterrupt
+    elif caught and previous == signal.SIG_DFL:
+        raise KeyboardInterrupt

@@ -53,7 +53,18 @@ __all__ = [
 
 # The modules whose code decides the key and content hash a line gives (a test checks that
 # every module they import is listed): a change to any of them is a new memory.
-DECIDING = ("_errors", "_ejson", "_identity", "_records", "_schemas", "_times", "_urls")
+DECIDING = (
+    "_errors",
+    "_ejson",
+    "_fastprepare",
+    "_identity",
+    "_records",
+    "_rules",
+    "_schemas",
+    "_times",
+    "_types",
+    "_urls",
+)
 # Lines offered to the store at once: one lookup for many lines.
 _RECALL_LINES = 256
 

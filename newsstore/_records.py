@@ -77,6 +77,13 @@ class Record:
         """False until the snapshot or error of a pending record is asked for."""
         return self._context is None
 
+    def pending_json(self) -> tuple[bytes, dict[str, Any]] | None:
+        """The bytes and validation context of a record not validated yet, else None."""
+        context = self._context
+        if context is None or not isinstance(self.data, bytes):
+            return None
+        return self.data, context
+
     @property
     def snapshot(self) -> Snapshot | None:
         """The validated snapshot, or None when the record was rejected."""

@@ -118,6 +118,14 @@ _SCHEMES = {"http://": 7, "https://": 8}
 _HOST_RE = re.compile(r"(?:[a-z0-9_-]{1,63}\.)*[a-z0-9_-]{1,63}")
 _MAX_HOST_LENGTH = 253
 _DEFAULT_PORTS = frozenset({"80", "443"})
+# A URL w3lib returns unchanged: lower-case http(s), a lower-case host of letter-digit
+# labels (no IDNA, no IP, no port, no user info), a path of unreserved characters and
+# slashes without dot segments (no "/."), no params, query or fragment. Most crawled URLs
+# are so; canonical_url then skips w3lib (a test proves the outputs equal on such URLs).
+_PLAIN_URL = re.compile(
+    r"https?://((?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?)"
+    r"(/[A-Za-z0-9._~/-]*)"
+)
 _MAX_PORT = 65535
 # A bare host passed to reversed_host must not smuggle in a path, query or user info.
 _NOT_IN_HOST = frozenset("/?#@\\")
@@ -253,6 +261,13 @@ def canonical_url(url: str, *, tracking_params: Collection[str] | None = None) -
     Raises ``InvalidURLError`` for anything that is not an absolute http(s) URL with
     a valid host.
     """
+    plain = _PLAIN_URL.fullmatch(url)
+    if plain is not None:
+        host, path = plain[1], plain[2]
+        # A "www." host takes the full path: whether it goes depends on the suffix list.
+        plain_host = "xn--" not in host and not host.startswith("www.")
+        if "/." not in path and plain_host and len(host) <= _MAX_HOST_LENGTH:
+            return f"https://{host}{path}"
     host, port, rest = _split(url, tracking_params)
     return f"https://{host}{port}{rest}"
 

@@ -28,21 +28,30 @@ MONGODB_URI = os.environ.get("NEWSSTORE_TEST_MONGODB_URI")
 
 
 def _patch_mongomock() -> None:
-    """mongomock 4.3 predates pymongo 4.11, which passes ``sort=`` to bulk builders.
+    """mongomock 4.3 predates pymongo 4.11, which passes ``sort=`` to bulk builders, and
+    takes only dicts, where the driver also sends raw BSON documents.
 
     The production driver stays current; the test double is taught to ignore the argument
-    (mongomock issue #912).
+    (mongomock issue #912) and to read a raw document as the server does (as a dict).
     """
+    from bson import decode
+    from bson.codec_options import CodecOptions
+    from bson.raw_bson import RawBSONDocument
     from mongomock.collection import BulkOperationBuilder
 
-    for name in ("add_update", "add_replace"):
+    options: CodecOptions[dict[str, Any]] = CodecOptions(tz_aware=True)
+
+    def plain(value: Any) -> Any:
+        return decode(value.raw, options) if isinstance(value, RawBSONDocument) else value
+
+    for name in ("add_insert", "add_update", "add_replace"):
         original = getattr(BulkOperationBuilder, name)
         if getattr(original, "_newsstore_patched", False):
             continue
 
         def patched(self: Any, *args: Any, _original: Any = original, **kwargs: Any) -> Any:
             kwargs.pop("sort", None)
-            return _original(self, *args, **kwargs)
+            return _original(self, *map(plain, args), **kwargs)
 
         patched._newsstore_patched = True  # type: ignore[attr-defined]
         setattr(BulkOperationBuilder, name, patched)

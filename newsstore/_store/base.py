@@ -11,7 +11,7 @@ from __future__ import annotations
 import abc
 import os
 from collections import Counter
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import AbstractContextManager, nullcontext
 from datetime import date, datetime, time, timedelta, tzinfo
 from types import TracebackType
@@ -249,8 +249,14 @@ class Store(Archiving, Versioning, SimilarStore):
             write_group=self._write_group,
             lines=self._line_backend(),
             own_files=self.files(),
+            prepare_raw=self._raw_preparer(),
         )
         return import_records(target, paths, **options)
+
+    def _raw_preparer(self) -> Callable[[bytes, dict[str, Any]], Incoming | None] | None:
+        """What :meth:`_prepare` gives for an NDJSON line, without its model (None: this
+        adapter has no such path; see :mod:`newsstore._fastprepare`)."""
+        return None
 
     def files(self) -> tuple[str, ...]:
         """The local files this store keeps its data in (none for a server): no import

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+import newsstore._urls as urls_module
 from newsstore._errors import InvalidURLError
 from newsstore._urls import (
     DEFAULT_TRACKING_PARAMS,
@@ -628,3 +629,36 @@ def test_lookup_urls_without_a_scheme_get_one(typed: str, read: str) -> None:
     from newsstore._urls import lookup_url
 
     assert lookup_url(typed) == read
+
+
+# -- the shortcut for URLs w3lib leaves as they are ------------------------------------
+@settings(max_examples=500, deadline=None)
+@given(st.from_regex(urls_module._PLAIN_URL, fullmatch=True))
+def test_the_plain_url_shortcut_gives_what_w3lib_gives(url: str) -> None:
+    host, port, rest = urls_module._split(url, None)
+    assert canonical_url(url) == f"https://{host}{port}{rest}"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://www.www.example.com/a/b.html",
+        "http://example.com/",
+        "https://xn--fiqs8s.example.com/a",
+        "https://example.com/a/./b",
+        "https://example.com/a/../b",
+        "https://example.com/.well-known/x",
+        "https://a-b.c0.example.com/~x/y_z-1.html",
+        "https://example.com/" + "a" * 5000,
+        "https://" + "a" * 63 + "." + "b" * 63 + "." + "c" * 63 + "." + "d" * 57 + ".com/x",
+        "https://" + "a" * 63 + "." + "b" * 63 + "." + "c" * 63 + "." + "d" * 58 + ".com/x",
+    ],
+)
+def test_the_plain_url_shortcut_on_edges(url: str) -> None:
+    try:
+        host, port, rest = urls_module._split(url, None)
+    except InvalidURLError:
+        with pytest.raises(InvalidURLError):
+            canonical_url(url)
+    else:
+        assert canonical_url(url) == f"https://{host}{port}{rest}"

@@ -37,8 +37,9 @@ from pymongo.database import Database
 from pymongo.errors import BulkWriteError, ConnectionFailure, PyMongoError
 
 from ..._errors import StoreError, StoreUnavailableError
+from ..._fastprepare import preparer
 from ..._query import Query
-from ..._rules import KeyPlan, KeyState
+from ..._rules import Incoming, KeyPlan, KeyState
 from ..._schemas import Snapshot, StoredInfo, with_zone
 from ..._settings import redact_uri
 from ..._times import DEFAULT_TIMEZONE, EPOCH
@@ -256,6 +257,10 @@ class MongoStore(MongoSimilar, Store):
     def _payload(self, snapshot: Snapshot) -> dict[str, Any]:
         # The document's snapshot fields (times in UTC) and fingerprint, once at prepare time.
         return with_fingerprint(snapshot.model_dump(exclude={"stored"}), snapshot.paragraphs)
+
+    def _raw_preparer(self) -> abc.Callable[[bytes, dict[str, Any]], Incoming | None] | None:
+        # The validated dict is the document (what model_dump gives, without the model).
+        return preparer(self.tracking_params, lambda doc: with_fingerprint(doc, doc["paragraphs"]))
 
     # -- reading -----------------------------------------------------------------------
     def _snapshot(self, doc: Mapping[str, Any]) -> Snapshot:

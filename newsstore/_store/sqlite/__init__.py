@@ -23,9 +23,10 @@ from typing import IO, Any
 
 from ..._errors import StoreError, StoreUnavailableError
 from ..._export import Tick, counted
+from ..._fastprepare import preparer
 from ..._linememory import LineBackend
 from ..._query import Query
-from ..._rules import KeyPlan, KeyState
+from ..._rules import Incoming, KeyPlan, KeyState
 from ..._schemas import Snapshot
 from ..._similar import Fingerprinted
 from ..._times import DEFAULT_TIMEZONE, from_ms, to_ms
@@ -35,22 +36,22 @@ from ..base import Store
 from ..values import Diagnosis, Grouped, Tombstone
 from . import similar, stats
 from .archive import SQLiteArchive
+from .buffer import RowBuffer
 from .doctor import diagnose
 from .lines import LineTable, select_in
 from .ndjson import NDJSONLines, write_lines
 from .rows import (
     SELECT,
     archived_of,
-    columns,
-    dumps,
-    host_column,
     payload,
+    payload_of_doc,
     select_sql,
     snapshot_of,
     where,
 )
-from .schema import INSERT_ITEMS, connect, create_schema, day_range
-from .versions import record_reseen, version_entries, version_times
+from .schema import connect, create_schema, day_range
+from .versions import version_entries, version_times
+from .writes import write_plans
 
 __all__ = ["SQLiteStore"]
 
@@ -85,6 +86,8 @@ class SQLiteStore(Store):
         self.path = str(path)
         # When the open transaction of a write group began (see _write_group), if one is.
         self._group_started: float | None = None
+        # Items and lines rows, held until the commit (see .buffer).
+        self._buffer = RowBuffer()
         try:
             self._db, fresh = connect(self.path, timeout, create=create)
         except (sqlite3.Error, OSError) as exc:
@@ -96,7 +99,7 @@ class SQLiteStore(Store):
             except BaseException:
                 self._db.close()
                 raise
-        self._lines = LineTable(self._db)
+        self._lines = LineTable(self._db, self._buffer)
         self._archive = SQLiteArchive(self._db, self._lines, self._errors)
         try:
             self._open_meta(create=create, rekey=rekey)
@@ -148,7 +151,11 @@ class SQLiteStore(Store):
                 # ROLLBACK would fail and hide the real error.
                 if self._db.in_transaction:
                     self._db.execute("ROLLBACK TO batch" if grouped else "ROLLBACK")
+                    self._buffer.rollback()
+                else:
+                    self._buffer.clear()
                 raise
+            self._buffer.release()
             if not grouped:
                 self._commit()
                 return
@@ -158,8 +165,10 @@ class SQLiteStore(Store):
 
     def _commit(self) -> None:
         try:
+            self._buffer.flush(self._db)
             self._db.execute("COMMIT")
         except BaseException:
+            self._buffer.clear()
             if self._db.in_transaction:  # a failed COMMIT leaves the transaction open
                 self._db.execute("ROLLBACK")
             raise
@@ -228,120 +237,7 @@ class SQLiteStore(Store):
         return states, tombstoned
 
     def _write_plans(self, plans: list[KeyPlan], now: datetime) -> set[str]:
-        now_ms = to_ms(now)
-        db = self._db
-        archive = [(now_ms, p.key) for p in plans if p.archive_current]
-        if archive:
-            db.executemany(
-                "INSERT OR IGNORE INTO history (key, content_hash, url, snapshot_at,"
-                " archived_at, content, first_seen, last_seen) SELECT key, content_hash, url,"
-                " snapshot_at, ?, content, version_first_seen, version_last_seen"
-                " FROM snapshots WHERE key = ?",
-                archive,
-            )
-        history = [
-            (p.key, h.content_hash, h.url, to_ms(h.snapshot_at), now_ms, h.content)
-            for p in plans
-            for h in p.history
-        ]
-        if history:
-            db.executemany(
-                "INSERT OR IGNORE INTO history (key, content_hash, url, snapshot_at,"
-                " archived_at, content, first_seen, last_seen) VALUES (?, ?, ?, ?, ?5, ?, ?5, ?5)",
-                history,
-            )
-        record_reseen(db, plans, now)
-        inserts = [p for p in plans if p.expected_rev is None and p.current is not None]
-        if inserts:
-            db.executemany(
-                "INSERT INTO snapshots (key, url, urls, host, title, category, source,"
-                " published_at, snapshot_at, content_hash, hashes, first_seen, last_seen,"
-                " seen_count, records, rev, content, version_first_seen, version_last_seen)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?12, ?12)",
-                [
-                    (
-                        p.key,
-                        p.current.url,
-                        dumps(p.urls),
-                        host_column(p.key),
-                        *columns(p.current),
-                        json.dumps(p.new_hashes),
-                        now_ms,
-                        now_ms,
-                        len(p.records),
-                        json.dumps(p.records),
-                        p.current.content,
-                    )
-                    for p in inserts
-                    if p.current is not None
-                ],
-            )
-        updates = [p for p in plans if p.expected_rev is not None]
-        changed: list[KeyPlan] = []
-        rewrites: list[tuple[str, str, str, str]] = []
-        for plan in updates:
-            # Only the keys with new URLs, hashes or records need their JSON lists rewritten.
-            if plan.urls or plan.new_hashes or plan.records:
-                urls_text, old_hashes, old_records = plan.stored
-                urls = json.loads(urls_text)
-                new_urls = [u for u in plan.urls if u not in urls]
-                if new_urls or plan.new_hashes or plan.records:
-                    rewrites.append(
-                        (
-                            dumps(urls + new_urls),
-                            json.dumps(old_hashes + plan.new_hashes),
-                            json.dumps(old_records + plan.records),
-                            plan.key,
-                        )
-                    )
-            if plan.current is not None:
-                changed.append(plan)
-        if rewrites:
-            db.executemany(
-                "UPDATE snapshots SET urls = ?, hashes = ?, records = ? WHERE key = ?", rewrites
-            )
-        if updates:
-            db.executemany(
-                "UPDATE snapshots SET last_seen = max(last_seen, ?1), seen_count = seen_count + ?2,"
-                " version_last_seen = CASE WHEN ?4 THEN ?1 ELSE version_last_seen END"
-                " WHERE key = ?3",
-                [(now_ms, len(p.records), p.key, p.reseen_current) for p in updates],
-            )
-        if changed:
-            db.executemany(
-                "UPDATE snapshots SET url = ?, title = ?, category = ?, source = ?,"
-                " published_at = ?, snapshot_at = ?, content_hash = ?7, content = ?,"
-                " rev = rev + 1, version_last_seen = ?10, version_first_seen = CASE WHEN ?11"
-                " THEN (SELECT h.first_seen FROM history h WHERE h.key = ?9"
-                " AND h.content_hash = ?7) ELSE ?10 END WHERE key = ?9",
-                [
-                    (
-                        p.current.url,
-                        *columns(p.current),
-                        p.current.content,
-                        p.key,
-                        now_ms,
-                        p.unarchive is not None,
-                    )
-                    for p in changed
-                    if p.current is not None
-                ],
-            )
-        unarchived = [(p.key, p.unarchive) for p in plans if p.unarchive is not None]
-        if unarchived:
-            db.executemany("DELETE FROM history WHERE key = ? AND content_hash = ?", unarchived)
-        # A stored content seen under a lesser spelling takes it (after the archiving above,
-        # which may have moved the current to history). min() of TEXT is by code point.
-        spellings = [(url, p.key, h) for p in plans for h, url in p.spellings.items()]
-        if spellings:
-            for table in ("snapshots", "history"):
-                db.executemany(
-                    f"UPDATE {table} SET url = min(url, ?) WHERE key = ? AND content_hash = ?",
-                    spellings,
-                )
-        current = [p for p in plans if p.current is not None]
-        if current:
-            self._index_items(current)
+        write_plans(self._db, self._buffer, plans, now)
         return set()  # under the write lock there are no lost races
 
     def files(self) -> tuple[str, ...]:
@@ -355,25 +251,8 @@ class SQLiteStore(Store):
     def _payload(self, snapshot: Snapshot) -> tuple[Any, ...]:
         return payload(snapshot)
 
-    def _index_items(self, plans: list[KeyPlan]) -> None:
-        # The row id of every key written (new keys have theirs now).
-        ids = dict(
-            select_in(
-                self._db,
-                "SELECT key, id FROM snapshots WHERE key IN ({marks})",
-                [p.key for p in plans],
-            )
-        )
-        updated = [(ids[p.key],) for p in plans if p.expected_rev is not None]
-        if updated:
-            self._db.executemany("DELETE FROM items WHERE snapshot_id = ?", updated)
-        # One row of parameters a snapshot, its item days as a JSON array that SQLite unpacks
-        # itself: binding a row an item from Python cost twice as much.
-        current = [(ids[p.key], p.current.payload) for p in plans if p.current is not None]
-        self._db.executemany(INSERT_ITEMS, [(i, load[5]) for i, load in current])
-        similar.index(
-            self._db, [(i, load[6], load[7]) for i, load in current], [u for (u,) in updated]
-        )
+    def _raw_preparer(self) -> Callable[[bytes, dict[str, Any]], Incoming | None] | None:
+        return preparer(self.tracking_params, payload_of_doc)
 
     # -- reading -----------------------------------------------------------------------
     def _snapshot(self, row: tuple[Any, ...]) -> Snapshot:

@@ -11,6 +11,7 @@ import sqlite3
 from collections.abc import Iterator
 from typing import Any
 
+from .buffer import RowBuffer
 from .schema import SCHEMA_VERSION
 
 __all__ = ["LineTable", "select_in"]
@@ -31,8 +32,9 @@ class LineTable:
 
     line_layout = f"sqlite {SCHEMA_VERSION}"
 
-    def __init__(self, db: sqlite3.Connection) -> None:
+    def __init__(self, db: sqlite3.Connection, buffer: RowBuffer) -> None:
         self._db = db
+        self._buffer = buffer
 
     def recall_lines(self, digests: list[bytes]) -> dict[bytes, tuple[str, str]]:
         rows = select_in(
@@ -44,11 +46,11 @@ class LineTable:
         return {digest: (key, chash.hex()) for digest, key, chash in rows}
 
     def remember_lines(self, lines: list[tuple[bytes, str, str]]) -> None:
-        # The row id comes from the key's UNIQUE index inside the insert; a key that is not
-        # stored (taken down) selects no row, so its line is not remembered.
-        self._db.executemany(
-            "INSERT OR IGNORE INTO lines SELECT ?, id, ? FROM snapshots WHERE key = ?",
-            [(digest, bytes.fromhex(chash), key) for digest, key, chash in lines],
+        # Inserted at the commit, in digest order (see .buffer). The row id comes from the
+        # key's UNIQUE index inside the insert; a key that is not stored (taken down)
+        # selects no row, so its line is not remembered.
+        self._buffer.add_lines(
+            [(digest, bytes.fromhex(chash), key) for digest, key, chash in lines]
         )
 
     def forget(self, key: str) -> None:

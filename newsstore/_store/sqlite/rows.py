@@ -29,6 +29,7 @@ __all__ = [
     "dumps",
     "host_column",
     "payload",
+    "payload_of_doc",
     "select_sql",
     "snapshot_of",
     "where",
@@ -60,6 +61,23 @@ def payload(snapshot: Snapshot) -> tuple[Any, ...]:
         to_ms(snapshot.snapshot_at),
         item_days(
             [item.published_at for item in chain(snapshot.related, snapshot.more_in_category)]
+        ),
+        sig,
+        band_json(sig),
+    )
+
+
+def payload_of_doc(doc: dict[str, Any]) -> tuple[Any, ...]:
+    """:func:`payload` of a snapshot's validated dict (times in UTC; the fast path)."""
+    sig = signature(doc["paragraphs"])
+    return (
+        doc["title"],
+        doc["category"],
+        doc["source"],
+        to_ms(doc["published_at"]),
+        to_ms(doc["snapshot_at"]),
+        item_days(
+            [item["published_at"] for item in chain(doc["related"], doc["more_in_category"])]
         ),
         sig,
         band_json(sig),

@@ -174,8 +174,10 @@ def connect(path: str, timeout: float, *, create: bool = True) -> tuple[sqlite3.
         if state == "new":
             if not create:
                 raise StoreUnavailableError(f"no SQLite store at {path}: the file is empty")
-            # Takes effect on a new file only: a snapshot's JSON (~11 KB) then fits one page.
-            db.execute("PRAGMA page_size=16384")
+            # Takes effect on a new file only. An ~11 KB snapshot row spills into an overflow
+            # page, but the index pages (most of what a commit writes) are half the size,
+            # and the file a quarter smaller than with 16 KiB pages (measured at 100k).
+            db.execute("PRAGMA page_size=8192")
         db.execute("PRAGMA journal_mode=WAL")
         # WAL with synchronous=NORMAL never corrupts; a power cut may lose the last batch.
         db.execute("PRAGMA synchronous=NORMAL")
