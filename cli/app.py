@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, get_args
+from typing import TYPE_CHECKING, Annotated, get_args
 
 import typer
 
@@ -35,6 +35,14 @@ from .options import (
     filter_options,
     readable_as,
 )
+
+if TYPE_CHECKING:
+    from newsstore import Query as QueryType
+else:
+    # What a command's ``query`` parameter is annotated with. @filter_options replaces the
+    # parameter, and its decorators evaluate every annotation at start-up: a placeholder
+    # there keeps ``--help`` from loading the query model (pydantic, ~70 ms).
+    QueryType = object
 
 
 # -- commands ------------------------------------------------------------------------------
@@ -162,7 +170,7 @@ def export(
     ] = "ndjson",
     fields: FieldsOpt = None,
     *,
-    query: newsstore.Query,
+    query: QueryType,
     store: StoreArgs,
 ) -> None:
     """Export snapshots as NDJSON, a JSON array or Extended JSON, streamed.
@@ -212,7 +220,7 @@ def get(
 @store_options
 def find(
     *,
-    query: newsstore.Query,
+    query: QueryType,
     format: Annotated[
         output.ListFormat,
         typer.Option("--format", help="table (default), tsv, csv, json (an array) or ndjson."),

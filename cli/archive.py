@@ -56,6 +56,7 @@ def restore(
 
     Example: newsstore --store mongodb://db1/news restore store.ndjson.gz
     """
+    newsstore.archive_header(archive)  # before the store is opened, so a typo creates nothing
     with (
         store.open(create=True) as st,
         output.counting(quiet, "records") as progress,

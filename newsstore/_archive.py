@@ -60,6 +60,7 @@ __all__ = [
     "Merge",
     "StoreMeta",
     "Version",
+    "archive_header",
     "check_meta",
     "effective_params",
     "iso",
@@ -361,35 +362,53 @@ def _open_archive(path: str) -> IO[bytes]:
         raise InvalidQueryError(f"restore reads an archive file: {path} does not exist{hint}")
     fp: IO[bytes] = open(path, "rb")  # noqa: SIM115 - closed by the caller
     if fp.read(2) == b"\x1f\x8b":
-        fp.seek(0)
-        return gzip.GzipFile(fileobj=fp, mode="rb")  # type: ignore[return-value]
+        # gzip.open owns its file: closing it closes the file (a GzipFile given one does not).
+        fp.close()
+        return gzip.open(path, "rb")  # type: ignore[return-value]
     fp.seek(0)
     return fp
+
+
+def _header(fp: IO[bytes], path: str) -> dict[str, Any]:
+    first = fp.readline()
+    try:
+        header = json.loads(first)
+    except ValueError:
+        header = None
+    if not isinstance(header, dict) or header.get("newsstore") != "archive":
+        raise InvalidRecordError(
+            "not a newsstore archive (the first line is not its header); to lift a"
+            " takedown run `newsstore lift-takedown URL`, to import snapshots"
+            " `newsstore import`",
+            source=path,
+            line=1,
+        )
+    if header.get("format") != ARCHIVE_FORMAT:
+        raise InvalidRecordError(
+            f"archive format {header.get('format')!r}; this newsstore reads {ARCHIVE_FORMAT}",
+            source=path,
+            line=1,
+        )
+    return header
+
+
+def archive_header(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The header of the archive at ``path`` (store metadata, when it was written), after
+    checking that it is an archive :meth:`Store.dump` wrote in a format this version reads.
+
+    Raises :class:`~newsstore.InvalidQueryError` when there is no such file and
+    :class:`~newsstore.InvalidRecordError` when it is not an archive.
+    """
+    name = os.fspath(path)
+    with _open_archive(name) as fp:
+        return _header(fp, name)
 
 
 def read_archive(path: str) -> tuple[dict[str, Any], Iterator[ArchiveLine]]:
     """The header of the archive at ``path`` and its records, streamed (gzip or not)."""
     fp = _open_archive(path)
     try:
-        first = fp.readline()
-        try:
-            header = json.loads(first)
-        except ValueError:
-            header = None
-        if not isinstance(header, dict) or header.get("newsstore") != "archive":
-            raise InvalidRecordError(
-                "not a newsstore archive (the first line is not its header); to lift a"
-                " takedown run `newsstore lift-takedown URL`, to import snapshots"
-                " `newsstore import`",
-                source=path,
-                line=1,
-            )
-        if header.get("format") != ARCHIVE_FORMAT:
-            raise InvalidRecordError(
-                f"archive format {header.get('format')!r}; this newsstore reads {ARCHIVE_FORMAT}",
-                source=path,
-                line=1,
-            )
+        header = _header(fp, path)
     except BaseException:
         fp.close()
         raise

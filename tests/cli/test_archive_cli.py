@@ -180,3 +180,15 @@ def test_rekey_after_the_tracking_list_changes(run, new_store, tmp_path: Path, m
     assert _stats(run, store)["history"] == 1
     got = json.loads(run("get", "--store", store, URL).stdout)
     assert got["paragraphs"] == ["新"]
+
+
+@pytest.mark.parametrize("named", ["nosuch.ndjson.gz", URL, "README.md"])
+def test_restore_of_something_not_an_archive_creates_no_store(
+    run, tmp_path: Path, named: str
+) -> None:
+    # A typo must not leave an empty store behind: the archive is checked first.
+    target = tmp_path / "typo.db"
+    result = run("restore", "--store", str(target), named)
+    assert result.exit_code in (1, 2)
+    assert result.stderr.startswith("Error: ") and "Traceback" not in result.stderr
+    assert not target.exists()

@@ -122,7 +122,7 @@ def test_the_command_starts_without_loading_the_models_or_a_driver() -> None:
     code = (
         "import sys\n"
         "from newsstore_cli.app import app\n"
-        "heavy = ('newsstore._schemas', 'pydantic_settings', 'pymongo', 'sqlite3')\n"
+        "heavy = ('newsstore._schemas', 'pydantic', 'pydantic_settings', 'pymongo', 'sqlite3')\n"
         "print([name for name in heavy if name in sys.modules])"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
