@@ -239,6 +239,7 @@ def _suffix_list() -> Any:
     return PublicSuffixList(only_icann=True)
 
 
+@functools.lru_cache(maxsize=4096)  # a crawl's hosts repeat
 def _is_public_suffix(host: str) -> bool:
     """Whether ``host`` (canonical, punycode) is a public suffix: ``com``, ``co.uk``, or
     a top-level name the list does not know (its ``*`` rule), never a registrable domain."""
@@ -264,9 +265,9 @@ def canonical_url(url: str, *, tracking_params: Collection[str] | None = None) -
     plain = _PLAIN_URL.fullmatch(url)
     if plain is not None:
         host, path = plain[1], plain[2]
-        # A "www." host takes the full path: whether it goes depends on the suffix list.
-        plain_host = "xn--" not in host and not host.startswith("www.")
-        if "/." not in path and plain_host and len(host) <= _MAX_HOST_LENGTH:
+        if "/." not in path and "xn--" not in host and len(host) <= _MAX_HOST_LENGTH:
+            while host.startswith("www.") and not _is_public_suffix(host[4:]):
+                host = host[4:]
             return f"https://{host}{path}"
     host, port, rest = _split(url, tracking_params)
     return f"https://{host}{port}{rest}"
