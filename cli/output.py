@@ -378,28 +378,56 @@ def stats(result: Stats, *, as_json: bool) -> None:
 
 
 @contextmanager
-def counting(quiet: bool, what: str) -> Iterator[Callable[[int], None] | None]:
-    """A progress bar counting ``what`` on a terminal; nothing when piped or with --quiet.
-
-    Yields the ``progress(n)`` hook a dump, restore, copy or re-key calls, or None.
-    """
+def _counter(quiet: bool, what: str) -> Iterator[tuple[Any, Any] | None]:
+    """A rich progress bar and its task counting ``what`` on a terminal (a spinner, the
+    count, the rate, the time spent; a bar too once a total is known); None when piped or
+    with --quiet."""
     if quiet or not sys.stderr.isatty():
         yield None
         return
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     columns = (
         SpinnerColumn(),
+        BarColumn(),
         TextColumn("{task.completed:,} " + what),
         TextColumn("{task.fields[rate]:,.0f}/s"),
         TimeElapsedColumn(),
     )
     with Progress(*columns, console=err, transient=True) as bar:
-        task = bar.add_task(what, total=None, rate=0.0)
+        yield bar, bar.add_task(what, total=None, rate=0.0)
+
+
+@contextmanager
+def counting(quiet: bool, what: str) -> Iterator[Callable[[int], None] | None]:
+    """Yields the ``progress(n)`` hook a dump, restore, copy or re-key calls (``n`` more
+    done), drawing a bar on a terminal; None when piped or with --quiet."""
+    with _counter(quiet, what) as shown:
+        if shown is None:
+            yield None
+            return
+        bar, task = shown
 
         def advance(n: int) -> None:
-            elapsed = bar.tasks[0].elapsed or 1e-9
-            bar.update(task, advance=n, rate=(bar.tasks[0].completed + n) / elapsed)
+            done = bar.tasks[0].completed + n
+            bar.update(task, advance=n, rate=done / (bar.tasks[0].elapsed or 1e-9))
+
+        yield advance
+
+
+@contextmanager
+def steps(quiet: bool, what: str) -> Iterator[Callable[[int, int], None]]:
+    """Yields the ``progress(done, total)`` hook a backfill calls, drawing a bar on a
+    terminal; the hook does nothing when piped or with --quiet."""
+    with _counter(quiet, what) as shown:
+        if shown is None:
+            yield lambda done, total: None
+            return
+        bar, task = shown
+
+        def advance(done: int, total: int) -> None:
+            rate = done / (bar.tasks[0].elapsed or 1e-9)
+            bar.update(task, completed=done, total=total or None, rate=rate)
 
         yield advance
 

@@ -6,18 +6,15 @@ Part of :mod:`.output` (the only place that prints), kept apart for its size.
 from __future__ import annotations
 
 import json
-import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from .output import SafeTable, emit, err, note, show
+from .output import SafeTable, emit, note, show
 
 if TYPE_CHECKING:
     from newsstore import SimilarHit, StoryCluster
 
-__all__ = ["clusters", "similar", "steps"]
+__all__ = ["clusters", "similar"]
 
 
 def _when(t: datetime | None) -> str:
@@ -83,21 +80,3 @@ def clusters(found: list[StoryCluster], *, as_json: bool) -> None:
             first.url or first.key,
         )
     show(table)
-
-
-@contextmanager
-def steps(quiet: bool, what: str) -> Iterator[Callable[[int, int], None]]:
-    """A progress bar of ``done`` out of ``total`` on a terminal; the hook does nothing when
-    piped or with --quiet."""
-    if quiet or not sys.stderr.isatty():
-        yield lambda done, total: None
-        return
-    from rich.progress import Progress
-
-    with Progress(console=err, transient=True) as bar:
-        task = bar.add_task(what, total=None)
-
-        def advance(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total or None)
-
-        yield advance

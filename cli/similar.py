@@ -76,7 +76,7 @@ def backfill(
     """
     upgraded = [0]
     settings = newsstore.Settings(store=store.uri, database=store.database, timezone=store.tz)
-    with output_similar.steps(quiet, "fingerprinted") as bar:
+    with output.steps(quiet, "fingerprinted") as bar:
 
         def upgrading(done: int, total: int) -> None:
             upgraded[0] = done

@@ -23,7 +23,7 @@ from ..._schemas import Snapshot
 from ..._urls import host_of, reversed_host
 from ..values import Tombstone
 from .versions import archived_times
-from .writes import history_op
+from .writes import history_id, history_op
 
 __all__ = ["MongoArchive"]
 
@@ -189,7 +189,7 @@ class MongoArchive:
             written.append(m)
         conflicts = {written[i].key for i in self._bulk(self._snapshots, ops)}
         unarchived = [
-            DeleteOne({"_id": f"{m.key} {m.unarchive}"})
+            DeleteOne({"_id": history_id(m.key, m.unarchive)})
             for m in merges
             if m.unarchive is not None and m.key not in conflicts
         ]

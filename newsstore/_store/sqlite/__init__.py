@@ -38,7 +38,7 @@ from . import similar, stats
 from .archive import SQLiteArchive
 from .buffer import RowBuffer
 from .doctor import diagnose
-from .lines import LineTable, select_in
+from .lines import LineTable, select_in, taken_down
 from .ndjson import NDJSONLines, write_lines
 from .rows import (
     SELECT,
@@ -228,12 +228,7 @@ class SQLiteStore(Store):
                 url=url,
                 records=frozenset(record_list),
             )
-        tombstoned = {
-            row[0]
-            for row in select_in(
-                self._db, "SELECT key FROM tombstones WHERE key IN ({marks})", keys
-            )
-        }
+        tombstoned = taken_down(self._db, keys)
         return states, tombstoned
 
     def _write_plans(self, plans: list[KeyPlan], now: datetime) -> set[str]:

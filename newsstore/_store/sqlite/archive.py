@@ -14,7 +14,7 @@ from ..._rules import StoredKey
 from ..._times import from_ms, to_ms
 from ..values import Tombstone
 from . import similar
-from .lines import LineTable, select_in
+from .lines import LineTable, select_in, taken_down
 from .meta import read_meta, write_meta
 from .rows import dumps, host_column
 from .schema import INSERT_ITEMS
@@ -119,12 +119,7 @@ class SQLiteArchive:
                 keys,
             )
             states = {key: (_state(tuple(rest)), rev) for key, rev, *rest in rows}
-            tombstoned = {
-                row[0]
-                for row in select_in(
-                    self._db, "SELECT key FROM tombstones WHERE key IN ({marks})", keys
-                )
-            }
+            tombstoned = taken_down(self._db, keys)
         return states, tombstoned
 
     def apply(self, merges: list[Merge], now: datetime) -> set[str]:

@@ -14,7 +14,7 @@ from typing import Any
 from .buffer import RowBuffer
 from .schema import SCHEMA_VERSION
 
-__all__ = ["LineTable", "select_in"]
+__all__ = ["LineTable", "select_in", "taken_down"]
 
 
 def select_in(db: sqlite3.Connection, sql: str, values: list[Any]) -> Iterator[Any]:
@@ -25,6 +25,12 @@ def select_in(db: sqlite3.Connection, sql: str, values: list[Any]) -> Iterator[A
     for i in range(0, len(values), 500):
         chunk = values[i : i + 500]
         yield from db.execute(sql.format(marks=",".join("?" * len(chunk))), chunk)
+
+
+def taken_down(db: sqlite3.Connection, keys: list[str]) -> set[str]:
+    """Which of ``keys`` have a takedown."""
+    sql = "SELECT key FROM tombstones WHERE key IN ({marks})"
+    return {row[0] for row in select_in(db, sql, keys)}
 
 
 class LineTable:
