@@ -82,22 +82,33 @@ def test_import_format_ejson_reads_mongoexport_output(run, tmp_path: Path) -> No
 
 
 @pytest.mark.slow
-def test_an_interrupted_import_prints_what_landed_and_exits_130(tmp_path: Path) -> None:
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_an_interrupted_import_prints_what_landed_and_exits_130(
+    tmp_path: Path, workers: str
+) -> None:
     SQLiteStore(tmp_path / "s.db").close()
     crawl = tmp_path / "big.ndjson"
     crawl.write_text("".join(_line(n) for n in range(200_000)))
     env = {**os.environ, "NEWSSTORE_STORE": str(tmp_path / "s.db")}
     code = "from newsstore_cli.app import main; main()"
     args = [sys.executable, "-c", code, "import", str(crawl), "--batch-size", "100"]
+    args += ["--workers", workers]
+    # A session of its own, so that the interrupt goes to its whole process group (the
+    # workers too), as Ctrl-C in a terminal does.
     proc = subprocess.Popen(
-        args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        args,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
     )
     deadline = time.monotonic() + 60
     with SQLiteStore(tmp_path / "s.db") as store:
         # Batches are committed about every second: wait for the first, then interrupt.
         while store.count() == 0 and time.monotonic() < deadline and proc.poll() is None:
             time.sleep(0.05)
-    proc.send_signal(signal.SIGINT)
+    os.killpg(proc.pid, signal.SIGINT)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, (out, err)
     assert out.startswith("stopped (interrupted): ") and "Traceback" not in err, (out, err)

@@ -38,6 +38,7 @@ from pymongo.errors import BulkWriteError, ConnectionFailure, PyMongoError
 
 from ..._errors import StoreError, StoreUnavailableError
 from ..._fastprepare import preparer
+from ..._preparing import Recipe
 from ..._query import Query
 from ..._rules import Incoming, KeyPlan, KeyState
 from ..._schemas import Snapshot, StoredInfo, with_zone
@@ -75,6 +76,16 @@ def connect(uri: str, *, timeout_ms: int = 10_000) -> MongoClient[dict[str, Any]
             f"cannot reach MongoDB at {redact_uri(uri, uri=uri)}: {redact_uri(str(exc), uri=uri)}"
         ) from None
     return client
+
+
+def _document(snapshot: Snapshot) -> dict[str, Any]:
+    """The document's snapshot fields (times in UTC) and fingerprint, at prepare time."""
+    return with_fingerprint(snapshot.model_dump(exclude={"stored"}), snapshot.paragraphs)
+
+
+def _document_of_doc(doc: dict[str, Any]) -> dict[str, Any]:
+    """The same of the fast path's validated dict (what model_dump gives, without the model)."""
+    return with_fingerprint(doc, doc["paragraphs"])
 
 
 class MongoStore(MongoSimilar, Store):
@@ -255,12 +266,16 @@ class MongoStore(MongoSimilar, Store):
         return []
 
     def _payload(self, snapshot: Snapshot) -> dict[str, Any]:
-        # The document's snapshot fields (times in UTC) and fingerprint, once at prepare time.
-        return with_fingerprint(snapshot.model_dump(exclude={"stored"}), snapshot.paragraphs)
+        return _document(snapshot)
 
     def _raw_preparer(self) -> abc.Callable[[bytes, dict[str, Any]], Incoming | None] | None:
-        # The validated dict is the document (what model_dump gives, without the model).
-        return preparer(self.tracking_params, lambda doc: with_fingerprint(doc, doc["paragraphs"]))
+        return preparer(self.tracking_params, _document_of_doc)
+
+    def _recipe(self) -> Recipe:
+        tracking = self.tracking_params
+        return Recipe(
+            None if tracking is None else frozenset(tracking), _document, _document_of_doc
+        )
 
     # -- reading -----------------------------------------------------------------------
     def _snapshot(self, doc: Mapping[str, Any]) -> Snapshot:
