@@ -46,6 +46,7 @@ __all__ = [
     "LineMemory",
     "Recalled",
     "Remembered",
+    "digester",
     "lines_written",
     "recalled",
     "remembered",
@@ -119,9 +120,13 @@ class Recalled(Incoming):
 class LineMemory:
     """One import's use of a store's line memory: it recalls, and it tags what to remember."""
 
-    def __init__(self, backend: LineBackend, salt: Any) -> None:
+    def __init__(self, backend: LineBackend, scope: str) -> None:
         self._backend = backend
-        self._salt = salt
+        # What the salt covers beside the code: another process makes the same digests
+        # from it (:func:`digester`).
+        self.scope = scope
+        self.digest = digester(scope)
+        """The digest of one NDJSON line."""
 
     @classmethod
     def open(
@@ -137,14 +142,7 @@ class LineMemory:
         if backend is None or not hash_decides(policy) or not isinstance(name, str):
             return None
         params = "" if tracking_params is None else ",".join(sorted(tracking_params))
-        return cls(backend, _salt(f"{backend.line_layout}|{name}|{params}"))
-
-    def digest(self, raw: bytes) -> bytes:
-        """The digest of one NDJSON line."""
-        h = self._salt.copy()
-        h.update(raw)
-        digest: bytes = h.digest()
-        return digest[:16]
+        return cls(backend, f"{backend.line_layout}|{name}|{params}")
 
     def recall(
         self, chunk: list[Record]
@@ -155,8 +153,26 @@ class LineMemory:
             self.digest(r.data) if not r.validated and isinstance(r.data, bytes) else None
             for r in chunk
         ]
+        return digests, self.known(digests)
+
+    def known(self, digests: list[bytes | None]) -> dict[bytes, tuple[str, str]]:
+        """Key and content hash of each line the store remembers among ``digests``."""
         wanted = [d for d in digests if d is not None]
-        return digests, self._backend.recall_lines(wanted) if wanted else {}
+        return self._backend.recall_lines(wanted) if wanted else {}
+
+
+def digester(scope: str) -> Callable[[bytes], bytes]:
+    """The digest function of a memory of ``scope`` (:attr:`LineMemory.scope`), for
+    another process: the same bytes, scope and code give the same digests."""
+    salt = _salt(scope)
+
+    def digest(raw: bytes) -> bytes:
+        h = salt.copy()
+        h.update(raw)
+        value: bytes = h.digest()
+        return value[:16]
+
+    return digest
 
 
 def recalled(record: Record, key: str, content_hash: str) -> Recalled:

@@ -38,7 +38,7 @@ from types import TracebackType
 from typing import Any, Literal
 
 from ._errors import NewsstoreError, SettingsError
-from ._linememory import LineMemory, recalled, remembered
+from ._linememory import LineMemory, digester, recalled, remembered
 from ._preparing import Prepared, Recipe, RecordPreparer
 from ._records import Record
 
@@ -74,8 +74,11 @@ class Workers:
         self._pool: ProcessPoolExecutor | None = None
         self.blocks = 0  # blocks sent: how much of the import the workers did
 
-    def submit(self, block: Block) -> Future[list[Prepared]]:
-        """Send ``block`` to a worker; its result is the block's prepared records, in order."""
+    def submit(
+        self, block: Block, scope: str | None
+    ) -> Future[list[tuple[bytes | None, Prepared]]]:
+        """Send ``block`` to a worker; its result is each line's digest in a line memory of
+        ``scope`` (None: no memory) and what it gives, in order."""
         if self._pool is None:
             self._pool = ProcessPoolExecutor(
                 self.count,
@@ -88,7 +91,7 @@ class Workers:
         # with it blocked (a mask survives exec), so that a Ctrl-C that comes while one
         # is still importing its modules stops it with no traceback of its own.
         with _sigint_blocked():
-            return self._pool.submit(_prepare_block, block)
+            return self._pool.submit(_prepare_block, block, scope)
 
     def __enter__(self) -> Workers:
         return self
@@ -111,6 +114,7 @@ def prepared(
     """Each record with what it gives, in the order read (see the module docstring)."""
     ahead: deque[_Chunk] = deque()
     depth = 0 if workers is None else 2 * workers.count
+    scope = None if memory is None else memory.scope
     to_prepare = 0
     while True:
         chunk: list[Record] = []
@@ -119,22 +123,24 @@ def prepared(
             chunk.extend(islice(records, CHUNK))
         except Exception as exc:  # the file cannot be read on: the lines before it count
             failure = exc
-        digests, known = memory.recall(chunk) if memory is not None else ([None] * len(chunk), {})
-        sent: Future[list[Prepared]] | None = None
+        sent: Future[list[tuple[bytes | None, Prepared]]] | None = None
         if workers is not None and to_prepare >= START_AFTER:
+            # The workers digest the lines too; the memory is asked when they are back.
             block: Block = []
-            for record, digest in zip(chunk, digests, strict=True):
-                if (digest is None or digest not in known) and (
-                    pending := record.pending_json()
-                ) is not None:
+            for record in chunk:
+                if (pending := record.pending_json()) is not None:
                     block.append((pending[0], pending[1], record.source, record.line))
             if block:
-                sent = workers.submit(block)
+                sent = workers.submit(block, scope)
+        if sent is None and memory is not None:
+            digests, known = memory.recall(chunk)
+        else:
+            digests, known = [None] * len(chunk), {}
         to_prepare += len(chunk) - len(known)
         ahead.append(_Chunk(chunk, digests, known, sent))
         done = failure is not None or len(chunk) < CHUNK
         while ahead and (done or len(ahead) > depth):
-            yield from ahead.popleft().results(prepare)
+            yield from ahead.popleft().results(prepare, memory)
         if failure is not None:
             raise failure
         if done:
@@ -151,25 +157,35 @@ class _Chunk:
         records: list[Record],
         digests: list[bytes | None],
         known: dict[bytes, tuple[str, str]],
-        sent: Future[list[Prepared]] | None,
+        sent: Future[list[tuple[bytes | None, Prepared]]] | None,
     ) -> None:
         self.records = records
         self.digests = digests
         self.known = known
         self.sent = sent
 
-    def results(self, prepare: RecordPreparer) -> Iterator[tuple[Record, Prepared]]:
+    def results(
+        self, prepare: RecordPreparer, memory: LineMemory | None
+    ) -> Iterator[tuple[Record, Prepared]]:
+        chunk, digests, known = self.records, self.digests, self.known
         done: list[Prepared] = []
         if self.sent is not None:
             try:
-                done = self.sent.result()
+                back = self.sent.result()
             except BrokenProcessPool as exc:
                 raise NewsstoreError(
                     f"an import worker process stopped ({exc}); import with one worker"
                     " (--workers 1) to see why"
                 ) from exc
+            # Back in the order sent: the chunk's NDJSON lines (all of them, in a file).
+            it = iter(back)
+            digests = [
+                next(it)[0] if record.pending_json() is not None else None for record in chunk
+            ]
+            if memory is not None:
+                known = memory.known(digests)
+            done = [prepared for _, prepared in back]
             done.reverse()
-        chunk, digests, known = self.records, self.digests, self.known
         by_worker = self.sent is not None
         # Popped, not iterated: a record holds its model once prepared, and a model freed
         # at once, still in the CPU cache, costs a fraction of 256 freed at the end.
@@ -178,14 +194,12 @@ class _Chunk:
         while chunk:
             record = chunk.pop()
             digest = digests.pop()
+            theirs = done.pop() if by_worker and record.pending_json() is not None else None
             if digest is not None and (found := known.get(digest)) is not None:
                 yield record, recalled(record, *found)
-                continue
-            if by_worker and record.pending_json() is not None:
-                result = done.pop()
             else:
-                result = prepare(record)
-            yield record, (result if digest is None else remembered(result, digest))
+                result = prepare(record) if theirs is None else theirs
+                yield record, (result if digest is None else remembered(result, digest))
             del record  # the consumer's reference is the last one
 
 
@@ -214,9 +228,14 @@ def _start(recipe: Recipe) -> None:
     _PREPARE = recipe.preparer()
 
 
-def _prepare_block(block: Block) -> list[Prepared]:
+def _prepare_block(block: Block, scope: str | None) -> list[tuple[bytes | None, Prepared]]:
     prepare = _PREPARE
     assert prepare is not None
+    digest = None if scope is None else digester(scope)
     return [
-        prepare(Record.pending(source, line, raw, context)) for raw, context, source, line in block
+        (
+            None if digest is None else digest(raw),
+            prepare(Record.pending(source, line, raw, context)),
+        )
+        for raw, context, source, line in block
     ]
