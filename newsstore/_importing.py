@@ -132,7 +132,7 @@ def import_records(
     count = worker_count(workers)
     with ExitStack() as stack:
         pool = None
-        if count > 1 and target.recipe is not None:
+        if count and target.recipe is not None:
             # Entered before the write group: its end (the commit) comes before the pool's.
             pool = stack.enter_context(Workers(target.recipe, count))
         if not dry_run:

@@ -52,17 +52,18 @@ Block = list[tuple[bytes, dict[str, Any], str, int | None]]
 
 
 def worker_count(workers: int | Literal["auto"]) -> int:
-    """How many worker processes ``workers`` asks for: ``"auto"`` is one per usable core
-    (up to four), and 1 when there is a single core; 1 means none (this process)."""
+    """How many worker processes ``workers`` asks for, 0 for none (this process prepares):
+    ``1`` is none, ``N`` is N; ``"auto"`` is one per usable core, up to four, and none on a
+    single core."""
     if workers == "auto":
         try:
             cores = len(os.sched_getaffinity(0))
         except (AttributeError, OSError):  # not on Linux
             cores = os.cpu_count() or 1
-        return max(1, min(cores, _AUTO_MOST))
+        return 0 if cores < 2 else min(cores, _AUTO_MOST)
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise SettingsError(f"workers must be a whole number ≥ 1 or 'auto', not {workers!r}")
-    return workers
+    return 0 if workers == 1 else workers
 
 
 class Workers:
