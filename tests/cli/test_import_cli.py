@@ -187,3 +187,31 @@ def test_the_export_bar_counts_records_on_a_terminal(run, tmp_path: Path, monkey
     shown = len(screen.getvalue())
     assert run("export").exit_code == 0  # to stdout: no bar over the output
     assert "records" not in screen.getvalue()[shown:].replace("600 snapshots", "")
+
+
+def test_import_workers_from_standard_input_lands_every_line_in_order(
+    run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from newsstore import _pipeline
+
+    monkeypatch.setattr(_pipeline, "START_AFTER", 0)
+    monkeypatch.setattr(_pipeline, "CHUNK", 4)
+    # The same URL three times: the last snapshot time wins, wherever the chunks are cut.
+    lines = [_line(n) for n in range(30)]
+    lines += [
+        json.dumps({"url": "https://n.example.com/x", "title": t, "snapshot_at": f"2023-11-1{d}"})
+        + "\n"
+        for t, d in (("first", 1), ("third", 3), ("second", 2))
+    ]
+    result = run("import", "-", "--workers", "2", "--json", input="".join(lines) + "{bad\n")
+    assert result.exit_code == 1, result.output
+    report = json.loads(result.stdout)
+    assert (report["inserted"], report["updated"], report["versioned"]) == (31, 1, 1)
+    assert report["errors"] == ["<stdin>:34: " + report["errors"][0].split(": ", 1)[1]]
+    assert json.loads(run("get", "https://n.example.com/x").stdout)["title"] == "third"
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "two", "1.5", "65", "٣"])
+def test_import_refuses_a_worker_count_as_a_usage_error(run, value: str) -> None:
+    result = run("import", "-", "--workers", value, input="")
+    assert result.exit_code == 2 and "--workers" in result.output, result.output
