@@ -12,7 +12,18 @@ the same topic words from 9 bits up, so no threshold told them apart (and 4 band
 bits only find pairs within 3); MinHash put every pair of copies within 29 slots and
 unrelated stories 39 and more apart. No SimHash or MinHash package fitted: those on PyPI
 take tokens built one by one in Python (which costs more than this whole signature) or
-need a C++ toolchain; these few lines run the whole page through numpy.
+need a C++ toolchain.
+
+Two implementations give the same bytes. The compiled one (``newsstore/_fingerprint.c``,
+an optional extension built at install where a C compiler is found) walks the joined
+paragraphs once, looking each code point up in a table of its normalised, lower-cased
+letter or digit (:mod:`newsstore._minhash_table`), and computes each slot's minimum in the
+same loop: ~5 µs for the sample page's body against ~45 µs in numpy, whose ~25 calls cost
+about a microsecond each whatever their size. A body holding a code point that cannot be
+looked up on its own (a combining mark, a Hangul jamo, ``Σ``, one beyond the BMP, …) and
+an install without the extension take the numpy code, which stays the reference: the
+tests compare the two on every BMP code point. ``bands`` and ``distance`` are compiled
+too (0.4 and 0.1 µs against 7 and 4–5 µs in Python).
 
 What the shingles are taken over (:func:`body_text`):
 
