@@ -165,6 +165,11 @@ def main(argv: list[str] | None = None) -> None:
     near.add_argument(
         "--store", type=int, default=100_000, help="snapshots in the large store (default 100k)"
     )
+    near.add_argument(
+        "--only",
+        default="accuracy,fingerprint,import,store",
+        help="the parts to measure, comma-separated (the file keeps the others' figures)",
+    )
     store = sub.add_parser("_store", help=argparse.SUPPRESS)
     store.add_argument("--db", required=True)
     store.add_argument("--count", type=int, required=True)
@@ -185,7 +190,7 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "similar":
         from .similar import run as run_similar
 
-        run_similar(args.stories, args.store)
+        run_similar(args.stories, args.store, tuple(args.only.split(",")))
     elif args.command == "_store":
         _store(args.db, args.count)
     else:

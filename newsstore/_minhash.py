@@ -12,7 +12,18 @@ the same topic words from 9 bits up, so no threshold told them apart (and 4 band
 bits only find pairs within 3); MinHash put every pair of copies within 29 slots and
 unrelated stories 39 and more apart. No SimHash or MinHash package fitted: those on PyPI
 take tokens built one by one in Python (which costs more than this whole signature) or
-need a C++ toolchain; these few lines run the whole page through numpy.
+need a C++ toolchain.
+
+Two implementations give the same bytes. The compiled one (``newsstore/_fingerprint.c``,
+an optional extension built at install where a C compiler is found) walks the joined
+paragraphs once, looking each code point up in a table of its normalised, lower-cased
+letter or digit (:mod:`newsstore._minhash_table`), and computes each slot's minimum in the
+same loop: ~5 µs for the sample page's body against ~45 µs in numpy, whose ~25 calls cost
+about a microsecond each whatever their size. A body holding a code point that cannot be
+looked up on its own (a combining mark, a Hangul jamo, ``Σ``, one beyond the BMP, …) and
+an install without the extension take the numpy code, which stays the reference: the
+tests compare the two on every BMP code point. ``bands`` and ``distance`` are compiled
+too (0.4 and 0.1 µs against 7 and 4–5 µs in Python).
 
 What the shingles are taken over (:func:`body_text`):
 
@@ -39,10 +50,17 @@ from __future__ import annotations
 
 import functools
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import numpy.typing as npt
+
+from ._minhash_table import table as _table
+
+try:  # the compiled loops (setup.py builds them where a C compiler is found)
+    import newsstore._fingerprint as _fast
+except ImportError:  # pragma: no cover - an install without the extension
+    _fast = None  # type: ignore[assignment]
 
 __all__ = [
     "BANDS",
@@ -84,15 +102,31 @@ def _kept() -> npt.NDArray[np.bool_]:
     )
 
 
+def _joined(paragraphs: Sequence[str]) -> str:
+    """The paragraphs the shingles are taken over, joined (see the module docstring)."""
+    long = [p for p in paragraphs if len(p) >= _SHORT_PARAGRAPH]
+    return "".join(long or paragraphs)
+
+
 def body_text(paragraphs: Sequence[str]) -> str:
     """The text the shingles are taken over (see the module docstring)."""
-    long = [p for p in paragraphs if len(p) >= _SHORT_PARAGRAPH]
-    return unicodedata.normalize("NFKC", "".join(long or paragraphs)).lower()
+    return unicodedata.normalize("NFKC", _joined(paragraphs)).lower()
 
 
 def signature(paragraphs: Sequence[str]) -> bytes | None:
     """The 128-byte MinHash signature of a body, or None when it is too short."""
-    codes = np.frombuffer(body_text(paragraphs).encode("utf-32-le"), dtype=np.uint32)
+    joined = _joined(paragraphs)
+    if _fast is not None:
+        sig = _fast.signature(joined, _table())
+        if sig is not None:  # None: a code point only the whole-string path treats right
+            return sig or None
+    return _numpy_signature(joined)
+
+
+def _numpy_signature(joined: str) -> bytes | None:
+    """The signature of joined paragraphs in numpy: the reference and the fallback."""
+    text = unicodedata.normalize("NFKC", joined).lower()
+    codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
     if codes.size and codes.max() > 0xFFFF:
         kept = np.ones(codes.size, dtype=np.bool_)  # beyond the BMP: CJK extensions, kept
         bmp = codes <= 0xFFFF
@@ -136,7 +170,7 @@ def _slot_minimums(
     return mins, (mins >> _SLOT_SHIFT) == _SLOT_IDS
 
 
-def bands(sig: bytes) -> list[int]:
+def _bands(sig: bytes) -> list[int]:
     """The band keys of a signature: band ``i`` and its three slots in one integer.
 
     Bands holding an empty slot are left out (a short body would share them with every
@@ -151,8 +185,15 @@ def bands(sig: bytes) -> list[int]:
     return out
 
 
-def distance(a: bytes, b: bytes) -> int:
+def _distance(a: bytes, b: bytes) -> int:
     """How many of the 64 slots of two signatures differ (0: the same shingles)."""
     return sum(
         x != y for x, y in zip(memoryview(a).cast("H"), memoryview(b).cast("H"), strict=True)
     )
+
+
+if _fast is not None:
+    bands: Callable[[bytes], list[int]] = _fast.bands
+    distance: Callable[[bytes, bytes], int] = _fast.distance
+else:
+    bands, distance = _bands, _distance
