@@ -214,3 +214,24 @@ print(json.dumps({
         "distance": _minhash._distance(sig, other),
         "python": True,
     }
+
+
+def test_the_numpy_reference_shares_the_signature_layout() -> None:
+    from newsstore import _minhash_numpy
+
+    assert (_minhash_numpy.SLOTS, _minhash_numpy.MIN_CHARACTERS) == (
+        _minhash.SLOTS,
+        _minhash.MIN_CHARACTERS,
+    )
+
+
+@pytest.mark.skipif(_minhash._fast is None, reason="the C extension is not built here")
+def test_a_compiled_fingerprint_loads_no_numpy() -> None:
+    # Each import worker process would pay numpy's ~17 MB and ~0.1 s for nothing.
+    code = (
+        "import sys; from newsstore import _minhash;"
+        " assert _minhash.signature(['新华社北京十一月十四日电' * 5]) is not None;"
+        " print('numpy' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
