@@ -46,6 +46,7 @@ _JAMO = frozenset(chr(c) for a, b in (*_JAMO_RANGES, (0xFFA0, 0xFFDC)) for c in 
 # trailing consonants after a syllable).
 _SECOND_JAMO = frozenset(chr(c) for c in (*range(0x1160, 0x1200), *range(0xD7B0, 0xD800)))
 _SEP = "\x00"  # a control character: a starter that composes with nothing
+_BLOCK = 4096
 
 
 def _plain(ch: str) -> bool:
@@ -91,21 +92,30 @@ def table() -> bytes:
     # Hangul syllables (U+AC00–U+D7A3) are letters, their own NFKC form and lower case, and
     # decompose to a leading consonant, which composes with nothing before it.
     syllables, surrogates = range(0xAC00, 0xD7A4), range(0xD800, 0xE000)
-    chars = [chr(i) for i in range(1, 0x10000) if i not in syllables and i not in surrogates]
-    # One call for all decompositions: the separator keeps them apart (it is a starter
-    # that composes with nothing, and NFKD never produces it).
-    decomposed = unicodedata.normalize("NFKD", _SEP.join(chars)).split(_SEP)
-    lowered = _SEP.join(chars).lower().split(_SEP)
     out = array.array("H", [UNSAFE]) * 0x10000
     out[0] = 0
     out[0xAC00:0xD7A4] = array.array("H", range(0xAC00, 0xD7A4))
     category, combining = unicodedata.category, unicodedata.combining
-    for ch, dec, low in zip(chars, decomposed, lowered, strict=True):
-        code = ord(ch)
-        if ch == dec == low:  # its own NFKC form and lower case: most code points
-            cat = category(ch)[0]
-            if cat != "M" and not combining(ch) and ch not in _JAMO:
-                out[code] = code if cat in "LN" else 0
-        else:
-            out[code] = _entry(ch, dec)
+    # A block at a time: the strings of all 65,536 at once would cost an import worker
+    # ~14 MB of peak memory for a table of 128 KB.
+    for start in range(1, 0x10000, _BLOCK):
+        chars = [
+            chr(i)
+            for i in range(start, min(start + _BLOCK, 0x10000))
+            if i not in syllables and i not in surrogates
+        ]
+        if not chars:
+            continue
+        # One call for the block's decompositions: the separator keeps them apart (it is a
+        # starter that composes with nothing, and NFKD never produces it).
+        decomposed = unicodedata.normalize("NFKD", _SEP.join(chars)).split(_SEP)
+        lowered = _SEP.join(chars).lower().split(_SEP)
+        for ch, dec, low in zip(chars, decomposed, lowered, strict=True):
+            code = ord(ch)
+            if ch == dec == low:  # its own NFKC form and lower case: most code points
+                cat = category(ch)[0]
+                if cat != "M" and not combining(ch) and ch not in _JAMO:
+                    out[code] = code if cat in "LN" else 0
+            else:
+                out[code] = _entry(ch, dec)
     return out.tobytes()
