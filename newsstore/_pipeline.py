@@ -91,7 +91,7 @@ class Workers:
         # The pool starts its processes in submit: with SIGINT blocked here, they start
         # with it blocked (a mask survives exec), so that a Ctrl-C that comes while one
         # is still importing its modules stops it with no traceback of its own.
-        with _sigint_blocked():
+        with _sigint_blocked(), _worker_failures():
             return self._pool.submit(_prepare_block, block, scope)
 
     def __enter__(self) -> Workers:
@@ -171,13 +171,8 @@ class _Chunk:
         chunk, digests, known = self.records, self.digests, self.known
         done: list[Prepared] = []
         if self.sent is not None:
-            try:
+            with _worker_failures():
                 back = self.sent.result()
-            except BrokenProcessPool as exc:
-                raise NewsstoreError(
-                    f"an import worker process stopped ({exc}); import with one worker"
-                    " (--workers 1) to see why"
-                ) from exc
             # Back in the order sent: the chunk's NDJSON lines (all of them, in a file).
             it = iter(back)
             digests = [
@@ -202,6 +197,19 @@ class _Chunk:
                 result = prepare(record) if theirs is None else theirs
                 yield record, (result if digest is None else remembered(result, digest))
             del record  # the consumer's reference is the last one
+
+
+@contextmanager
+def _worker_failures() -> Iterator[None]:
+    """A worker process that died (killed, out of memory) as a NewsstoreError: the pool
+    says so at the next result or submit."""
+    try:
+        yield
+    except BrokenProcessPool as exc:
+        raise NewsstoreError(
+            f"an import worker process stopped ({exc}); import with one worker"
+            " (--workers 1) to see why"
+        ) from exc
 
 
 @contextmanager

@@ -182,3 +182,26 @@ def test_the_pool_prepares_lines_as_this_process_does(tmp_path: Path) -> None:
 def test_a_worker_count_that_is_not_one_or_more_is_refused(store: Store, value: Any) -> None:
     with pytest.raises(ValueError, match="workers"):
         store.import_records([], workers=value)
+
+
+def test_a_worker_that_dies_is_a_newsstore_error(tmp_path: Path) -> None:
+    import os
+    import signal
+
+    from newsstore import NewsstoreError
+
+    path = _write(tmp_path / "crawl.ndjson", _lines(40))
+    with SQLiteStore(tmp_path / "s.db") as st:
+        recipe = st._recipe()
+
+        def records() -> Iterator[Any]:
+            return read_records(str(path), format="auto", timezone=st.zone, encoding=None)
+
+        with pipeline.Workers(recipe, 1) as workers:
+            first = list(pipeline.prepared(records(), recipe.preparer(), None, workers))
+            assert workers.blocks and first
+            for pid in list(workers._pool._processes):  # type: ignore[union-attr]
+                os.kill(pid, signal.SIGKILL)
+            again = pipeline.prepared(records(), recipe.preparer(), None, workers)
+            with pytest.raises(NewsstoreError, match="worker process stopped"):
+                list(again)
