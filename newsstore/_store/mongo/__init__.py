@@ -49,8 +49,9 @@ from ..values import QUARTER_MS, Diagnosis, Grouped, Tombstone
 from . import versions
 from .archive import MongoArchive
 from .doctor import INDEX_VERSION, INDEXES, diagnose
-from .similar import MongoSimilar, with_fingerprint
-from .writes import current_op, fields_of, history_id, history_op, spelling_ops
+from .raw import EncodedFields, encode_fields
+from .similar import MongoSimilar
+from .writes import current_op, history_id, history_op, record_history_op, spelling_ops
 
 __all__ = ["MongoStore", "connect"]
 
@@ -212,7 +213,9 @@ class MongoStore(MongoSimilar, Store):
                 entry = {name: doc.get(name) for name in _FIELDS} | versions.archived_times(doc)
                 history.append(history_op(plan.key, doc["content_hash"], entry, now))
             for rec in plan.history:
-                history.append(history_op(plan.key, rec.content_hash, fields_of(rec), now))
+                history.append(
+                    record_history_op(plan.key, rec.content_hash, rec.url, rec.payload, now)
+                )
         # History first: if the current write then loses a race, what was archived is still
         # a true version of the key, and history entries are idempotent.
         self._bulk(self._history_c, history)
@@ -254,13 +257,14 @@ class MongoStore(MongoSimilar, Store):
             return [e["index"] for e in errors]
         return []
 
-    def _payload(self, snapshot: Snapshot) -> dict[str, Any]:
-        # The document's snapshot fields (times in UTC) and fingerprint, once at prepare time.
-        return with_fingerprint(snapshot.model_dump(exclude={"stored"}), snapshot.paragraphs)
+    def _payload(self, snapshot: Snapshot) -> EncodedFields:
+        # The document's snapshot fields (times in UTC) and fingerprint, encoded to BSON once
+        # at prepare time; the operations are spliced from those bytes (see .raw).
+        return encode_fields(snapshot.model_dump(exclude={"stored"}))
 
     def _raw_preparer(self) -> abc.Callable[[bytes, dict[str, Any]], Incoming | None] | None:
         # The validated dict is the document (what model_dump gives, without the model).
-        return preparer(self.tracking_params, lambda doc: with_fingerprint(doc, doc["paragraphs"]))
+        return preparer(self.tracking_params, encode_fields)
 
     # -- reading -----------------------------------------------------------------------
     def _snapshot(self, doc: Mapping[str, Any]) -> Snapshot:
