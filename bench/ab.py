@@ -58,9 +58,11 @@ def _mongo(tree: Path, data: Path, stub: bool) -> dict[str, Any]:
 def _summary(name: str, runs: list[dict[str, Any]], count: int) -> dict[str, float]:
     cpu = statistics.median(r["cpu"] for r in runs) / count * 1e6
     wall = count / statistics.median(r["wall"] for r in runs)
+    rss = [r["rss_mb"] for r in runs if "rss_mb" in r]
+    peak = f"   peak RSS {statistics.median(rss):5.0f} MB" if rss else ""
     print(
         f"  {name:40s} CPU {cpu:7.1f} µs/record ({1e6 / cpu:7,.0f}/s per core)"
-        f"   wall {wall:8,.0f} records/s",
+        f"   wall {wall:8,.0f} records/s{peak}",
         flush=True,
     )
     return {"cpu_us": cpu, "wall_rate": wall}

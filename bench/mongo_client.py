@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import gc
 import json
+import resource
 import sys
 import time
 from collections.abc import Callable
@@ -123,4 +124,5 @@ if __name__ == "__main__":
     stub = "--stub-signature" in args
     (path,) = [a for a in args if a != "--stub-signature"]
     wall, cpu, count, size = mongo_ops(Path(path), stub=stub)
-    print(json.dumps({"wall": wall, "cpu": cpu, "count": count, "bson_bytes": size}))
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+    print(json.dumps({"wall": wall, "cpu": cpu, "count": count, "bson_bytes": size, "rss_mb": rss}))

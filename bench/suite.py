@@ -250,15 +250,18 @@ def fig_peers(work: Path, data: Path, count: int, first: dict[str, Any]) -> list
     ]
 
 
-def mongo_ops(source: Path, batch_size: int = 1000) -> tuple[Timing, int, int]:
+def mongo_ops(
+    source: Path, batch_size: int = 1000, *, stub: bool = False
+) -> tuple[Timing, int, int]:
     """NDJSON -> validated -> the bulk-write ops MongoStore would send, BSON-encoded.
 
     The store's own ``_write_plans`` for a first import, its bulk writes replaced by the
-    driver's client-side work (``bench/mongo_client.py``). No server.
+    driver's client-side work (``bench/mongo_client.py``; ``stub``: the fingerprint's
+    signature a constant). No server.
     """
     from .mongo_client import mongo_ops as client_ops
 
-    wall, cpu, count, size = client_ops(source, batch_size)
+    wall, cpu, count, size = client_ops(source, batch_size, stub=stub)
     return Timing(wall, cpu), count, size
 
 

@@ -188,8 +188,11 @@ class MongoArchive:
             parts: list[Any] = []
             if m.current is not None:
                 f: EncodedFields = m.current.payload
-                snap = [{"url": f.url}, f.body, f.fingerprint]
-                parts = [*snap, {"content_hash": m.current.content_hash}]
+                parts = [
+                    {"url": f.url},
+                    f.body,
+                    f.fingerprint | {"content_hash": m.current.content_hash},
+                ]
             if m.expected_rev is None:
                 host = None if m.key.startswith("content:") else reversed_host(host_of(m.key))
                 head = {"_id": m.key, **merged}

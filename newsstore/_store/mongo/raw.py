@@ -7,9 +7,13 @@ history entry) is then a :class:`~bson.raw_bson.RawBSONDocument` joined from tho
 and the few small fields around them, encoded by ``bson.encode`` too, in the order of the
 dict the operation stands for (``_id`` first in a top-level document, where the driver
 puts it). The driver copies a raw document to the wire as it is, so the bytes it sends are
-the ones it would have encoded from the dict, without encoding 11 KB of snapshot again
-for each operation. The only bytes written here are a document's frame: its length and
-its closing NUL (BSON spec: ``document ::= int32 e_list "\\x00"``).
+the ones it would have encoded from the dict (``tests/store/test_mongo_ops.py``). The only
+bytes written here are a document's frame: its length and its closing NUL (BSON spec:
+``document ::= int32 e_list "\\x00"``).
+
+A first import writes each record once, so this costs about the CPU that encoding the
+dict in the driver did (``bench/README.md``, round two); what it saves is holding a batch
+of dicts until the write, and encoding a record again when a write is retried.
 """
 
 from __future__ import annotations
@@ -38,18 +42,19 @@ class EncodedFields:
     """A snapshot's document fields, as BSON elements (no frame).
 
     ``body`` holds the fields after ``url`` (``title`` … ``more_in_category``, times in
-    UTC), ``fingerprint`` the fingerprint fields (``minhash``, ``bands``); ``url`` stays a
-    value, since the rules may give a record a lesser spelling before it is written.
+    UTC). ``url`` stays a value, since the rules may give a record a lesser spelling
+    before it is written, and so do the fingerprint fields (``minhash``, ``bands``), which
+    an operation encodes with the small fields that follow them.
     """
 
     url: str | None
     body: memoryview
-    fingerprint: memoryview
+    fingerprint: dict[str, Any]
 
 
-def _elements(fields: Mapping[str, Any]) -> memoryview:
-    """The BSON elements of a dict: its encoding without the frame (no copy)."""
-    return memoryview(bson.encode(fields))[4:-1]
+def _elements(fields: Mapping[str, Any]) -> bytes:
+    """The BSON elements of a small dict: its encoding without the frame."""
+    return bson.encode(fields)[4:-1]
 
 
 def encode_fields(doc: dict[str, Any]) -> EncodedFields:
@@ -58,15 +63,15 @@ def encode_fields(doc: dict[str, Any]) -> EncodedFields:
     url = doc.pop("url")
     try:
         body = bson.encode(doc)
-        fingerprint = bson.encode(fingerprint_fields(doc["paragraphs"]))
     except (InvalidDocument, OverflowError, UnicodeError) as exc:
-        # Refused here, this record alone is rejected; in the bulk write it failed them all.
+        # Not expected once validated (bounded ints, valid UTF-8). Should it happen, it is
+        # a store error naming the cause (on the model path, this record's rejection).
         raise StoreError(f"MongoDB refused a document: {exc}") from exc
-    return EncodedFields(url, memoryview(body)[4:-1], memoryview(fingerprint)[4:-1])
+    return EncodedFields(url, memoryview(body)[4:-1], fingerprint_fields(doc["paragraphs"]))
 
 
 def document(*parts: bytes | memoryview | Mapping[str, Any]) -> RawBSONDocument:
-    """The document of ``parts`` in order: encoded elements, or dicts to encode."""
+    """The document of ``parts`` in order: encoded elements, or (small) dicts to encode."""
     chunks = [p if isinstance(p, bytes | memoryview) else _elements(p) for p in parts]
     size = sum(len(c) for c in chunks) + 5
     return RawBSONDocument(b"".join([size.to_bytes(4, "little"), *chunks, b"\x00"]), _RAW)

@@ -108,13 +108,10 @@ def current_op(plan: KeyPlan, now: datetime, first: datetime | None) -> Any:
             "records": plan.records,
             "rev": 1,
         }
-        return InsertOne(
-            document(
-                {"_id": plan.key, "url": rec.url}, fields.body, fields.fingerprint, version | key
-            )
-        )
+        head = {"_id": plan.key, "url": rec.url}
+        return InsertOne(document(head, fields.body, fields.fingerprint | version | key))
     version["rev"] = plan.expected_rev + 1
-    new = document({"url": rec.url}, fields.body, fields.fingerprint, version)
+    new = document({"url": rec.url}, fields.body, fields.fingerprint | version)
     update = dict(touch, **{"$set": new, "$setOnInsert": {"first_seen": now}})
     # upsert: when another writer bumped rev, the filter misses and the insert of an
     # existing _id fails with a duplicate-key error, which is how the race is detected.
