@@ -1,7 +1,7 @@
 """The MongoDB client-side figure: NDJSON -> validated -> the bulk ops a first import sends.
 
-``python bench/mongo_client.py FILE [--stub-signature]`` (or :func:`mongo_ops`) reads FILE
-with ``read_records``, prepares each record as the import does (the store's fast path,
+``python bench/mongo_client.py FILE [--stub-signature] [--digest]`` (or :func:`mongo_ops`)
+reads FILE with ``read_records``, prepares each record as the import does (the store's fast path,
 else the models), plans each batch of 1,000 as new keys, and runs the store's own
 ``MongoStore._write_plans`` with its ``_bulk`` replaced by the driver's client-side work:
 each operation is added to a pymongo bulk (``_add_to_bulk``: the driver's validation and
@@ -13,11 +13,14 @@ against another checkout's ``newsstore`` (``PYTHONPATH`` set to it): the same ha
 both trees, whatever their op builders look like. ``--stub-signature`` replaces the body
 fingerprint's ``signature`` (numpy MinHash, to be compiled) by a constant, in this process
 only, to show the rest of the client's cost; the bands are still computed from it.
+``--digest`` prints the SHA-256 of every encoded document in order (the import's "now" is
+fixed), so that two trees can be shown to send the same bytes; its time is not the figure.
 """
 
 from __future__ import annotations
 
 import gc
+import hashlib
 import json
 import resource
 import sys
@@ -28,6 +31,9 @@ from pathlib import Path
 from typing import Any
 
 __all__ = ["mongo_ops", "stub_signature"]
+
+# The import's "now", fixed so that two trees' operations can be compared byte for byte.
+NOW = datetime(2026, 12, 1, 12, 0, 0, 123000, tzinfo=timezone.utc)
 
 
 def stub_signature() -> None:
@@ -45,8 +51,9 @@ def stub_signature() -> None:
             module.signature = signature  # type: ignore[attr-defined]
 
 
-def _encoder() -> tuple[Callable[[Any, list[Any]], list[int]], list[int]]:
-    """A ``_bulk`` that does the driver's client-side work; and the BSON byte count."""
+def _encoder(digest: Any = None) -> tuple[Callable[[Any, list[Any]], list[int]], list[int]]:
+    """A ``_bulk`` that does the driver's client-side work; and the BSON byte count.
+    ``digest`` (a hashlib object) takes every encoded document, in order."""
     from bson import encode
     from pymongo.synchronous.bulk import _Bulk
 
@@ -61,16 +68,22 @@ def _encoder() -> tuple[Callable[[Any, list[Any]], list[int]], list[int]]:
         blk.is_retryable = True
         for op in ops:
             op._add_to_bulk(blk)
-        size[0] += sum(len(encode(doc)) for _, doc in blk.ops)
+        encoded = [encode(doc) for _, doc in blk.ops]
+        size[0] += sum(map(len, encoded))
+        if digest is not None:
+            for doc in encoded:
+                digest.update(doc)
         return []  # no conflicts: every key is new
 
     return bulk, size
 
 
 def mongo_ops(
-    source: Path, batch_size: int = 1000, *, stub: bool = False
+    source: Path, batch_size: int = 1000, *, stub: bool = False, digest: Any = None
 ) -> tuple[float, float, int, int]:
-    """Wall and CPU seconds, records and BSON bytes of the client-side work on ``source``."""
+    """Wall and CPU seconds, records and BSON bytes of the client-side work on ``source``.
+    ``digest``: a hashlib object to feed every encoded document (then the time is not the
+    figure's)."""
     from newsstore import read_records
     from newsstore._rules import Incoming, plan_key
     from newsstore._store.base import Store
@@ -82,8 +95,8 @@ def mongo_ops(
     builder: Any = object.__new__(MongoStore)
     Store.__init__(builder)
     builder._snapshots = builder._history_c = None
-    builder._bulk, size = _encoder()
-    now = datetime.now(timezone.utc)
+    builder._bulk, size = _encoder(digest)
+    now = NOW
     fast = builder._raw_preparer()
 
     def prepare(rec: Any) -> Incoming:
@@ -121,8 +134,12 @@ def mongo_ops(
 
 if __name__ == "__main__":
     args = sys.argv[1:]
-    stub = "--stub-signature" in args
-    (path,) = [a for a in args if a != "--stub-signature"]
-    wall, cpu, count, size = mongo_ops(Path(path), stub=stub)
+    flags = {"--stub-signature", "--digest"}
+    (path,) = [a for a in args if a not in flags]
+    digest = hashlib.sha256() if "--digest" in args else None
+    wall, cpu, count, size = mongo_ops(Path(path), stub="--stub-signature" in args, digest=digest)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
-    print(json.dumps({"wall": wall, "cpu": cpu, "count": count, "bson_bytes": size, "rss_mb": rss}))
+    out = {"wall": wall, "cpu": cpu, "count": count, "bson_bytes": size, "rss_mb": rss}
+    if digest is not None:
+        out["sha256"] = digest.hexdigest()
+    print(json.dumps(out))
