@@ -12,21 +12,30 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Literal
 
 
-def _import(db: str, source: str, format: str) -> None:
+def _import(db: str, source: str, format: str, workers: str) -> None:
+    import resource
+
     from newsstore._store.sqlite import SQLiteStore
 
     from .measure import max_rss_mb, timed
 
+    count: int | Literal["auto"] = "auto" if workers == "auto" else int(workers)
     with SQLiteStore(db) as store, timed() as timing:
-        report = store.import_records([source], format=format)
+        report = store.import_records([source], format=format, workers=count)
+    # The workers have been joined: their CPU is in RUSAGE_CHILDREN, and the largest of
+    # them in its ru_maxrss (Linux: KiB).
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
     print(
         json.dumps(
             {
                 "wall": timing.wall,
-                "cpu": timing.cpu,
+                "cpu": timing.cpu + children.ru_utime + children.ru_stime,
+                "main_cpu": timing.cpu,
                 "maxrss_mb": max_rss_mb(),
+                "worker_maxrss_mb": children.ru_maxrss / 1024,
                 "summary": report.summary(),
                 "counts": report.model_dump(exclude={"errors", "warnings"}),
                 "errors": report.errors[:5],
@@ -157,12 +166,18 @@ def main(argv: list[str] | None = None) -> None:
     imp.add_argument("--source", required=True)
     # Named, not detected: detection of standard input can see a partial first line.
     imp.add_argument("--format", default="ndjson")
+    imp.add_argument("--workers", default="1", help="as import's --workers (default 1)")
     versions = sub.add_parser("versions", help="diff engines, a whole diff, find --changed")
     versions.add_argument("--store", type=int, help="also find --changed on an N-snapshot store")
     near = sub.add_parser("similar", help="the near-duplicate figures (bench/similar.py)")
     near.add_argument("--stories", type=int, default=1_000, help="labelled stories (default 1000)")
     near.add_argument(
         "--store", type=int, default=100_000, help="snapshots in the large store (default 100k)"
+    )
+    near.add_argument(
+        "--only",
+        default="accuracy,fingerprint,import,store",
+        help="the parts to measure, comma-separated (the file keeps the others' figures)",
     )
     store = sub.add_parser("_store", help=argparse.SUPPRESS)
     store.add_argument("--db", required=True)
@@ -184,11 +199,11 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "similar":
         from .similar import run as run_similar
 
-        run_similar(args.stories, args.store)
+        run_similar(args.stories, args.store, tuple(args.only.split(",")))
     elif args.command == "_store":
         _store(args.db, args.count)
     else:
-        _import(args.db, args.source, args.format)
+        _import(args.db, args.source, args.format, args.workers)
 
 
 if __name__ == "__main__":

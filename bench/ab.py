@@ -78,6 +78,7 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--what", default="import,mongo,peer")
     parser.add_argument("--import-args", default="", help="extra arguments for this tree")
+    parser.add_argument("--other-args", default="", help="extra arguments for the other tree")
     args = parser.parse_args(argv)
     WORK.mkdir(parents=True, exist_ok=True)
     data = args.source or dataset(WORK, args.count, GenParams())
@@ -89,7 +90,7 @@ def main(argv: list[str]) -> None:
         print(f"round {round_ + 1}/{args.runs}", flush=True)
         for name, tree in trees.items():
             if "import" in what:
-                extra = args.import_args.split() if name == "this" else []
+                extra = (args.import_args if name == "this" else args.other_args).split()
                 results.setdefault(f"import {name}", []).append(
                     _import(tree, data, WORK / f"ab-{name}.db", extra)
                 )

@@ -1,11 +1,15 @@
-"""``python -m bench similar [--stories N] [--store N]``: the near-duplicate figures (issue #17).
+"""``python -m bench similar [--stories N] [--store N] [--only PARTS]``: the near-duplicate
+figures (issue #17).
 
 * **precision and recall** of ``store.similar`` at the default threshold, on the labelled
   set of :mod:`bench.stories` (every record asked about; the truth is the other records of
   its story): targets ≥ 0.95 each;
 * **fingerprint cost** per sample-sized record: :func:`newsstore._minhash.signature` of the
-  sample page's paragraphs, CPU time, median of 5 runs of 2,000 calls (target ≤ 10 µs),
-  and the same as a share of what ``Store._prepare`` costs for that record;
+  sample page's paragraphs, CPU time, median of 5 runs of 2,000 calls (target ≤ 10 µs):
+  the compiled path (``newsstore._fingerprint``; ``compiled`` says whether it is built)
+  and the numpy fallback, alternating; the signature's share of what ``Store._prepare``
+  costs for that record; and ``bands`` and ``distance`` (per candidate in ``similar`` and
+  ``clusters``) compiled and in Python;
 * **import cost**: the main suite's generated records imported with and without
   fingerprints (alternating, CPU time, medians of 3), and the µs a record it adds;
 * **similar p50** on a large SQLite store (the labelled set plus unrelated filler pages,
@@ -83,34 +87,51 @@ def accuracy(stories: int) -> dict[str, Any]:
 
 
 def fingerprint_cost() -> dict[str, Any]:
-    """µs per call of the signature of the sample's body, and of ``_prepare`` for it."""
-    from newsstore import parse_snapshot_file
-    from newsstore._minhash import signature
+    """µs per call of the signature of the sample's body (C and numpy), and of ``_prepare``."""
+    from newsstore import _minhash, parse_snapshot_file
     from newsstore._store.sqlite import SQLiteStore
 
     snapshot = parse_snapshot_file(SAMPLE)
     paragraphs = snapshot.paragraphs
-    signature(paragraphs)
+    sig = _minhash.signature(paragraphs)
+    other = _minhash.signature(paragraphs[1:])
+    assert sig is not None
+    assert other is not None
+    assert sig == _minhash._numpy_signature(_minhash._joined(paragraphs))
     n = 2_000
-
-    def per_call(fn: Any) -> float:
-        # CPU time: on a shared machine wall clock measures the other jobs too.
-        runs = []
-        for _ in range(5):
-            start = time.process_time()
-            for _ in range(n):
-                fn()
-            runs.append((time.process_time() - start) / n * 1e6)
-        return statistics.median(runs)
-
+    calls: dict[str, Any] = {
+        "signature": lambda: _minhash.signature(paragraphs),
+        "signature_numpy": lambda: _minhash._numpy_signature(_minhash._joined(paragraphs)),
+        "bands": lambda: _minhash.bands(sig),
+        "bands_python": lambda: _minhash._bands(sig),
+        "distance": lambda: _minhash.distance(sig, other),
+        "distance_python": lambda: _minhash._distance(sig, other),
+    }
+    runs: dict[str, list[float]] = {name: [] for name in calls}
     with SQLiteStore(":memory:") as store:
-        prepare = per_call(lambda: store._prepare(snapshot))
-    sig = per_call(lambda: signature(paragraphs))
+        calls["prepare"] = lambda: store._prepare(snapshot)
+        runs["prepare"] = []
+        for _ in range(5):  # alternating, so a busy spell weighs on each alike
+            for name, fn in calls.items():
+                # CPU time: on a shared machine wall clock measures the other jobs too.
+                start = time.process_time()
+                for _ in range(n):
+                    fn()
+                runs[name].append((time.process_time() - start) / n * 1e6)
+    us = {name: statistics.median(times) for name, times in runs.items()}
+    compiled = _minhash._fast is not None
     return {
         "body_characters": sum(map(len, paragraphs)),
-        "signature_us": round(sig, 1),
-        "prepare_us_with_signature": round(prepare, 1),
-        "share_of_prepare": round(sig / prepare, 3),
+        "compiled": compiled,
+        "signature_us": round(us["signature"], 1),
+        "signature_numpy_us": round(us["signature_numpy"], 1),
+        "numpy_over_signature": round(us["signature_numpy"] / us["signature"], 1),
+        "prepare_us_with_signature": round(us["prepare"], 1),
+        "share_of_prepare": round(us["signature"] / us["prepare"], 3),
+        "bands_us": round(us["bands"], 2),
+        "bands_python_us": round(us["bands_python"], 2),
+        "distance_us": round(us["distance"], 2),
+        "distance_python_us": round(us["distance_python"], 2),
     }
 
 
@@ -235,20 +256,41 @@ def lookups(db: Path, stories: int) -> dict[str, Any]:
     }
 
 
-def run(stories: int, store: int) -> dict[str, Any]:
-    """Every figure; printed and written to ``bench/similar-results.json``."""
-    _say(f"accuracy on {stories:,} labelled stories")
-    result: dict[str, Any] = {"machine": machine(), "accuracy": accuracy(stories)}
-    _say(json.dumps(result["accuracy"]))
-    result["fingerprint"] = fingerprint_cost()
-    _say(json.dumps(result["fingerprint"]))
-    result["import"] = import_cost()
-    _say(json.dumps(result["import"]))
-    _say(f"building (or reusing) a {store:,}-snapshot store")
-    db = big_store(store, stories)
-    result["store"] = lookups(db, stories)
-    result["store"]["file_gb"] = round(os.path.getsize(db) / 1e9, 2)
-    _say(json.dumps(result["store"]))
-    result["measured"] = datetime.now().astimezone().isoformat(timespec="seconds")
+PARTS = ("accuracy", "fingerprint", "import", "store")
+
+
+def run(stories: int, store: int, only: tuple[str, ...] = PARTS) -> dict[str, Any]:
+    """The figures of ``only`` (default: all); printed and written to
+    ``bench/similar-results.json``. A run of some parts keeps the file's other figures (and
+    machine) and dates the parts it measured (``measured`` and ``load_average`` in each).
+    """
+    now = datetime.now().astimezone().isoformat(timespec="seconds")
+    partial = set(only) != set(PARTS)
+    result: dict[str, Any] = json.loads(RESULTS.read_text(encoding="utf-8")) if partial else {}
+    if not partial:
+        result["machine"] = machine()
+    if "accuracy" in only:
+        _say(f"accuracy on {stories:,} labelled stories")
+        result["accuracy"] = accuracy(stories)
+        _say(json.dumps(result["accuracy"]))
+    if "fingerprint" in only:
+        result["fingerprint"] = fingerprint_cost()
+        _say(json.dumps(result["fingerprint"]))
+    if "import" in only:
+        result["import"] = import_cost()
+        _say(json.dumps(result["import"]))
+    if "store" in only:
+        _say(f"building (or reusing) a {store:,}-snapshot store")
+        db = big_store(store, stories)
+        result["store"] = lookups(db, stories)
+        result["store"]["file_gb"] = round(os.path.getsize(db) / 1e9, 2)
+        _say(json.dumps(result["store"]))
+    if partial:
+        load = machine()["load_average"]
+        for part in only:
+            result[part]["measured"] = now
+            result[part]["load_average"] = load
+    else:
+        result["measured"] = now
     RESULTS.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     return result

@@ -32,6 +32,7 @@ from .options import (
     OutputOpt,
     TzOpt,
     UrlArg,
+    WorkersOpt,
     filter_options,
     readable_as,
 )
@@ -116,6 +117,7 @@ def import_(
     encoding: EncodingOpt = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    workers: WorkersOpt = "auto",
     *,
     store: StoreArgs,
 ) -> None:
@@ -142,6 +144,7 @@ def import_(
                 follow_symlinks=follow_symlinks,
                 encoding=encoding,
                 progress=progress,
+                workers="auto" if workers == "auto" else int(workers),
             )
         except newsstore.ImportInterrupted as stop:
             # Interrupted: say what landed (it is committed), then exit as shells expect.

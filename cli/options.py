@@ -80,6 +80,19 @@ def _encoding_name(value: str | None) -> str | None:
     return value
 
 
+_MOST_WORKERS = 64
+
+
+def _worker_count(value: str) -> str:
+    if value != "auto" and not (
+        value.isascii() and value.isdigit() and 1 <= int(value) <= _MOST_WORKERS
+    ):
+        raise typer.BadParameter(
+            f"expected auto or a number of processes from 1 to {_MOST_WORKERS}, not {value[:100]!r}"
+        )
+    return value
+
+
 def readable_as(keyword: str) -> Callable[[str | None], str | None]:
     """A check that the library reads a value as ``time_window``'s ``keyword``: a usage error."""
 
@@ -140,6 +153,16 @@ EncodingOpt = Annotated[
         callback=_encoding_name,
         help="Encoding of the input, text, NDJSON or JSON alike. Default: UTF-8 (snapshot"
         " text: else GB18030). A file that looks like another encoding is refused.",
+    ),
+]
+WorkersOpt = Annotated[
+    str,
+    typer.Option(
+        "--workers",
+        metavar="N",
+        callback=_worker_count,
+        help="Processes that validate NDJSON lines while this one writes: auto (one per"
+        " core, once 2,000 lines are to validate) or N; 1 validates here.",
     ),
 ]
 UrlOpt = Annotated[

@@ -21,16 +21,16 @@ from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import tzinfo
-from typing import IO, Any, TypedDict
+from typing import IO, Any, Literal, TypedDict
 
-from ._errors import InvalidRecordError, NewsstoreError
+from ._errors import InvalidRecordError
 from ._files import FileSet, iter_files
-from ._identity import RecordTooLargeError
 from ._linememory import LineBackend, LineMemory
+from ._pipeline import Workers, prepared, worker_count
+from ._preparing import Recipe, RecordPreparer
 from ._reading import Format, read_records
-from ._records import Record
 from ._rules import Incoming, Policy
-from ._schemas import ImportReport, Snapshot
+from ._schemas import ImportReport
 
 __all__ = ["ImportInterrupted", "ImportOptions", "ImportTarget", "Progress", "import_records"]
 
@@ -52,6 +52,7 @@ class ImportOptions(TypedDict, total=False):
     timezone: str | tzinfo | None
     encoding: str | None
     progress: Progress | None
+    workers: int | Literal["auto"]
 
 
 class ImportInterrupted(KeyboardInterrupt):
@@ -72,8 +73,8 @@ class ImportTarget:
 
     zone: tzinfo
     tracking_params: Collection[str] | None
-    # Key, hash and payload of a snapshot the importer owns (raises NewsstoreError).
-    prepare: Callable[[Snapshot], Incoming]
+    # What a record the importer owns gives: its Incoming or the error refusing it.
+    prepare: RecordPreparer
     # Save one batch: save(batch, policy, dry_run).
     save: Callable[[list[Incoming], Policy, bool], ImportReport]
     # The scope in which consecutive batches may share transactions.
@@ -82,9 +83,8 @@ class ImportTarget:
     # The files the store itself keeps (a SQLite database and its -wal/-shm/-journal):
     # skipped inside an imported directory, refused when named.
     own_files: tuple[str, ...] = ()
-    # The Incoming of an NDJSON line without its model (newsstore._fastprepare), or None
-    # when the line must take the model path.
-    prepare_raw: Callable[[bytes, dict[str, Any]], Incoming | None] | None = None
+    # How worker processes prepare this store's records (None: only this process can).
+    recipe: Recipe | None = None
 
 
 def import_records(
@@ -102,6 +102,7 @@ def import_records(
     timezone: str | tzinfo | None = None,
     encoding: str | None = None,
     progress: Progress | None = None,
+    workers: int | Literal["auto"] = 1,
 ) -> ImportReport:
     """Import snapshot files into ``target``; see :meth:`newsstore.Store.import_records`.
 
@@ -128,33 +129,12 @@ def import_records(
         target.lines, zone=zone, policy=policy, tracking_params=target.tracking_params
     )
 
-    prepare_raw = target.prepare_raw
-
-    def prepare(record: Record) -> Incoming | InvalidRecordError:
-        if prepare_raw is not None and (pending := record.pending_json()) is not None:
-            fast = prepare_raw(*pending)
-            if fast is not None:
-                return fast
-        error = record.error
-        if error is not None:
-            return error
-        assert record.snapshot is not None
-        try:
-            # The record is ours: prepare may reuse its snapshot rather than copy it.
-            incoming = target.prepare(record.snapshot)
-            if record.claimed_key is not None and record.claimed_key != incoming.key:
-                raise InvalidRecordError(
-                    f"_id {record.claimed_key} is not the key of this record ({incoming.key})"
-                )
-            return incoming
-        except NewsstoreError as exc:
-            # A record over the size limit is kept by its start: the rest would not fit.
-            raw = record.raw[:1000] if isinstance(exc, RecordTooLargeError) else record.raw
-            return InvalidRecordError(
-                str(exc), source=record.source, line=record.line, index=record.index, raw=raw
-            )
-
+    count = worker_count(workers)
     with ExitStack() as stack:
+        pool = None
+        if count and target.recipe is not None:
+            # Entered before the write group: its end (the commit) comes before the pool's.
+            pool = stack.enter_context(Workers(target.recipe, count))
         if not dry_run:
             stack.enter_context(target.write_group())
         reject_fp, rejects_id = _open_rejects(stack, rejects, paths)
@@ -182,7 +162,7 @@ def import_records(
         def read(path: str) -> None:
             records = read_records(path, format=format, timezone=zone, encoding=encoding)
             try:
-                for record, incoming in _prepared(records, prepare, memory):
+                for record, incoming in prepared(records, target.prepare, memory, pool):
                     if progress is not None:
                         progress(1, record.size)
                     if isinstance(incoming, InvalidRecordError):
@@ -269,16 +249,6 @@ def _total_size(
         except OSError:
             continue  # the import reports it
     return total
-
-
-def _prepared(
-    records: Iterator[Record],
-    prepare: Callable[[Record], Incoming | InvalidRecordError],
-    memory: LineMemory | None,
-) -> Iterator[tuple[Record, Incoming | InvalidRecordError]]:
-    if memory is not None:
-        return memory.prepare_all(records, prepare)
-    return ((record, prepare(record)) for record in records)
 
 
 def _open_rejects(

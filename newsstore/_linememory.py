@@ -27,10 +27,9 @@ from __future__ import annotations
 import functools
 import hashlib
 import importlib
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import tzinfo
-from itertools import islice
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -47,7 +46,10 @@ __all__ = [
     "LineMemory",
     "Recalled",
     "Remembered",
+    "digester",
     "lines_written",
+    "recalled",
+    "remembered",
     "settle",
 ]
 
@@ -58,6 +60,7 @@ DECIDING = (
     "_ejson",
     "_fastprepare",
     "_identity",
+    "_preparing",
     "_records",
     "_rules",
     "_schemas",
@@ -65,9 +68,6 @@ DECIDING = (
     "_types",
     "_urls",
 )
-# Lines offered to the store at once: one lookup for many lines.
-_RECALL_LINES = 256
-
 Prepared = Incoming | InvalidRecordError
 
 
@@ -120,9 +120,13 @@ class Recalled(Incoming):
 class LineMemory:
     """One import's use of a store's line memory: it recalls, and it tags what to remember."""
 
-    def __init__(self, backend: LineBackend, salt: Any) -> None:
+    def __init__(self, backend: LineBackend, scope: str) -> None:
         self._backend = backend
-        self._salt = salt
+        # What the salt covers beside the code: another process makes the same digests
+        # from it (:func:`digester`).
+        self.scope = scope
+        self.digest = digester(scope)
+        """The digest of one NDJSON line."""
 
     @classmethod
     def open(
@@ -138,55 +142,40 @@ class LineMemory:
         if backend is None or not hash_decides(policy) or not isinstance(name, str):
             return None
         params = "" if tracking_params is None else ",".join(sorted(tracking_params))
-        return cls(backend, _salt(f"{backend.line_layout}|{name}|{params}"))
+        return cls(backend, f"{backend.line_layout}|{name}|{params}")
 
-    def digest(self, raw: bytes) -> bytes:
-        """The digest of one NDJSON line."""
-        h = self._salt.copy()
+    def recall(
+        self, chunk: list[Record]
+    ) -> tuple[list[bytes | None], dict[bytes, tuple[str, str]]]:
+        """The digest of each NDJSON line among ``chunk`` (None for other records), and
+        the key and content hash the store remembers for those it knows: one lookup."""
+        digests = [
+            self.digest(r.data) if not r.validated and isinstance(r.data, bytes) else None
+            for r in chunk
+        ]
+        return digests, self.known(digests)
+
+    def known(self, digests: list[bytes | None]) -> dict[bytes, tuple[str, str]]:
+        """Key and content hash of each line the store remembers among ``digests``."""
+        wanted = [d for d in digests if d is not None]
+        return self._backend.recall_lines(wanted) if wanted else {}
+
+
+def digester(scope: str) -> Callable[[bytes], bytes]:
+    """The digest function of a memory of ``scope`` (:attr:`LineMemory.scope`), for
+    another process: the same bytes, scope and code give the same digests."""
+    salt = _salt(scope)
+
+    def digest(raw: bytes) -> bytes:
+        h = salt.copy()
         h.update(raw)
-        digest: bytes = h.digest()
-        return digest[:16]
+        value: bytes = h.digest()
+        return value[:16]
 
-    def prepare_all(
-        self, records: Iterator[Record], prepare: Callable[[Record], Prepared]
-    ) -> Iterator[tuple[Record, Prepared]]:
-        """Each record with what it gives: recalled when the store knows its line, else
-        prepared (and tagged to be remembered when it is an NDJSON line)."""
-        while True:
-            chunk: list[Record] = []
-            failure: Exception | None = None
-            try:
-                chunk.extend(islice(records, _RECALL_LINES))
-            except Exception as exc:  # the file cannot be read on: the lines before it count
-                failure = exc
-            size = len(chunk)
-            digests = [
-                self.digest(r.data) if not r.validated and isinstance(r.data, bytes) else None
-                for r in chunk
-            ]
-            wanted = [d for d in digests if d is not None]
-            known = self._backend.recall_lines(wanted) if wanted else {}
-            # Popped, not iterated: a record holds its model once prepared, and a model freed
-            # at once, still in the CPU cache, costs a fraction of 256 freed at the end.
-            chunk.reverse()
-            digests.reverse()
-            while chunk:
-                record = chunk.pop()
-                digest = digests.pop()
-                if digest is None:
-                    yield record, prepare(record)
-                elif (found := known.get(digest)) is not None:
-                    yield record, _recalled(record, *found)
-                else:
-                    yield record, _remembered(prepare(record), digest)
-                del record  # the consumer's reference is the last one
-            if failure is not None:
-                raise failure
-            if size < _RECALL_LINES:
-                return
+    return digest
 
 
-def _recalled(record: Record, key: str, content_hash: str) -> Recalled:
+def recalled(record: Record, key: str, content_hash: str) -> Recalled:
     context = record._context
     assert context is not None
     assert isinstance(record.data, bytes)
@@ -204,7 +193,7 @@ def _recalled(record: Record, key: str, content_hash: str) -> Recalled:
     )
 
 
-def _remembered(prepared: Prepared, digest: bytes) -> Prepared:
+def remembered(prepared: Prepared, digest: bytes) -> Prepared:
     if not isinstance(prepared, Incoming):
         return prepared
     return Remembered(

@@ -19,9 +19,10 @@ from typing import IO, TYPE_CHECKING, Any
 
 from .._errors import InvalidQueryError, NotFoundError, StoreError, TakenDownError
 from .._export import ExportFormat, Tick, counted, write_snapshots
-from .._identity import check_size, identify, snapshot_key
+from .._identity import snapshot_key
 from .._importing import ImportOptions, ImportTarget, import_records
 from .._linememory import LineBackend, lines_written, settle
+from .._preparing import Recipe, RecordPreparer, incoming_of
 from .._query import Query, TimeField
 from .._rules import Incoming, KeyPlan, KeyState, Policy, plan_key
 from .._schemas import ImportReport, RelatedItem, Snapshot
@@ -101,22 +102,8 @@ class Store(Archiving, Versioning, SimilarStore):
         return snapshot_key(snapshot, tracking_params=self.tracking_params)
 
     def _prepare(self, snapshot: Snapshot, *, copy: bool = True) -> Incoming:
-        """Key, content hash and adapter payload of a snapshot, checked against the size limit.
-
-        ``copy=False`` moves ``snapshot`` itself to UTC and keeps it instead of a copy, for
-        callers that own it, such as the importer (copying costs more than the rest).
-        """
-        identity = identify(snapshot, tracking_params=self.tracking_params, copy=copy)
-        check_size(identity)
-        utc = identity.utc
-        return Incoming(
-            identity.key,
-            identity.content_hash,
-            utc.url,
-            utc.snapshot_at,
-            identity.content,
-            self._payload(utc),
-        )
+        """Key, content hash and adapter payload of a snapshot (see :func:`incoming_of`)."""
+        return incoming_of(snapshot, self.tracking_params, self._payload, copy=copy)
 
     def _prepare_owned(self, snapshot: Snapshot) -> Incoming:
         return self._prepare(snapshot, copy=False)
@@ -238,24 +225,31 @@ class Store(Archiving, Versioning, SimilarStore):
         :class:`~newsstore.InvalidRecordError`; records before it have landed), ``dry_run``
         (validate and count against the stored state, write nothing), ``glob`` and
         ``follow_symlinks`` (for directories), ``timezone`` (for naive times; default the
-        store's), ``encoding`` (of snapshot text) and ``progress`` (called with the records
-        and bytes read).
+        store's), ``encoding`` (of snapshot text), ``progress`` (called with the records
+        and bytes read) and ``workers`` (processes that validate NDJSON lines: ``1``, the
+        default, validates here; ``"auto"`` one per core; see :mod:`newsstore._pipeline`,
+        which also says why a script using them needs ``if __name__ == "__main__":``).
         """
         target = ImportTarget(
             zone=self.zone,
             tracking_params=self.tracking_params,
-            prepare=self._prepare_owned,
+            prepare=RecordPreparer(self._prepare_owned, self._raw_preparer()),
             save=self._save_prepared,
             write_group=self._write_group,
             lines=self._line_backend(),
             own_files=self.files(),
-            prepare_raw=self._raw_preparer(),
+            recipe=self._recipe(),
         )
         return import_records(target, paths, **options)
 
     def _raw_preparer(self) -> Callable[[bytes, dict[str, Any]], Incoming | None] | None:
         """What :meth:`_prepare` gives for an NDJSON line, without its model (None: this
         adapter has no such path; see :mod:`newsstore._fastprepare`)."""
+        return None
+
+    def _recipe(self) -> Recipe | None:
+        """How an import's worker processes prepare this store's records (None: they
+        cannot; the import then runs in one process)."""
         return None
 
     def files(self) -> tuple[str, ...]:

@@ -82,22 +82,33 @@ def test_import_format_ejson_reads_mongoexport_output(run, tmp_path: Path) -> No
 
 
 @pytest.mark.slow
-def test_an_interrupted_import_prints_what_landed_and_exits_130(tmp_path: Path) -> None:
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_an_interrupted_import_prints_what_landed_and_exits_130(
+    tmp_path: Path, workers: str
+) -> None:
     SQLiteStore(tmp_path / "s.db").close()
     crawl = tmp_path / "big.ndjson"
     crawl.write_text("".join(_line(n) for n in range(200_000)))
     env = {**os.environ, "NEWSSTORE_STORE": str(tmp_path / "s.db")}
     code = "from newsstore_cli.app import main; main()"
     args = [sys.executable, "-c", code, "import", str(crawl), "--batch-size", "100"]
+    args += ["--workers", workers]
+    # A session of its own, so that the interrupt goes to its whole process group (the
+    # workers too), as Ctrl-C in a terminal does.
     proc = subprocess.Popen(
-        args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        args,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
     )
     deadline = time.monotonic() + 60
     with SQLiteStore(tmp_path / "s.db") as store:
         # Batches are committed about every second: wait for the first, then interrupt.
         while store.count() == 0 and time.monotonic() < deadline and proc.poll() is None:
             time.sleep(0.05)
-    proc.send_signal(signal.SIGINT)
+    os.killpg(proc.pid, signal.SIGINT)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, (out, err)
     assert out.startswith("stopped (interrupted): ") and "Traceback" not in err, (out, err)
@@ -176,3 +187,31 @@ def test_the_export_bar_counts_records_on_a_terminal(run, tmp_path: Path, monkey
     shown = len(screen.getvalue())
     assert run("export").exit_code == 0  # to stdout: no bar over the output
     assert "records" not in screen.getvalue()[shown:].replace("600 snapshots", "")
+
+
+def test_import_workers_from_standard_input_lands_every_line_in_order(
+    run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from newsstore import _pipeline
+
+    monkeypatch.setattr(_pipeline, "START_AFTER", 0)
+    monkeypatch.setattr(_pipeline, "CHUNK", 4)
+    # The same URL three times: the last snapshot time wins, wherever the chunks are cut.
+    lines = [_line(n) for n in range(30)]
+    lines += [
+        json.dumps({"url": "https://n.example.com/x", "title": t, "snapshot_at": f"2023-11-1{d}"})
+        + "\n"
+        for t, d in (("first", 1), ("third", 3), ("second", 2))
+    ]
+    result = run("import", "-", "--workers", "2", "--json", input="".join(lines) + "{bad\n")
+    assert result.exit_code == 1, result.output
+    report = json.loads(result.stdout)
+    assert (report["inserted"], report["updated"], report["versioned"]) == (31, 1, 1)
+    assert report["errors"] == ["<stdin>:34: " + report["errors"][0].split(": ", 1)[1]]
+    assert json.loads(run("get", "https://n.example.com/x").stdout)["title"] == "third"
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "two", "1.5", "65", "٣"])
+def test_import_refuses_a_worker_count_as_a_usage_error(run, value: str) -> None:
+    result = run("import", "-", "--workers", value, input="")
+    assert result.exit_code == 2 and "--workers" in result.output, result.output

@@ -10,6 +10,7 @@ reference below is the dict code the store used before (kept here, frozen).
 from __future__ import annotations
 
 import json
+import pickle
 from contextlib import nullcontext
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
@@ -339,3 +340,12 @@ def test_a_restore_merges_the_same_operations() -> None:
         history = [ref_history_op(ref.key, old2.content_hash, dict(old2.payload), at)]
         same_wire(sent[0], history)
         same_wire(sent[1], [ref_merge_op(ref, 1)])
+
+
+def test_prepared_records_pickle_as_they_come_from_worker_processes() -> None:
+    """An import's workers send each Incoming back pickled: the encoded fields with it."""
+    for new, _ in prepared(line(odd_records()[0]), CONTEXTS[0]):
+        again = pickle.loads(pickle.dumps(new))
+        assert again == new and wire(current_op(plan_key(None, [again]), NOW, NOW)) == wire(
+            current_op(plan_key(None, [new]), NOW, NOW)
+        )

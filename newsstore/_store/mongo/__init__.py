@@ -38,6 +38,7 @@ from pymongo.errors import BulkWriteError, ConnectionFailure, PyMongoError
 
 from ..._errors import StoreError, StoreUnavailableError
 from ..._fastprepare import preparer
+from ..._preparing import Recipe
 from ..._query import Query
 from ..._rules import Incoming, KeyPlan, KeyState
 from ..._schemas import Snapshot, StoredInfo, with_zone
@@ -76,6 +77,14 @@ def connect(uri: str, *, timeout_ms: int = 10_000) -> MongoClient[dict[str, Any]
             f"cannot reach MongoDB at {redact_uri(uri, uri=uri)}: {redact_uri(str(exc), uri=uri)}"
         ) from None
     return client
+
+
+def _document(snapshot: Snapshot) -> EncodedFields:
+    """The document's snapshot fields (times in UTC) and fingerprint, at prepare time,
+    encoded to BSON once: the operations are spliced from those bytes (see .raw). The fast
+    path's validated dict (what model_dump gives, without the model) is encoded by
+    :func:`~.raw.encode_fields` itself."""
+    return encode_fields(snapshot.model_dump(exclude={"stored"}))
 
 
 class MongoStore(MongoSimilar, Store):
@@ -258,13 +267,14 @@ class MongoStore(MongoSimilar, Store):
         return []
 
     def _payload(self, snapshot: Snapshot) -> EncodedFields:
-        # The document's snapshot fields (times in UTC) and fingerprint, encoded to BSON once
-        # at prepare time; the operations are spliced from those bytes (see .raw).
-        return encode_fields(snapshot.model_dump(exclude={"stored"}))
+        return _document(snapshot)
 
     def _raw_preparer(self) -> abc.Callable[[bytes, dict[str, Any]], Incoming | None] | None:
-        # The validated dict is the document (what model_dump gives, without the model).
         return preparer(self.tracking_params, encode_fields)
+
+    def _recipe(self) -> Recipe:
+        tracking = self.tracking_params
+        return Recipe(None if tracking is None else frozenset(tracking), _document, encode_fields)
 
     # -- reading -----------------------------------------------------------------------
     def _snapshot(self, doc: Mapping[str, Any]) -> Snapshot:

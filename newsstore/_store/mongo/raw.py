@@ -39,17 +39,24 @@ _RAW: CodecOptions[RawBSONDocument] = CodecOptions(document_class=RawBSONDocumen
 
 @dataclass(frozen=True, slots=True)
 class EncodedFields:
-    """A snapshot's document fields, as BSON elements (no frame).
+    """A snapshot's document fields, as BSON.
 
-    ``body`` holds the fields after ``url`` (``title`` … ``more_in_category``, times in
-    UTC). ``url`` stays a value, since the rules may give a record a lesser spelling
-    before it is written, and so do the fingerprint fields (``minhash``, ``bands``), which
-    an operation encodes with the small fields that follow them.
+    ``encoded`` is the document of the fields after ``url`` (``title`` …
+    ``more_in_category``, times in UTC) as ``bson.encode`` gave it (bytes, so that it
+    pickles from an import's worker processes); :attr:`body` is its elements. ``url``
+    stays a value, since the rules may give a record a lesser spelling before it is
+    written, and so do the fingerprint fields (``minhash``, ``bands``), which an operation
+    encodes with the small fields that follow them.
     """
 
     url: str | None
-    body: memoryview
+    encoded: bytes
     fingerprint: dict[str, Any]
+
+    @property
+    def body(self) -> memoryview:
+        """The fields' BSON elements (the document without its frame; no copy)."""
+        return memoryview(self.encoded)[4:-1]
 
 
 def _elements(fields: Mapping[str, Any]) -> bytes:
@@ -67,7 +74,7 @@ def encode_fields(doc: dict[str, Any]) -> EncodedFields:
         # Not expected once validated (bounded ints, valid UTF-8). Should it happen, it is
         # a store error naming the cause (on the model path, this record's rejection).
         raise StoreError(f"MongoDB refused a document: {exc}") from exc
-    return EncodedFields(url, memoryview(body)[4:-1], fingerprint_fields(doc["paragraphs"]))
+    return EncodedFields(url, body, fingerprint_fields(doc["paragraphs"]))
 
 
 def document(*parts: bytes | memoryview | Mapping[str, Any]) -> RawBSONDocument:

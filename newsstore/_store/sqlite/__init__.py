@@ -25,6 +25,7 @@ from ..._errors import StoreError, StoreUnavailableError
 from ..._export import Tick, counted
 from ..._fastprepare import preparer
 from ..._linememory import LineBackend
+from ..._preparing import Recipe
 from ..._query import Query
 from ..._rules import Incoming, KeyPlan, KeyState
 from ..._schemas import Snapshot
@@ -248,6 +249,10 @@ class SQLiteStore(Store):
 
     def _raw_preparer(self) -> Callable[[bytes, dict[str, Any]], Incoming | None] | None:
         return preparer(self.tracking_params, payload_of_doc)
+
+    def _recipe(self) -> Recipe:
+        tracking = self.tracking_params
+        return Recipe(None if tracking is None else frozenset(tracking), payload, payload_of_doc)
 
     # -- reading -----------------------------------------------------------------------
     def _snapshot(self, row: tuple[Any, ...]) -> Snapshot:

@@ -13,6 +13,8 @@ from datetime import tzinfo
 from itertools import chain
 from typing import Any
 
+import orjson
+
 from ..._minhash import signature
 from ..._query import Query
 from ..._rules import Incoming
@@ -27,6 +29,7 @@ __all__ = [
     "archived_of",
     "columns",
     "dumps",
+    "hex_list",
     "host_column",
     "payload",
     "payload_of_doc",
@@ -42,6 +45,12 @@ SELECT = (
 
 # json.dumps(..., ensure_ascii=False) builds an encoder per call; this one is made once.
 dumps = json.JSONEncoder(ensure_ascii=False).encode
+
+
+def hex_list(values: list[str]) -> str:
+    """The JSON array of hex digests (content hashes, record ids): ASCII, so orjson."""
+    text: str = orjson.dumps(values).decode()
+    return text
 
 
 def host_column(key: str) -> str | None:

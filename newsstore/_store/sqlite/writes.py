@@ -15,7 +15,7 @@ from ..._times import to_ms
 from . import similar
 from .buffer import RowBuffer
 from .lines import select_in
-from .rows import columns, dumps, host_column
+from .rows import columns, dumps, hex_list, host_column
 from .versions import record_reseen
 
 __all__ = ["write_plans"]
@@ -61,11 +61,11 @@ def write_plans(
                     dumps(p.urls),
                     host_column(p.key),
                     *columns(p.current),
-                    json.dumps(p.new_hashes),
+                    hex_list(p.new_hashes),
                     now_ms,
                     now_ms,
                     len(p.records),
-                    json.dumps(p.records),
+                    hex_list(p.records),
                     p.current.content,
                 )
                 for p in inserts
@@ -85,8 +85,8 @@ def write_plans(
                 rewrites.append(
                     (
                         dumps(urls + new_urls),
-                        json.dumps(old_hashes + plan.new_hashes),
-                        json.dumps(old_records + plan.records),
+                        hex_list(old_hashes + plan.new_hashes),
+                        hex_list(old_records + plan.records),
                         plan.key,
                     )
                 )

@@ -1,0 +1,242 @@
+"""An import's records, prepared in file order, in worker processes when that pays.
+
+The rules, all here:
+
+* Records are taken in chunks of :data:`CHUNK`. The line memory (when the store keeps
+  one) recalls what it knows of a chunk's NDJSON lines in one lookup; a recalled line is
+  not prepared at all.
+* With workers, the chunk's other NDJSON lines go to a pool of worker processes, which
+  validate, hash and key them with the store's :class:`~newsstore._preparing.Recipe` and
+  send back each line's :class:`Incoming` or error. Records of other formats (a JSON
+  array's items, snapshot pages), already parsed by the reader, are prepared here.
+* The pool starts only once an import has had :data:`START_AFTER` lines to prepare: its
+  processes take about half a second to start, more than a small import or a re-import
+  of known lines costs. Until then, and with one worker, records are prepared here.
+* Up to two chunks per worker are in flight while the write loop saves the ones before
+  them; records come out in the order they were read, whatever the order the workers
+  finish in, so batches, reports, rejects and policies are those of a single process.
+* Workers ignore SIGINT: Ctrl-C reaches the importing process, which stops as it does
+  without workers; the chunks in flight are dropped (they were not saved).
+
+Worker processes are started with ``spawn`` (a fresh interpreter: no inherited driver
+threads or open databases). As with any ``spawn`` pool, a script that imports with
+``workers`` greater than 1 must guard its entry point with ``if __name__ == "__main__":``.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
+from itertools import islice
+from types import TracebackType
+from typing import Any, Literal
+
+from ._errors import NewsstoreError, SettingsError
+from ._linememory import LineMemory, digester, recalled, remembered
+from ._preparing import Prepared, Recipe, RecordPreparer
+from ._records import Record
+
+__all__ = ["CHUNK", "START_AFTER", "Workers", "prepared", "worker_count"]
+
+CHUNK = 256
+START_AFTER = 2_000
+_AUTO_MOST = 4  # beyond this the single writer is the limit
+
+Block = list[tuple[bytes, dict[str, Any], str, int | None]]
+
+
+def worker_count(workers: int | Literal["auto"]) -> int:
+    """How many worker processes ``workers`` asks for, 0 for none (this process prepares):
+    ``1`` is none, ``N`` is N; ``"auto"`` is one per usable core, up to four, and none on a
+    single core."""
+    if workers == "auto":
+        try:
+            cores = len(os.sched_getaffinity(0))
+        except (AttributeError, OSError):  # not on Linux
+            cores = os.cpu_count() or 1
+        return 0 if cores < 2 else min(cores, _AUTO_MOST)
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise SettingsError(f"workers must be a whole number ≥ 1 or 'auto', not {workers!r}")
+    return 0 if workers == 1 else workers
+
+
+class Workers:
+    """A pool of worker processes preparing NDJSON lines by a recipe, started on demand."""
+
+    def __init__(self, recipe: Recipe, count: int) -> None:
+        self._recipe = recipe
+        self.count = count
+        self._pool: ProcessPoolExecutor | None = None
+        self.blocks = 0  # blocks sent: how much of the import the workers did
+
+    def submit(
+        self, block: Block, scope: str | None
+    ) -> Future[list[tuple[bytes | None, Prepared]]]:
+        """Send ``block`` to a worker; its result is each line's digest in a line memory of
+        ``scope`` (None: no memory) and what it gives, in order."""
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(
+                self.count,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_start,
+                initargs=(self._recipe,),
+            )
+        self.blocks += 1
+        # The pool starts its processes in submit: with SIGINT blocked here, they start
+        # with it blocked (a mask survives exec), so that a Ctrl-C that comes while one
+        # is still importing its modules stops it with no traceback of its own.
+        with _sigint_blocked():
+            return self._pool.submit(_prepare_block, block, scope)
+
+    def __enter__(self) -> Workers:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._pool is not None:
+            # Stopped early (Ctrl-C, a strict import's error): what is queued is dropped.
+            self._pool.shutdown(wait=True, cancel_futures=kind is not None)
+            self._pool = None
+
+
+def prepared(
+    records: Iterator[Record],
+    prepare: RecordPreparer,
+    memory: LineMemory | None,
+    workers: Workers | None,
+) -> Iterator[tuple[Record, Prepared]]:
+    """Each record with what it gives, in the order read (see the module docstring)."""
+    ahead: deque[_Chunk] = deque()
+    depth = 0 if workers is None else 2 * workers.count
+    scope = None if memory is None else memory.scope
+    to_prepare = 0
+    while True:
+        chunk: list[Record] = []
+        failure: Exception | None = None
+        try:
+            chunk.extend(islice(records, CHUNK))
+        except Exception as exc:  # the file cannot be read on: the lines before it count
+            failure = exc
+        sent: Future[list[tuple[bytes | None, Prepared]]] | None = None
+        if workers is not None and to_prepare >= START_AFTER:
+            # The workers digest the lines too; the memory is asked when they are back.
+            block: Block = []
+            for record in chunk:
+                if (pending := record.pending_json()) is not None:
+                    block.append((pending[0], pending[1], record.source, record.line))
+            if block:
+                sent = workers.submit(block, scope)
+        if sent is None and memory is not None:
+            digests, known = memory.recall(chunk)
+        else:
+            digests, known = [None] * len(chunk), {}
+        to_prepare += len(chunk) - len(known)
+        ahead.append(_Chunk(chunk, digests, known, sent))
+        done = failure is not None or len(chunk) < CHUNK
+        while ahead and (done or len(ahead) > depth):
+            yield from ahead.popleft().results(prepare, memory)
+        if failure is not None:
+            raise failure
+        if done:
+            return
+
+
+class _Chunk:
+    """Records read together, what the memory knows of them, and the workers' share."""
+
+    __slots__ = ("digests", "known", "records", "sent")
+
+    def __init__(
+        self,
+        records: list[Record],
+        digests: list[bytes | None],
+        known: dict[bytes, tuple[str, str]],
+        sent: Future[list[tuple[bytes | None, Prepared]]] | None,
+    ) -> None:
+        self.records = records
+        self.digests = digests
+        self.known = known
+        self.sent = sent
+
+    def results(
+        self, prepare: RecordPreparer, memory: LineMemory | None
+    ) -> Iterator[tuple[Record, Prepared]]:
+        chunk, digests, known = self.records, self.digests, self.known
+        done: list[Prepared] = []
+        if self.sent is not None:
+            try:
+                back = self.sent.result()
+            except BrokenProcessPool as exc:
+                raise NewsstoreError(
+                    f"an import worker process stopped ({exc}); import with one worker"
+                    " (--workers 1) to see why"
+                ) from exc
+            # Back in the order sent: the chunk's NDJSON lines (all of them, in a file).
+            it = iter(back)
+            digests = [
+                next(it)[0] if record.pending_json() is not None else None for record in chunk
+            ]
+            if memory is not None:
+                known = memory.known(digests)
+            done = [prepared for _, prepared in back]
+            done.reverse()
+        by_worker = self.sent is not None
+        # Popped, not iterated: a record holds its model once prepared, and a model freed
+        # at once, still in the CPU cache, costs a fraction of 256 freed at the end.
+        chunk.reverse()
+        digests.reverse()
+        while chunk:
+            record = chunk.pop()
+            digest = digests.pop()
+            theirs = done.pop() if by_worker and record.pending_json() is not None else None
+            if digest is not None and (found := known.get(digest)) is not None:
+                yield record, recalled(record, *found)
+            else:
+                result = prepare(record) if theirs is None else theirs
+                yield record, (result if digest is None else remembered(result, digest))
+            del record  # the consumer's reference is the last one
+
+
+@contextmanager
+def _sigint_blocked() -> Iterator[None]:
+    if not hasattr(signal, "pthread_sigmask"):  # not POSIX: the initializer's SIG_IGN only
+        yield
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+_PREPARE: RecordPreparer | None = None
+
+
+def _start(recipe: Recipe) -> None:
+    """A worker's start: its preparer; Ctrl-C is for the importing process to handle (the
+    mask it started with is lifted: only SIGINT is ignored)."""
+    global _PREPARE
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    _PREPARE = recipe.preparer()
+
+
+def _prepare_block(block: Block, scope: str | None) -> list[tuple[bytes | None, Prepared]]:
+    prepare = _PREPARE
+    assert prepare is not None
+    digest = None if scope is None else digester(scope)
+    return [
+        (
+            None if digest is None else digest(raw),
+            prepare(Record.pending(source, line, raw, context)),
+        )
+        for raw, context, source, line in block
+    ]

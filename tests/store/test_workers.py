@@ -1,0 +1,184 @@
+"""An import with worker processes gives exactly what an import in one process gives.
+
+Same reports, same stored snapshots, same rejects (file and line), in file order, on both
+stores, under every policy, strict, dry run, a re-import and mixed formats. The pool is made
+to start at once and to take small chunks, so that a few hundred lines cross many chunks
+and both workers.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from newsstore import InvalidRecordError, Store
+from newsstore import _pipeline as pipeline
+from newsstore._linememory import LineMemory
+from newsstore._reading import read_records
+from newsstore._store.sqlite import SQLiteStore
+
+SAMPLE = Path(__file__).parents[1] / "data" / "snapshot-zh-intl-2023-11-14.txt"
+
+
+@pytest.fixture(autouse=True)
+def eager_pool(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pipeline, "START_AFTER", 0)
+    monkeypatch.setattr(pipeline, "CHUNK", 16)
+
+
+def _lines(count: int = 300) -> list[str]:
+    """Valid records, the same URLs again (other spellings, edits, earlier and later
+    times), records without a URL, and bad lines of every kind, interleaved."""
+    out = []
+    for n in range(count):
+        k = n % 97  # keys come back across chunks
+        record: dict[str, Any] = {
+            "url": f"https://n.example.com/{k}.html" + ("?utm_source=x" if n % 5 == 0 else ""),
+            "title": f"第{k}篇",
+            "paragraphs": [f"第{k}篇的正文，第{n % 3}版。" * 3],
+            "published_at": "2023-11-14 08:00:00",
+            "snapshot_at": f"2023-11-{10 + n % 7:02d} 1{n % 10}:00:00",
+            "related": [{"title": f"相关{n}", "published_at": "2023-11-13"}],
+        }
+        if n % 41 == 0:
+            record["url"] = ""
+        if n % 53 == 0:
+            record["snapshot_at"] = {"$date": "2023-11-15T00:00:00Z"}
+        out.append(json.dumps(record, ensure_ascii=False))
+        if n % 11 == 0:
+            out.append(out[-1])  # the same line again
+        if n % 37 == 0:
+            out.append('{"url": "https://n.example.com/bad", "title": ')  # not JSON
+        if n % 43 == 0:
+            out.append(json.dumps({"url": "ftp://n.example.com/x", "title": "t"}))  # bad URL
+        if n % 59 == 0:
+            out.append(json.dumps({"url": "https://n.example.com/y", "title": 5, "extra": 1}))
+        if n % 61 == 0:
+            out.append("")
+    return out
+
+
+def _write(path: Path, lines: list[str]) -> Path:
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def _export(store: Store) -> list[dict[str, Any]]:
+    buf = io.StringIO()
+    store.export(buf)
+    return [
+        {k: v for k, v in json.loads(line).items() if k != "stored"}
+        for line in buf.getvalue().splitlines()
+    ]
+
+
+@pytest.fixture
+def single(tmp_path: Path) -> Iterator[SQLiteStore]:
+    """The reference: the same import in one process (SQLite; the contract suite holds
+    that MongoDB gives the same)."""
+    with SQLiteStore(tmp_path / "single.db") as st:
+        yield st
+
+
+def _both(
+    store: Store, single: Store, paths: list[Path], tmp_path: Path, **options: Any
+) -> tuple[Any, Any]:
+    one = single.import_records(paths, rejects=tmp_path / "one.rejects", **options)
+    two = store.import_records(paths, rejects=tmp_path / "two.rejects", workers=2, **options)
+    one_rejects = (tmp_path / "one.rejects").read_text()
+    assert (tmp_path / "two.rejects").read_text() == one_rejects
+    return one, two
+
+
+@pytest.mark.parametrize("policy", ["newest", "keep", "replace"])
+def test_workers_give_what_one_process_gives(
+    store: Store, single: Store, tmp_path: Path, policy: str
+) -> None:
+    path = _write(tmp_path / "crawl.ndjson", _lines())
+    one, two = _both(store, single, [path], tmp_path, policy=policy)
+    assert two == one
+    assert one.rejected > 0 and one.inserted > 0 and one.unchanged > 0
+    assert _export(store) == _export(single)
+    # Again: the line memory (SQLite) recalls what the workers prepared.
+    again_one, again_two = _both(store, single, [path], tmp_path, policy=policy)
+    assert again_two == again_one
+    assert _export(store) == _export(single)
+
+
+def test_a_strict_import_with_workers_stops_at_the_same_line(
+    store: Store, single: Store, tmp_path: Path
+) -> None:
+    path = _write(tmp_path / "crawl.ndjson", _lines(120))
+    errors = []
+    for st, workers in ((single, 1), (store, 2)):
+        with pytest.raises(InvalidRecordError) as caught:
+            st.import_records([path], strict=True, workers=workers)
+        errors.append((str(caught.value), caught.value.report))
+    assert errors[1] == errors[0]
+    assert errors[0][0].startswith(f"{path}:")
+    assert _export(store) == _export(single)
+
+
+def test_a_dry_run_with_workers_counts_and_writes_nothing(
+    store: Store, single: Store, tmp_path: Path
+) -> None:
+    path = _write(tmp_path / "crawl.ndjson", _lines(100))
+    one, two = _both(store, single, [path], tmp_path, dry_run=True)
+    assert two == one and one.inserted > 0
+    assert store.count() == 0
+
+
+def test_workers_read_every_format_in_order(store: Store, single: Store, tmp_path: Path) -> None:
+    crawl = tmp_path / "crawl"
+    crawl.mkdir()
+    lines = _lines(150)
+    (crawl / "a.ndjson.gz").write_bytes(gzip.compress(("\n".join(lines) + "\n").encode()))
+    array = [json.loads(line) for line in lines[:40] if line.startswith("{") and line[-1] == "}"]
+    (crawl / "b.json").write_text(json.dumps(array, ensure_ascii=False), encoding="utf-8")
+    shutil.copy(SAMPLE, crawl / "c.txt")
+    _write(crawl / "d.ndjson", lines[::-1])
+    one, two = _both(store, single, [crawl], tmp_path)
+    assert two == one and one.inserted > 0
+    assert _export(store) == _export(single)
+
+
+def test_the_pool_prepares_lines_as_this_process_does(tmp_path: Path) -> None:
+    path = _write(tmp_path / "crawl.ndjson", _lines(80))
+    with SQLiteStore(tmp_path / "s.db") as st:
+        recipe = st._recipe()
+        here = recipe.preparer()
+        memory = LineMemory.open(
+            st._line_backend(), zone=st.zone, policy="newest", tracking_params=None
+        )
+        expected = [
+            (r.line, here(r))
+            for r in read_records(str(path), format="auto", timezone=st.zone, encoding=None)
+        ]
+        with pipeline.Workers(recipe, 2) as workers:
+            records = read_records(str(path), format="auto", timezone=st.zone, encoding=None)
+            got = [(r.line, p) for r, p in pipeline.prepared(records, here, memory, workers)]
+            assert workers.blocks > 1
+    assert [line for line, _ in got] == [line for line, _ in expected]
+    for (_, a), (_, b) in zip(got, expected, strict=True):
+        if isinstance(b, InvalidRecordError):
+            assert isinstance(a, InvalidRecordError) and str(a) == str(b) and a.raw == b.raw
+        else:
+            assert (a.key, a.content_hash, a.content, a.payload) == (
+                b.key,
+                b.content_hash,
+                b.content,
+                b.payload,
+            )
+
+
+@pytest.mark.parametrize("value", [0, -1, 1.5, "two", True])
+def test_a_worker_count_that_is_not_one_or_more_is_refused(store: Store, value: Any) -> None:
+    with pytest.raises(ValueError, match="workers"):
+        store.import_records([], workers=value)
