@@ -20,13 +20,13 @@ def _import(db: str, source: str, format: str, workers: str) -> None:
 
     from newsstore._store.sqlite import SQLiteStore
 
-    from .measure import max_rss_mb, timed
+    from .measure import max_rss_mb, timed, worker_peaks
 
     count: int | Literal["auto"] = "auto" if workers == "auto" else int(workers)
-    with SQLiteStore(db) as store, timed() as timing:
+    with SQLiteStore(db) as store, timed() as timing, worker_peaks() as peaks:
         report = store.import_records([source], format=format, workers=count)
-    # The workers have been joined: their CPU is in RUSAGE_CHILDREN, and the largest of
-    # them in its ru_maxrss (Linux: KiB).
+    # The workers have been joined: their CPU is in RUSAGE_CHILDREN. (Not their memory:
+    # a child's ru_maxrss counts this process's pages it shared between fork and exec.)
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     print(
         json.dumps(
@@ -35,7 +35,8 @@ def _import(db: str, source: str, format: str, workers: str) -> None:
                 "cpu": timing.cpu + children.ru_utime + children.ru_stime,
                 "main_cpu": timing.cpu,
                 "maxrss_mb": max_rss_mb(),
-                "worker_maxrss_mb": children.ru_maxrss / 1024,
+                "worker_peak_mb": sorted(peaks.values()),
+                "all_processes_mb": max_rss_mb() + sum(peaks.values()),
                 "summary": report.summary(),
                 "counts": report.model_dump(exclude={"errors", "warnings"}),
                 "errors": report.errors[:5],

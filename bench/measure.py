@@ -27,6 +27,7 @@ __all__ = [
     "remove_db",
     "run_child",
     "timed",
+    "worker_peaks",
 ]
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -84,6 +85,37 @@ def child_json(proc: subprocess.CompletedProcess[str]) -> dict[str, Any]:
 def max_rss_mb() -> float:
     """Peak resident set size of this process so far, in MB (Linux reports KiB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+@contextmanager
+def worker_peaks(every: float = 0.1) -> Iterator[dict[int, float]]:
+    """The peak memory (VmHWM, MB) of each child process seen while the block runs,
+    sampled every ``every`` seconds (Linux; empty elsewhere)."""
+    import threading
+
+    peaks: dict[int, float] = {}
+    stop = threading.Event()
+
+    def sample() -> None:
+        while not stop.wait(every):
+            for children in Path("/proc/self/task").glob("*/children"):
+                for pid in children.read_text().split():
+                    try:
+                        status = Path(f"/proc/{pid}/status").read_text()
+                    except OSError:
+                        continue  # gone
+                    for line in status.splitlines():
+                        if line.startswith("VmHWM:"):
+                            mb = int(line.split()[1]) / 1024
+                            peaks[int(pid)] = max(peaks.get(int(pid), 0.0), mb)
+
+    thread = threading.Thread(target=sample, daemon=True)
+    thread.start()
+    try:
+        yield peaks
+    finally:
+        stop.set()
+        thread.join()
 
 
 def percentile(values: Sequence[float], q: float) -> float:
