@@ -73,7 +73,7 @@ def _generate(count: int, ndjson: str | None, text_dir: str | None, seed: int) -
         write_text_files(Path(text_dir), count, params)
 
 
-def _profile(what: str, scale: float, out: str | None) -> None:
+def _profile(what: str, scale: float, out: str | None, stub: bool = False) -> None:
     from pyinstrument import Profiler
 
     from .generate import GenParams
@@ -97,6 +97,10 @@ def _profile(what: str, scale: float, out: str | None) -> None:
             profiler.stop()
         remove_db(db)
     elif what == "mongo":
+        if stub:
+            from .mongo_client import stub_signature
+
+            stub_signature()
         profiler.start()
         mongo_ops(data)
         profiler.stop()
@@ -153,6 +157,11 @@ def main(argv: list[str] | None = None) -> None:
     prof.add_argument("what", choices=["import", "reimport", "mongo", "export", "get"])
     prof.add_argument("--scale", type=float, default=0.2)
     prof.add_argument("-o", "--output", help="also write the profile to this file")
+    prof.add_argument(
+        "--stub-signature",
+        action="store_true",
+        help="mongo: the fingerprint's signature a constant (what the rest costs)",
+    )
     imp = sub.add_parser("_import", help=argparse.SUPPRESS)
     imp.add_argument("--db", required=True)
     imp.add_argument("--source", required=True)
@@ -183,7 +192,7 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "generate":
         _generate(args.count, args.ndjson, args.text_dir, args.seed)
     elif args.command == "profile":
-        _profile(args.what, args.scale, args.output)
+        _profile(args.what, args.scale, args.output, args.stub_signature)
     elif args.command == "versions":
         from .versions import run as run_versions
 

@@ -1,12 +1,15 @@
 """A/B runs: this tree against another checkout of newsstore, side by side, in one run.
 
-``python -m bench ab --against DIR [--count N] [--runs 3] [--what import,mongo,peer]``
+``python -m bench ab --against DIR [--count N] [--runs 3] [--what import,mongo,mongo-stub,peer]``
 runs, in each round and in turn, the same work with this tree's code and with ``DIR``'s
 (a checkout of another branch, e.g. ``git worktree add --detach /tmp/main main``), each in
 a fresh process started in that tree (``PYTHONPATH`` set to it), and
 ``sqlite-utils upsert --nl --pk url`` on the same file. It prints medians of the rounds:
 CPU µs per record (user + system of the process doing the work) and wall-clock records/s,
 and the ratios. On a shared machine the ratios within one run are the figures to trust.
+``mongo`` is the MongoDB client-side work (``bench/mongo_client.py``, this tree's file run
+against each tree's ``newsstore``); ``mongo-stub`` the same with the body fingerprint's
+``signature`` replaced by a constant in that process.
 """
 
 from __future__ import annotations
@@ -26,11 +29,9 @@ from .suite import WORK, dataset
 
 __all__ = ["main"]
 
-_MONGO = (
-    "import json, sys; from pathlib import Path; from bench.suite import mongo_ops;"
-    " t, n, size = mongo_ops(Path(sys.argv[1]));"
-    " print(json.dumps({'wall': t.wall, 'cpu': t.cpu, 'count': n}))"
-)
+# This tree's harness runs in both trees (a file importing only newsstore), so both are
+# measured by the same code whatever their op builders look like.
+_MONGO = ROOT / "bench" / "mongo_client.py"
 
 
 def _child(tree: Path, argv: list[str]) -> dict[str, Any]:
@@ -50,14 +51,20 @@ def _import(tree: Path, data: Path, db: Path, extra: list[str]) -> dict[str, Any
         remove_db(db)
 
 
-def _mongo(tree: Path, data: Path) -> dict[str, Any]:
-    return _child(tree, ["-c", _MONGO, str(data)])
+def _mongo(tree: Path, data: Path, stub: bool) -> dict[str, Any]:
+    return _child(tree, [str(_MONGO), str(data), *(["--stub-signature"] if stub else [])])
 
 
 def _summary(name: str, runs: list[dict[str, Any]], count: int) -> dict[str, float]:
     cpu = statistics.median(r["cpu"] for r in runs) / count * 1e6
     wall = count / statistics.median(r["wall"] for r in runs)
-    print(f"  {name:34s} CPU {cpu:7.1f} µs/record   wall {wall:8,.0f} records/s", flush=True)
+    rss = [r["rss_mb"] for r in runs if "rss_mb" in r]
+    peak = f"   peak RSS {statistics.median(rss):5.0f} MB" if rss else ""
+    print(
+        f"  {name:40s} CPU {cpu:7.1f} µs/record ({1e6 / cpu:7,.0f}/s per core)"
+        f"   wall {wall:8,.0f} records/s{peak}",
+        flush=True,
+    )
     return {"cpu_us": cpu, "wall_rate": wall}
 
 
@@ -88,7 +95,13 @@ def main(argv: list[str]) -> None:
                     _import(tree, data, WORK / f"ab-{name}.db", extra)
                 )
             if "mongo" in what:
-                results.setdefault(f"mongo client side {name}", []).append(_mongo(tree, data))
+                results.setdefault(f"mongo client side {name}", []).append(
+                    _mongo(tree, data, False)
+                )
+            if "mongo-stub" in what:
+                results.setdefault(f"mongo, signature stubbed {name}", []).append(
+                    _mongo(tree, data, True)
+                )
         if "peer" in what:
             su = sqlite_utils_upsert(data, WORK)
             results.setdefault("sqlite-utils upsert --nl --pk url", []).append(
@@ -96,7 +109,7 @@ def main(argv: list[str]) -> None:
             )
     print(f"medians of {args.runs} runs, {count:,} records of {data.name}:")
     summary = {name: _summary(name, runs, count) for name, runs in results.items()}
-    for kind in ("import", "mongo client side"):
+    for kind in ("import", "mongo client side", "mongo, signature stubbed"):
         this, other = summary.get(f"{kind} this"), summary.get(f"{kind} other")
         if this and other:
             print(

@@ -9,7 +9,6 @@ day lookup) are wall clock per call.
 
 from __future__ import annotations
 
-import gc
 import io
 import json
 import os
@@ -251,73 +250,19 @@ def fig_peers(work: Path, data: Path, count: int, first: dict[str, Any]) -> list
     ]
 
 
-def mongo_ops(source: Path, batch_size: int = 1000) -> tuple[Timing, int, int]:
+def mongo_ops(
+    source: Path, batch_size: int = 1000, *, stub: bool = False
+) -> tuple[Timing, int, int]:
     """NDJSON -> validated -> the bulk-write ops MongoStore would send, BSON-encoded.
 
-    The ops are the ones ``MongoStore._write_plans`` builds for keys not yet stored (a first
-    import): ``_history_op`` for versions set aside within a batch, ``_current_op`` for each
-    key; each is encoded the way the driver puts it on the wire (``{q, u, upsert}`` for an
-    update, the document for an insert). No server: this is the client's share of the cost.
+    The store's own ``_write_plans`` for a first import, its bulk writes replaced by the
+    driver's client-side work (``bench/mongo_client.py``; ``stub``: the fingerprint's
+    signature a constant). No server.
     """
-    from bson import encode
-    from pymongo import InsertOne
+    from .mongo_client import mongo_ops as client_ops
 
-    from newsstore import read_records
-    from newsstore._rules import Incoming, plan_key
-    from newsstore._store.base import Store
-    from newsstore._store.mongo import MongoStore
-
-    # A MongoStore without a client: prepare and the op builders touch no database.
-    builder: Any = object.__new__(MongoStore)
-    Store.__init__(builder)
-    now = datetime.now(timezone.utc)
-    count = 0
-    size = 0
-
-    def flush(batch: list[Incoming]) -> int:
-        groups: dict[str, list[Incoming]] = {}
-        for rec in batch:
-            groups.setdefault(rec.key, []).append(rec)
-        ops: list[Any] = []
-        for key, recs in groups.items():
-            plan = plan_key(None, recs)
-            for rec in plan.history:
-                ops.append(builder._history_op(key, rec.content_hash, builder._fields(rec), now))
-            ops.append(builder._current_op(plan, now))
-        encoded = 0
-        for op in ops:
-            if isinstance(op, InsertOne):
-                encoded += len(encode(op._doc))
-            else:
-                encoded += len(encode({"q": op._filter, "u": op._doc, "upsert": op._upsert}))
-        return encoded
-
-    # As the import prepares: an NDJSON line without its model when the store can.
-    fast = builder._raw_preparer()
-
-    def prepare(rec: Any) -> Incoming:
-        pending = rec.pending_json() if fast is not None else None
-        if pending is not None:
-            incoming = fast(*pending)
-            if incoming is not None:
-                return incoming
-        assert rec.snapshot is not None
-        return builder._prepare(rec.snapshot, copy=False)
-
-    # The CLI imports with the cycle collector paused; so does this client-side work.
-    gc.disable()
-    with timed() as timing:
-        batch: list[Incoming] = []
-        for rec in read_records(source, timezone=builder.zone):
-            batch.append(prepare(rec))
-            count += 1
-            if len(batch) >= batch_size:
-                size += flush(batch)
-                batch = []
-        if batch:
-            size += flush(batch)
-    gc.enable()
-    return timing, count, size
+    wall, cpu, count, size = client_ops(source, batch_size, stub=stub)
+    return Timing(wall, cpu), count, size
 
 
 def fig_mongo(data: Path) -> Figure:

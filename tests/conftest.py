@@ -42,7 +42,12 @@ def _patch_mongomock() -> None:
     options: CodecOptions[dict[str, Any]] = CodecOptions(tz_aware=True)
 
     def plain(value: Any) -> Any:
-        return decode(value.raw, options) if isinstance(value, RawBSONDocument) else value
+        # A raw document may be the whole argument or an operator's value ({"$set": raw}).
+        if isinstance(value, RawBSONDocument):
+            return decode(value.raw, options)
+        if isinstance(value, dict):
+            return {k: plain(v) for k, v in value.items()}
+        return value
 
     for name in ("add_insert", "add_update", "add_replace"):
         original = getattr(BulkOperationBuilder, name)

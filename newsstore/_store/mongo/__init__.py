@@ -50,8 +50,9 @@ from ..values import QUARTER_MS, Diagnosis, Grouped, Tombstone
 from . import versions
 from .archive import MongoArchive
 from .doctor import INDEX_VERSION, INDEXES, diagnose
-from .similar import MongoSimilar, with_fingerprint
-from .writes import current_op, fields_of, history_id, history_op, spelling_ops
+from .raw import EncodedFields, encode_fields
+from .similar import MongoSimilar
+from .writes import current_op, history_id, history_op, record_history_op, spelling_ops
 
 __all__ = ["MongoStore", "connect"]
 
@@ -78,14 +79,12 @@ def connect(uri: str, *, timeout_ms: int = 10_000) -> MongoClient[dict[str, Any]
     return client
 
 
-def _document(snapshot: Snapshot) -> dict[str, Any]:
-    """The document's snapshot fields (times in UTC) and fingerprint, at prepare time."""
-    return with_fingerprint(snapshot.model_dump(exclude={"stored"}), snapshot.paragraphs)
-
-
-def _document_of_doc(doc: dict[str, Any]) -> dict[str, Any]:
-    """The same of the fast path's validated dict (what model_dump gives, without the model)."""
-    return with_fingerprint(doc, doc["paragraphs"])
+def _document(snapshot: Snapshot) -> EncodedFields:
+    """The document's snapshot fields (times in UTC) and fingerprint, at prepare time,
+    encoded to BSON once: the operations are spliced from those bytes (see .raw). The fast
+    path's validated dict (what model_dump gives, without the model) is encoded by
+    :func:`~.raw.encode_fields` itself."""
+    return encode_fields(snapshot.model_dump(exclude={"stored"}))
 
 
 class MongoStore(MongoSimilar, Store):
@@ -223,7 +222,9 @@ class MongoStore(MongoSimilar, Store):
                 entry = {name: doc.get(name) for name in _FIELDS} | versions.archived_times(doc)
                 history.append(history_op(plan.key, doc["content_hash"], entry, now))
             for rec in plan.history:
-                history.append(history_op(plan.key, rec.content_hash, fields_of(rec), now))
+                history.append(
+                    record_history_op(plan.key, rec.content_hash, rec.url, rec.payload, now)
+                )
         # History first: if the current write then loses a race, what was archived is still
         # a true version of the key, and history entries are idempotent.
         self._bulk(self._history_c, history)
@@ -265,17 +266,15 @@ class MongoStore(MongoSimilar, Store):
             return [e["index"] for e in errors]
         return []
 
-    def _payload(self, snapshot: Snapshot) -> dict[str, Any]:
+    def _payload(self, snapshot: Snapshot) -> EncodedFields:
         return _document(snapshot)
 
     def _raw_preparer(self) -> abc.Callable[[bytes, dict[str, Any]], Incoming | None] | None:
-        return preparer(self.tracking_params, _document_of_doc)
+        return preparer(self.tracking_params, encode_fields)
 
     def _recipe(self) -> Recipe:
         tracking = self.tracking_params
-        return Recipe(
-            None if tracking is None else frozenset(tracking), _document, _document_of_doc
-        )
+        return Recipe(None if tracking is None else frozenset(tracking), _document, encode_fields)
 
     # -- reading -----------------------------------------------------------------------
     def _snapshot(self, doc: Mapping[str, Any]) -> Snapshot:

@@ -22,8 +22,9 @@ from ..._rules import StoredKey
 from ..._schemas import Snapshot
 from ..._urls import host_of, reversed_host
 from ..values import Tombstone
+from .raw import EncodedFields, document
 from .versions import archived_times
-from .writes import history_id, history_op
+from .writes import history_id, history_op, record_history_op
 
 __all__ = ["MongoArchive"]
 
@@ -48,6 +49,17 @@ def _state(doc: dict[str, Any]) -> StoredKey:
         # As the store reads it: the count kept before record ids were, plus their number.
         int(doc.get("seen_count", 0)) + len(doc.get("records", ())),
     )
+
+
+def merged_fields(state: StoredKey, counted: int) -> dict[str, Any]:
+    """A merged key's own fields (``counted``: its record ids, counted apart)."""
+    return {
+        "urls": list(state.urls),
+        "hashes": list(state.hashes),
+        "first_seen": state.first_seen,
+        "last_seen": state.last_seen,
+        "seen_count": state.seen_count - counted,
+    }
 
 
 class MongoArchive:
@@ -161,7 +173,8 @@ class MongoArchive:
                 entry = {name: doc.get(name) for name in _FIELDS} | archived_times(doc)
                 history.append(history_op(m.key, doc["content_hash"], entry, now))
             for rec, at in m.history:
-                history.append(history_op(m.key, rec.content_hash, dict(rec.payload), at))
+                fields: EncodedFields = rec.payload
+                history.append(record_history_op(m.key, rec.content_hash, fields.url, fields, at))
         # History first, as the import writes it: an entry is a true version whatever follows.
         self._bulk(self._history, history)
         ops: list[Any] = []
@@ -169,23 +182,25 @@ class MongoArchive:
         for m in merges:
             if m.state is None:
                 continue
-            s = m.state
-            fields: dict[str, Any] = {
-                "urls": list(s.urls),
-                "hashes": list(s.hashes),
-                "first_seen": s.first_seen,
-                "last_seen": s.last_seen,
-                "seen_count": s.seen_count - self._counted.get(m.key, 0),
-            }
+            merged = merged_fields(m.state, self._counted.get(m.key, 0))
+            # The snapshot's fields spliced from their BSON (see .raw), after the merged
+            # key's fields, as the dict {**merged, **fields, content_hash} has them.
+            parts: list[Any] = []
             if m.current is not None:
-                fields |= dict(m.current.payload, content_hash=m.current.content_hash)
+                f: EncodedFields = m.current.payload
+                parts = [
+                    {"url": f.url},
+                    f.body,
+                    f.fingerprint | {"content_hash": m.current.content_hash},
+                ]
             if m.expected_rev is None:
                 host = None if m.key.startswith("content:") else reversed_host(host_of(m.key))
-                ops.append(InsertOne(dict(fields, _id=m.key, host=host, rev=1)))
+                head = {"_id": m.key, **merged}
+                ops.append(InsertOne(document(head, *parts, {"host": host, "rev": 1})))
             else:
-                fields["rev"] = m.expected_rev + 1
                 flt = {"_id": m.key, "rev": m.expected_rev}
-                ops.append(UpdateOne(flt, {"$set": fields}, upsert=True))
+                new = document(merged, *parts, {"rev": m.expected_rev + 1})
+                ops.append(UpdateOne(flt, {"$set": new}, upsert=True))
             written.append(m)
         conflicts = {written[i].key for i in self._bulk(self._snapshots, ops)}
         unarchived = [

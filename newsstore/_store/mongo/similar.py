@@ -22,7 +22,12 @@ from ..._errors import NotFoundError
 from ..._minhash import bands, signature
 from ..._similar import Fingerprinted
 
-__all__ = ["BANDS_INDEX", "FINGERPRINT_FIELDS", "MongoSimilar", "with_fingerprint"]
+__all__ = [
+    "BANDS_INDEX",
+    "FINGERPRINT_FIELDS",
+    "MongoSimilar",
+    "fingerprint_fields",
+]
 
 FINGERPRINT_FIELDS = frozenset({"minhash", "bands"})
 BANDS_INDEX = [("bands", ASCENDING)]
@@ -30,12 +35,10 @@ _BATCH = 500
 _PROJECTION = {"url": 1, "source": 1, "published_at": 1, "snapshot_at": 1, "minhash": 1}
 
 
-def with_fingerprint(doc: dict[str, Any], paragraphs: Sequence[str]) -> dict[str, Any]:
-    """``doc`` with the fingerprint fields of a body of ``paragraphs`` set."""
+def fingerprint_fields(paragraphs: Sequence[str]) -> dict[str, Any]:
+    """The fingerprint fields of a body of ``paragraphs``."""
     sig = signature(paragraphs)
-    doc["minhash"] = sig
-    doc["bands"] = [] if sig is None else bands(sig)
-    return doc
+    return {"minhash": sig, "bands": [] if sig is None else bands(sig)}
 
 
 class MongoSimilar:
@@ -112,7 +115,7 @@ class MongoSimilar:
             ops = [
                 UpdateOne(
                     {"_id": doc["_id"], "rev": doc.get("rev"), **missing},
-                    {"$set": with_fingerprint({}, doc.get("paragraphs") or ())},
+                    {"$set": fingerprint_fields(doc.get("paragraphs") or ())},
                 )
                 for doc in docs
             ]

@@ -12,11 +12,19 @@ from typing import Any
 
 from pymongo import InsertOne, UpdateOne
 
-from ..._rules import Incoming, KeyPlan
+from ..._rules import KeyPlan
 from ..._urls import host_of, reversed_host
+from .raw import EncodedFields, document
 from .similar import FINGERPRINT_FIELDS
 
-__all__ = ["current_op", "fields_of", "history_id", "history_op", "spelling_ops"]
+__all__ = [
+    "current_op",
+    "history_id",
+    "history_op",
+    "record_history_op",
+    "spelling_ops",
+    "touch_of",
+]
 
 
 def history_id(key: str, content_hash: str) -> str:
@@ -25,15 +33,8 @@ def history_id(key: str, content_hash: str) -> str:
     return f"{key} {content_hash}"
 
 
-def fields_of(rec: Incoming) -> dict[str, Any]:
-    """The document fields of a record's snapshot (a new dict: callers add to it)."""
-    fields: dict[str, Any] = dict(rec.payload)
-    fields["url"] = rec.url  # the rules may have given it a lesser spelling
-    return fields
-
-
 def history_op(key: str, content_hash: str, fields: dict[str, Any], now: datetime) -> Any:
-    """Archive a content of ``key``."""
+    """Archive a stored content of ``key`` (``fields``: read from its document)."""
     # An entry brings its version's seen times when it has them (a current archived).
     # History is not searched for copies of a story: its entries carry no fingerprint.
     kept = {k: v for k, v in fields.items() if k not in FINGERPRINT_FIELDS}
@@ -43,11 +44,22 @@ def history_op(key: str, content_hash: str, fields: dict[str, Any], now: datetim
     return UpdateOne({"_id": history_id(key, content_hash)}, {"$setOnInsert": doc}, upsert=True)
 
 
-def current_op(plan: KeyPlan, now: datetime, first: datetime | None) -> Any:
-    """The write of a key's current document: insert, conditional replace, or touch.
+def record_history_op(
+    key: str, content_hash: str, url: str | None, fields: EncodedFields, now: datetime
+) -> Any:
+    """Archive a record's content of ``key``, spelled ``url``: :func:`history_op` of its
+    fields, spliced from their BSON."""
+    doc = document(
+        {"first_seen": now, "last_seen": now, "url": url},
+        fields.body,
+        {"key": key, "content_hash": content_hash, "archived_at": now},
+    )
+    return UpdateOne({"_id": history_id(key, content_hash)}, {"$setOnInsert": doc}, upsert=True)
 
-    ``first`` is when a new current content was first seen (``now`` unless it comes back
-    from history)."""
+
+def touch_of(plan: KeyPlan, now: datetime) -> dict[str, Any]:
+    """The update operators a key's write always carries: its last-seen time and what the
+    records add (record ids, spellings, content hashes)."""
     # seen_count counts distinct records: those of plan.records were not among the key's
     # when it was planned; $addToSet keeps them once, and seen_count is read as the count
     # kept before records were (an older store's) plus their number.
@@ -63,29 +75,44 @@ def current_op(plan: KeyPlan, now: datetime, first: datetime | None) -> Any:
         add["hashes"] = {"$each": plan.new_hashes}
     if add:
         touch["$addToSet"] = add
+    return touch
+
+
+def current_op(plan: KeyPlan, now: datetime, first: datetime | None) -> Any:
+    """The write of a key's current document: insert, conditional replace, or touch.
+
+    ``first`` is when a new current content was first seen (``now`` unless it comes back
+    from history)."""
+    touch = touch_of(plan, now)
     if plan.current is None:
         return UpdateOne({"_id": plan.key}, touch)
-    fields = fields_of(plan.current)
-    fields["content_hash"] = plan.current.content_hash
-    fields |= {"version_first_seen": first, "version_last_seen": now}
+    # The snapshot's fields are spliced from their BSON, in the order of the dict they
+    # stand for: url (the record's spelling: the rules may have given it a lesser one),
+    # the fields, the fingerprint, then what is added here.
+    rec = plan.current
+    fields: EncodedFields = rec.payload
+    version: dict[str, Any] = {
+        "content_hash": rec.content_hash,
+        "version_first_seen": first,
+        "version_last_seen": now,
+    }
     if plan.expected_rev is None:
         host = None if plan.key.startswith("content:") else reversed_host(host_of(plan.key))
-        return InsertOne(
-            dict(
-                fields,
-                _id=plan.key,
-                host=host,
-                urls=plan.urls,
-                hashes=plan.new_hashes,
-                first_seen=now,
-                last_seen=now,
-                seen_count=0,
-                records=plan.records,
-                rev=1,
-            )
-        )
-    fields["rev"] = plan.expected_rev + 1
-    update = dict(touch, **{"$set": fields, "$setOnInsert": {"first_seen": now}})
+        key = {
+            "host": host,
+            "urls": plan.urls,
+            "hashes": plan.new_hashes,
+            "first_seen": now,
+            "last_seen": now,
+            "seen_count": 0,
+            "records": plan.records,
+            "rev": 1,
+        }
+        head = {"_id": plan.key, "url": rec.url}
+        return InsertOne(document(head, fields.body, fields.fingerprint | version | key))
+    version["rev"] = plan.expected_rev + 1
+    new = document({"url": rec.url}, fields.body, fields.fingerprint | version)
+    update = dict(touch, **{"$set": new, "$setOnInsert": {"first_seen": now}})
     # upsert: when another writer bumped rev, the filter misses and the insert of an
     # existing _id fails with a duplicate-key error, which is how the race is detected.
     return UpdateOne({"_id": plan.key, "rev": plan.expected_rev}, update, upsert=True)
