@@ -180,6 +180,13 @@ def main(argv: list[str] | None = None) -> None:
         default="accuracy,fingerprint,import,store",
         help="the parts to measure, comma-separated (the file keeps the others' figures)",
     )
+    near.add_argument(
+        "--filler-days",
+        type=int,
+        default=None,
+        help="days the filler spans (default 2190, 2019-2025; fewer keep a smaller store's"
+        " days as full as the 1M store's: 541 for 250k)",
+    )
     store = sub.add_parser("_store", help=argparse.SUPPRESS)
     store.add_argument("--db", required=True)
     store.add_argument("--count", type=int, required=True)
@@ -200,7 +207,7 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "similar":
         from .similar import run as run_similar
 
-        run_similar(args.stories, args.store, tuple(args.only.split(",")))
+        run_similar(args.stories, args.store, tuple(args.only.split(",")), args.filler_days)
     elif args.command == "_store":
         _store(args.db, args.count)
     else:

@@ -171,11 +171,22 @@ def _vocabulary() -> tuple[list[str], list[float]]:
     return _WORDS, _CUMULATIVE
 
 
-def filler_records(count: int, *, seed: int = 71, start: int = 0) -> Iterator[dict[str, Any]]:
-    """``count`` unrelated pages (label -1), published over 2019–2025, 8–16 paragraphs each."""
+FILLER_DAYS = 6 * 365
+
+
+def filler_records(
+    count: int, *, seed: int = 71, start: int = 0, days: int = FILLER_DAYS
+) -> Iterator[dict[str, Any]]:
+    """``count`` unrelated pages (label -1), 8–16 paragraphs each.
+
+    Published over 2019–2025 (``days`` = :data:`FILLER_DAYS`); a shorter ``days`` centres the
+    span on the labelled stories' November 2023, so a smaller store keeps a day as full.
+    """
     words, cumulative = _vocabulary()
     origin = datetime(2019, 1, 1, tzinfo=_BEIJING)
-    span = 6 * 365 * 1440
+    if days != FILLER_DAYS:
+        origin = datetime(2023, 11, 15, tzinfo=_BEIJING) - timedelta(days=days // 2)
+    span = days * 1440
     for index in range(start, start + count):
         rng = random.Random(seed * 1_000_003 + index)
         paragraphs = [

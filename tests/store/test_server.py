@@ -73,6 +73,14 @@ def _real_mongod(mongo_server: Any) -> bool:
     )
 
 
+def _need_real_mongod(mongo_server: Any) -> None:
+    if not _real_mongod(mongo_server):
+        pytest.skip(
+            "needs a real mongod (NEWSSTORE_TEST_MONGODB_URI): mongoeco and mongomock scan"
+            " and have no query planner to explain"
+        )
+
+
 def _stages(plan: Any) -> set[str]:
     found = set()
     if isinstance(plan, dict):
@@ -89,11 +97,7 @@ def _stages(plan: Any) -> set[str]:
 def test_every_lookup_is_served_by_an_index_on_a_real_mongod(
     mongodb: Any, mongo_server: Any, make
 ) -> None:
-    if not _real_mongod(mongo_server):
-        pytest.skip(
-            "needs a real mongod (NEWSSTORE_TEST_MONGODB_URI): mongoeco and mongomock scan"
-            " and have no query planner to explain"
-        )
+    _need_real_mongod(mongo_server)
     assert MONGODB_URI is not None
     store = MongoStore(mongodb)
     store.save_many(
@@ -125,3 +129,21 @@ def test_every_lookup_is_served_by_an_index_on_a_real_mongod(
     for name in ("history", "snapshots"):
         plan = mongodb[name].find({"snapshot_at": span}).explain()["queryPlanner"]["winningPlan"]
         assert "COLLSCAN" not in _stages(plan), name
+
+
+def test_clusters_read_a_covering_index_on_a_real_mongod(
+    mongodb: Any, mongo_server: Any, make
+) -> None:
+    _need_real_mongod(mongo_server)
+    store = MongoStore(mongodb)
+    day = datetime(2023, 11, 14, tzinfo=BEIJING)
+    store.save_many(
+        [
+            make(url=f"https://n{i}.example.com/a/{i}.html", published_at=day + timedelta(hours=i))
+            for i in range(30)
+        ]
+    )
+    explained = store._published_in(day, day + timedelta(days=1)).explain()
+    assert "FETCH" not in _stages(explained["queryPlanner"]["winningPlan"])
+    assert explained["executionStats"]["totalDocsExamined"] == 0
+    assert explained["executionStats"]["nReturned"] == 24

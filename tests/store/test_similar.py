@@ -11,38 +11,18 @@ from newsstore import InvalidQueryError, NotFoundError
 from newsstore._minhash import SLOTS
 
 from ..conftest import BEIJING
-from ..stories import republished, story_a, story_b
+from ..stories import republished, story_a, story_b, story_url, syndicated_snapshots
 
 DAY = datetime(2023, 11, 14, tzinfo=BEIJING)
 
 
-def _url(name: str) -> str:
-    return f"https://{name}.example.com/news/1.html"
+_url = story_url
 
 
 @pytest.fixture
 def syndicated(store, make):
     """Story A from its first publisher and two other sites; story B alone; a short page."""
-    when = DAY + timedelta(hours=9)
-    store.save_many(
-        [
-            make(url=_url("a0"), paragraphs=story_a(), source="新华社", published_at=when),
-            make(
-                url=_url("a1"),
-                paragraphs=republished(story_a(), 1),
-                source="人民网",
-                published_at=when + timedelta(hours=2),
-            ),
-            make(
-                url=_url("a2"),
-                paragraphs=republished(story_a(), 2),
-                source="环球网",
-                published_at=when + timedelta(hours=1),
-            ),
-            make(url=_url("b0"), paragraphs=story_b(), source="新华社", published_at=when),
-            make(url=_url("short"), paragraphs=["短讯。"], published_at=when),
-        ]
-    )
+    store.save_many(syndicated_snapshots(make, DAY))
     return store
 
 

@@ -635,7 +635,12 @@ def test_lookup_urls_without_a_scheme_get_one(typed: str, read: str) -> None:
 @settings(max_examples=500, deadline=None)
 @given(st.from_regex(urls_module._PLAIN_URL, fullmatch=True))
 def test_the_plain_url_shortcut_gives_what_w3lib_gives(url: str) -> None:
-    host, port, rest = urls_module._split(url, None)
+    try:
+        host, port, rest = urls_module._split(url, None)
+    except InvalidURLError:  # a host over 253 characters: refused both ways
+        with pytest.raises(InvalidURLError):
+            canonical_url(url)
+        return
     assert canonical_url(url) == f"https://{host}{port}{rest}"
 
 

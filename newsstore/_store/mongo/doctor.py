@@ -9,7 +9,7 @@ from pymongo.collection import Collection
 from pymongo.database import Database
 
 from ..values import Diagnosis
-from .similar import BANDS_INDEX
+from .similar import BANDS_INDEX, CLUSTERS_INDEX
 
 __all__ = ["INDEXES", "INDEX_VERSION", "diagnose", "index_name"]
 
@@ -23,12 +23,14 @@ INDEXES: dict[str, list[list[tuple[str, int]]]] = {
         [("related.published_at", ASCENDING)],
         [("more_in_category.published_at", ASCENDING)],
         BANDS_INDEX,
+        CLUSTERS_INDEX,
     ],
     "history": [[("key", ASCENDING), ("snapshot_at", DESCENDING)], [("snapshot_at", ASCENDING)]],
 }
 # Raise when INDEXES changes: opening a store then creates the new ones.
 # 2: history by snapshot time (find --changed). 3: the fingerprints' bands (similar).
-INDEX_VERSION = 3
+# 4: what clusters reads, covered (see CLUSTERS_INDEX).
+INDEX_VERSION = 4
 
 
 def index_name(keys: list[tuple[str, int]]) -> str:

@@ -17,6 +17,7 @@ from typing import Any
 
 from pymongo import ASCENDING, UpdateOne
 from pymongo.collection import Collection
+from pymongo.cursor import Cursor
 
 from ..._errors import NotFoundError
 from ..._minhash import bands, signature
@@ -24,6 +25,7 @@ from ..._similar import Fingerprinted
 
 __all__ = [
     "BANDS_INDEX",
+    "CLUSTERS_INDEX",
     "FINGERPRINT_FIELDS",
     "MongoSimilar",
     "fingerprint_fields",
@@ -31,6 +33,17 @@ __all__ = [
 
 FINGERPRINT_FIELDS = frozenset({"minhash", "bands"})
 BANDS_INDEX = [("bands", ASCENDING)]
+# Covers what ``clusters`` reads (publication time first, then every field it projects), so
+# that a day is one range of index keys and no document is fetched: on a collection larger
+# than memory each fetch is a random read.
+CLUSTERS_INDEX = [
+    ("published_at", ASCENDING),
+    ("_id", ASCENDING),
+    ("url", ASCENDING),
+    ("source", ASCENDING),
+    ("snapshot_at", ASCENDING),
+    ("minhash", ASCENDING),
+]
 _BATCH = 500
 _PROJECTION = {"url": 1, "source": 1, "published_at": 1, "snapshot_at": 1, "minhash": 1}
 
@@ -50,9 +63,9 @@ class MongoSimilar:
     def _errors(self) -> AbstractContextManager[None]:
         raise NotImplementedError  # MongoStore's
 
-    def _fingerprinted_docs(self, flt: dict[str, Any]) -> Iterator[Fingerprinted]:
+    def _fingerprinted_docs(self, cursor: Cursor[dict[str, Any]]) -> Iterator[Fingerprinted]:
         with self._errors():
-            docs = list(self._snapshots.find(flt, _PROJECTION))
+            docs = list(cursor)
         for doc in docs:
             sig = doc.get("minhash")
             if sig is None:
@@ -82,12 +95,20 @@ class MongoSimilar:
     def _sharing_band(self, band_keys: list[int]) -> Iterator[Fingerprinted]:
         if not band_keys:
             return iter(())
-        return self._fingerprinted_docs({"bands": {"$in": band_keys}})
+        return self._fingerprinted_docs(
+            self._snapshots.find({"bands": {"$in": band_keys}}, _PROJECTION)
+        )
 
     def _fingerprinted(self, start: datetime, end: datetime) -> Iterator[Fingerprinted]:
-        return self._fingerprinted_docs(
-            {"published_at": {"$gte": start, "$lt": end}, "minhash": {"$ne": None}}
-        )
+        return self._fingerprinted_docs(self._published_in(start, end))
+
+    def _published_in(self, start: datetime, end: datetime) -> Cursor[dict[str, Any]]:
+        """What ``clusters`` reads: the time alone, so that CLUSTERS_INDEX covers the query
+        (documents without a signature are skipped as they are read)."""
+        flt = {"published_at": {"$gte": start, "$lt": end}}
+        cursor: Cursor[dict[str, Any]] = self._snapshots.find(flt, _PROJECTION)
+        cursor.hint(CLUSTERS_INDEX)  # sets it on the cursor
+        return cursor
 
     def backfill(self, *, progress: Callable[[int, int], None] | None = None) -> int:
         """Fingerprint the snapshots stored before fingerprints existed; returns how many.

@@ -35,7 +35,7 @@ from ..._types import ExportFormat
 from ..._versions import SeenTimes, VersionEntry
 from ..base import Store
 from ..values import Diagnosis, Grouped, Tombstone
-from . import similar, stats
+from . import similar, stats, story_times
 from .archive import SQLiteArchive
 from .buffer import RowBuffer
 from .doctor import diagnose
@@ -371,7 +371,7 @@ class SQLiteStore(Store):
 
     def _fingerprinted(self, start: datetime, end: datetime) -> list[Fingerprinted]:
         with self._errors():
-            return similar.fingerprinted(self._db, start, end, self.zone)
+            return story_times.fingerprinted(self._db, start, end, self.zone)
 
     def _tombstone(self, key: str) -> Tombstone | None:
         with self._errors():

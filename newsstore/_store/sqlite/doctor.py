@@ -6,13 +6,16 @@ import re
 import sqlite3
 
 from ..values import Diagnosis
-from . import schema
+from . import schema, story_times
 
 __all__ = ["diagnose"]
 
 # Every index the schema declares, by name.
 _INDEXES = tuple(
-    re.findall(r"CREATE INDEX IF NOT EXISTS (\w+)", schema._SCHEMA + schema.VERSION_INDEX)
+    re.findall(
+        r"CREATE INDEX IF NOT EXISTS (\w+)",
+        schema._SCHEMA + schema.VERSION_INDEX + story_times._TABLE,
+    )
 )
 
 

@@ -24,6 +24,7 @@ from urllib.parse import quote
 from ..._errors import StoreUnavailableError
 from ..._times import UTC
 from .similar import add_fingerprints
+from .story_times import add_story_times
 
 __all__ = [
     "APPLICATION_ID",
@@ -53,7 +54,9 @@ __all__ = [
 # records, not sightings); see _count_distinct_records.
 # 8 adds the body fingerprints (``signatures``, ``bands``; see .similar); opening an older
 # store fingerprints every stored snapshot.
-SCHEMA_VERSION = 8
+# 9: ``story_times``, what ``clusters`` reads in publication order, kept by triggers (see
+# .story_times); opening an older store fills it from the stored fingerprints.
+SCHEMA_VERSION = 9
 # PRAGMA application_id of every store newsstore creates ("nwst"): a database without it
 # is newsstore's only when it is a store of an earlier version (see _ownership).
 APPLICATION_ID = 0x6E777374
@@ -294,6 +297,8 @@ def _upgrade(
         _count_distinct_records(db)
     if version < 8:
         add_fingerprints(db, progress)
+    if version < 9:
+        add_story_times(db)
 
 
 def _add_store_meta(db: sqlite3.Connection) -> None:

@@ -18,12 +18,12 @@ from typing import Any
 from ..._errors import NotFoundError
 from ..._minhash import bands, signature
 from ..._similar import Fingerprinted
-from ..._times import from_ms, to_ms
+from ..._times import from_ms
 
 __all__ = [
     "add_fingerprints",
     "band_json",
-    "fingerprinted",
+    "fingerprinted_row",
     "forget",
     "index",
     "sharing_band",
@@ -124,7 +124,7 @@ def signature_of(db: sqlite3.Connection, key: str, asked: str) -> bytes | None:
     return None if row[1] is None else bytes(row[1])
 
 
-def _fingerprinted(row: tuple[Any, ...], zone: tzinfo) -> Fingerprinted:
+def fingerprinted_row(row: tuple[Any, ...], zone: tzinfo) -> Fingerprinted:
     key, url, source, published, snapshot_at, sig = row
 
     def when(ms: int | None) -> datetime | None:
@@ -143,15 +143,4 @@ def sharing_band(db: sqlite3.Connection, band_keys: list[int], zone: tzinfo) -> 
         " JOIN snapshots s ON s.id = b.snapshot_id",
         band_keys,
     ).fetchall()
-    return [_fingerprinted(row, zone) for row in rows]
-
-
-def fingerprinted(
-    db: sqlite3.Connection, start: datetime, end: datetime, zone: tzinfo
-) -> list[Fingerprinted]:
-    rows = db.execute(
-        f"SELECT {_COLUMNS} FROM snapshots s JOIN signatures g ON g.snapshot_id = s.id"
-        " WHERE s.published_at >= ? AND s.published_at < ?",
-        (to_ms(start), to_ms(end)),
-    ).fetchall()
-    return [_fingerprinted(row, zone) for row in rows]
+    return [fingerprinted_row(row, zone) for row in rows]

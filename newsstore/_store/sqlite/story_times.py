@@ -1,0 +1,103 @@
+"""The SQLite store's compact copy of what ``clusters`` reads, in publication order.
+
+``clusters`` asks for the fingerprinted snapshots published in a window. Read from
+``snapshots``, each is a row of its own (~11 KB, an overflow page or two), so a day of a
+large store is one random page read per snapshot when it is not in the page cache.
+``story_times`` holds only what a cluster shows (key, URL, source, times) and the signature,
+~250 bytes a snapshot, keyed by ``(published_at, snapshot_id)`` in a ``WITHOUT ROWID``
+B-tree: a day is one range of neighbouring rows, a few sequential pages.
+
+Triggers keep it in step with ``signatures`` and ``snapshots``, so every path that writes
+a fingerprint (save, import, restore and copy, takedown, re-key, history made current) keeps
+it too: a row is there exactly when its snapshot has a signature and a publication time.
+(A signature is never updated in place: a new content's replaces it, delete then insert.)
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime, tzinfo
+
+from ..._similar import Fingerprinted
+from ..._times import to_ms
+from .similar import fingerprinted_row
+
+__all__ = ["add_story_times", "fingerprinted"]
+
+_COLUMNS = "key, url, source, published_at, snapshot_at, signature"
+_SELECT = (
+    "SELECT s.published_at, s.id, s.key, s.url, s.source, s.snapshot_at, g.signature"
+    " FROM snapshots s JOIN signatures g ON g.snapshot_id = s.id"
+)
+_TABLE = """
+CREATE TABLE IF NOT EXISTS story_times (
+    published_at INTEGER NOT NULL,
+    snapshot_id INTEGER NOT NULL,
+    key TEXT NOT NULL,
+    url TEXT,
+    source TEXT,
+    snapshot_at INTEGER,
+    signature BLOB NOT NULL,
+    PRIMARY KEY (published_at, snapshot_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS story_times_snapshot ON story_times (snapshot_id);
+CREATE TRIGGER IF NOT EXISTS story_times_signed AFTER INSERT ON signatures BEGIN
+    INSERT OR REPLACE INTO story_times
+        SELECT s.published_at, s.id, s.key, s.url, s.source, s.snapshot_at, NEW.signature
+        FROM snapshots s WHERE s.id = NEW.snapshot_id AND s.published_at IS NOT NULL;
+END;
+CREATE TRIGGER IF NOT EXISTS story_times_unsigned AFTER DELETE ON signatures BEGIN
+    DELETE FROM story_times WHERE snapshot_id = OLD.snapshot_id;
+END;
+CREATE TRIGGER IF NOT EXISTS story_times_changed
+    AFTER UPDATE OF key, url, source, published_at, snapshot_at ON snapshots
+    WHEN OLD.key IS NOT NEW.key OR OLD.url IS NOT NEW.url OR OLD.source IS NOT NEW.source
+        OR OLD.published_at IS NOT NEW.published_at OR OLD.snapshot_at IS NOT NEW.snapshot_at
+BEGIN
+    DELETE FROM story_times WHERE snapshot_id = OLD.id;
+    INSERT OR REPLACE INTO story_times
+        SELECT NEW.published_at, NEW.id, NEW.key, NEW.url, NEW.source, NEW.snapshot_at,
+            g.signature
+        FROM signatures g WHERE g.snapshot_id = NEW.id AND NEW.published_at IS NOT NULL;
+END;
+CREATE TRIGGER IF NOT EXISTS story_times_removed AFTER DELETE ON snapshots BEGIN
+    DELETE FROM story_times WHERE snapshot_id = OLD.id;
+END;
+"""
+
+
+def _statements() -> list[str]:
+    # One statement at a time: the triggers' bodies hold semicolons of their own.
+    out: list[str] = []
+    current = ""
+    for line in _TABLE.strip().splitlines(keepends=True):
+        current += line
+        if sqlite3.complete_statement(current):
+            out.append(current)
+            current = ""
+    return out
+
+
+def add_story_times(db: sqlite3.Connection) -> None:
+    """Schema step 9: ``story_times`` and its triggers, filled from the stored fingerprints.
+
+    Runs in the caller's write transaction; the rows go in publication order, so the new
+    B-tree is written from start to end.
+    """
+    for statement in _statements():
+        db.execute(statement)
+    db.execute(
+        f"INSERT OR REPLACE INTO story_times {_SELECT} WHERE s.published_at IS NOT NULL"
+        " ORDER BY s.published_at, s.id"
+    )
+
+
+def fingerprinted(
+    db: sqlite3.Connection, start: datetime, end: datetime, zone: tzinfo
+) -> list[Fingerprinted]:
+    """The fingerprinted snapshots published in ``[start, end)``: one range of the table."""
+    rows = db.execute(
+        f"SELECT {_COLUMNS} FROM story_times WHERE published_at >= ? AND published_at < ?",
+        (to_ms(start), to_ms(end)),
+    ).fetchall()
+    return [fingerprinted_row(row, zone) for row in rows]
