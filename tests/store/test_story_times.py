@@ -117,8 +117,7 @@ def test_a_version_8_store_gets_its_story_times(tmp_path: Path, make) -> None:
     with closing(sqlite3.connect(db)) as conn:
         # As version 8 left it: no story_times, no triggers.
         conn.executescript(
-            "DROP TRIGGER story_times_signed;"
-            " DROP TRIGGER story_times_unsigned; DROP TRIGGER story_times_changed;"
+            "DROP TRIGGER story_times_unsigned; DROP TRIGGER story_times_changed;"
             " DROP TRIGGER story_times_removed; DROP TABLE story_times;"
             " PRAGMA user_version = 8;"
         )

@@ -101,7 +101,7 @@ class SQLiteStore(Store):
                 self._db.close()
                 raise
         self._lines = LineTable(self._db, self._buffer)
-        self._archive = SQLiteArchive(self._db, self._lines, self._errors)
+        self._archive = SQLiteArchive(self._db, self._lines, self._buffer, self._errors)
         try:
             self._open_meta(create=create, rekey=rekey)
         except BaseException:
@@ -345,7 +345,8 @@ class SQLiteStore(Store):
             )
             # Before the row whose id they name goes.
             self._lines.forget(key)
-            similar.forget(self._db, [i for (i,) in self._db.execute(_ID_OF, (key,))])
+            ids = [i for (i,) in self._db.execute(_ID_OF, (key,))]
+            similar.forget(self._db, ids, self._buffer, items=True)
             self._db.execute(f"DELETE FROM items WHERE snapshot_id IN ({_ID_OF})", (key,))
             self._db.execute("DELETE FROM snapshots WHERE key = ?", (key,))
             self._db.execute("DELETE FROM history WHERE key = ?", (key,))

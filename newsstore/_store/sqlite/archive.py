@@ -14,6 +14,7 @@ from ..._rules import StoredKey
 from ..._times import from_ms, to_ms
 from ..values import Tombstone
 from . import similar
+from .buffer import RowBuffer
 from .lines import LineTable, select_in, taken_down
 from .meta import read_meta, write_meta
 from .rows import dumps, host_column
@@ -50,10 +51,12 @@ class SQLiteArchive:
         self,
         db: sqlite3.Connection,
         lines: LineTable,
+        buffer: RowBuffer,
         errors: Callable[[], AbstractContextManager[None]],
     ) -> None:
         self._db = db
         self._lines = lines
+        self._buffer = buffer
         self._errors = errors
 
     def read_meta(self) -> StoreMeta | None:
@@ -219,14 +222,16 @@ class SQLiteArchive:
             current = [(ids[m.key], m.current.payload) for m in written if m.current is not None]
             db.executemany(INSERT_ITEMS, [(i, load[5]) for i, load in current])
             replaced = [ids[m.key] for m in written if m.current is not None]
-            similar.index(db, [(i, load[6], load[7]) for i, load in current], replaced)
+            similar.index(
+                db, [(i, load[6], load[7]) for i, load in current], replaced, self._buffer
+            )
 
     def remove(self, keys: list[str]) -> None:
         with self._errors():
             for key in keys:
                 self._lines.forget(key)
                 ids = self._db.execute("SELECT id FROM snapshots WHERE key = ?", (key,))
-                similar.forget(self._db, [i for (i,) in ids.fetchall()])
+                similar.forget(self._db, [i for (i,) in ids.fetchall()], self._buffer, items=True)
                 self._db.execute(
                     "DELETE FROM items WHERE snapshot_id IN"
                     " (SELECT id FROM snapshots WHERE key = ?)",

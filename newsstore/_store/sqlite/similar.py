@@ -19,6 +19,7 @@ from ..._errors import NotFoundError
 from ..._minhash import bands, signature
 from ..._similar import Fingerprinted
 from ..._times import from_ms
+from .buffer import RowBuffer
 
 __all__ = [
     "add_fingerprints",
@@ -86,11 +87,15 @@ def _insert(db: sqlite3.Connection, rows: list[tuple[int, bytes, str]]) -> None:
     db.executemany(_INSERT_BANDS, [(snapshot_id, keys) for snapshot_id, _, keys in rows])
 
 
-def forget(db: sqlite3.Connection, snapshot_ids: Iterable[int]) -> None:
-    """Remove the fingerprints of these snapshots (replaced or taken down)."""
+def forget(
+    db: sqlite3.Connection, snapshot_ids: Iterable[int], buffer: RowBuffer, *, items: bool
+) -> None:
+    """Remove the fingerprints of these snapshots (replaced, or with ``items`` taken down:
+    their held item days go too)."""
     ids = [(i,) for i in snapshot_ids]
     if not ids:
         return
+    buffer.drop([i for (i,) in ids], items=items)
     old: list[tuple[int, int]] = []
     for (snapshot_id,) in ids:
         row = db.execute(
@@ -103,14 +108,23 @@ def forget(db: sqlite3.Connection, snapshot_ids: Iterable[int]) -> None:
 
 
 def index(
-    db: sqlite3.Connection, rows: list[tuple[int, bytes | None, str]], replaced: list[int]
+    db: sqlite3.Connection,
+    rows: list[tuple[int, bytes | None, str]],
+    replaced: list[int],
+    buffer: RowBuffer,
 ) -> None:
-    """Write the fingerprints of snapshots just written: ``(id, signature, band JSON)``.
+    """Write the fingerprints of snapshots just written: ``(id, signature, band JSON)``;
+    their band keys are held until the commit (see .buffer).
 
     ``replaced``: the ids whose current content changed, whose old fingerprint goes first.
     """
-    forget(db, replaced)
-    _insert(db, [(i, sig, keys) for i, sig, keys in rows if sig is not None])
+    forget(db, replaced, buffer, items=False)
+    new = [(i, sig, keys) for i, sig, keys in rows if sig is not None]
+    db.executemany(
+        "INSERT INTO signatures (snapshot_id, signature) VALUES (?, ?)",
+        [(snapshot_id, sig) for snapshot_id, sig, _ in new],
+    )
+    buffer.add_bands([(snapshot_id, keys) for snapshot_id, _, keys in new])
 
 
 def signature_of(db: sqlite3.Connection, key: str, asked: str) -> bytes | None:

@@ -7,10 +7,15 @@ large store is one random page read per snapshot when it is not in the page cach
 ~250 bytes a snapshot, keyed by ``(published_at, snapshot_id)`` in a ``WITHOUT ROWID``
 B-tree: a day is one range of neighbouring rows, a few sequential pages.
 
-Triggers keep it in step with ``signatures`` and ``snapshots``, so every path that writes
-a fingerprint (save, import, restore and copy, takedown, re-key, history made current) keeps
-it too: a row is there exactly when its snapshot has a signature and a publication time.
-(A signature is never updated in place: a new content's replaces it, delete then insert.)
+A new fingerprint's row is inserted at the commit with its band rows, the transaction's
+rows sorted by publication time (see .buffer: inserted as they come, each would land at a
+random place of the B-tree, ~30 µs a snapshot at 100k). Triggers keep the rows in step
+with the rest: a signature that goes takes its row, a snapshot whose key, URL, source or
+times change has its row rewritten, a snapshot deleted loses it. So on every path that
+writes a fingerprint (save, import, restore and copy, takedown, re-key, history made
+current) a row is there, once committed, exactly when its snapshot has a signature and a
+publication time. (A signature is never updated in place: a new content's replaces it,
+delete then insert.)
 """
 
 from __future__ import annotations
@@ -41,11 +46,6 @@ CREATE TABLE IF NOT EXISTS story_times (
     PRIMARY KEY (published_at, snapshot_id)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS story_times_snapshot ON story_times (snapshot_id);
-CREATE TRIGGER IF NOT EXISTS story_times_signed AFTER INSERT ON signatures BEGIN
-    INSERT OR REPLACE INTO story_times
-        SELECT s.published_at, s.id, s.key, s.url, s.source, s.snapshot_at, NEW.signature
-        FROM snapshots s WHERE s.id = NEW.snapshot_id AND s.published_at IS NOT NULL;
-END;
 CREATE TRIGGER IF NOT EXISTS story_times_unsigned AFTER DELETE ON signatures BEGIN
     DELETE FROM story_times WHERE snapshot_id = OLD.snapshot_id;
 END;

@@ -156,4 +156,6 @@ def _index_items(db: sqlite3.Connection, buffer: RowBuffer, plans: list[KeyPlan]
     # new days replace any it had held.
     current = [(ids[p.key], p.current.payload) for p in plans if p.current is not None]
     buffer.add_items([(i, load[5]) for i, load in current])
-    similar.index(db, [(i, load[6], load[7]) for i, load in current], [u for (u,) in updated])
+    similar.index(
+        db, [(i, load[6], load[7]) for i, load in current], [u for (u,) in updated], buffer
+    )
