@@ -44,7 +44,7 @@ from ._records import Record
 
 __all__ = ["CHUNK", "START_AFTER", "Workers", "prepared", "worker_count"]
 
-CHUNK = 256
+CHUNK = 128
 START_AFTER = 2_000
 _AUTO_MOST = 4  # beyond this the single writer is the limit
 
@@ -184,7 +184,7 @@ class _Chunk:
             done.reverse()
         by_worker = self.sent is not None
         # Popped, not iterated: a record holds its model once prepared, and a model freed
-        # at once, still in the CPU cache, costs a fraction of 256 freed at the end.
+        # at once, still in the CPU cache, costs a fraction of a chunk freed at the end.
         chunk.reverse()
         digests.reverse()
         while chunk:
