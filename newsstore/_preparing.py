@@ -17,16 +17,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from ._errors import InvalidRecordError, NewsstoreError
-from ._fastprepare import preparer
+from ._fastprepare import FastPreparer, preparer
 from ._identity import RecordTooLargeError, check_size, identify
 from ._records import Record
 from ._rules import Incoming
 from ._schemas import Snapshot
 
-__all__ = ["Prepared", "Recipe", "RecordPreparer", "incoming_of"]
+__all__ = ["Payloads", "Prepared", "Recipe", "RecordPreparer", "incoming_of"]
 
 Prepared = Incoming | InvalidRecordError
 """What a record gives: the record on its way in, or the error that refuses it."""
+
+Payloads = tuple[Callable[[Snapshot], Any], Callable[[dict[str, Any]], Any]]
+"""An adapter's payload of a snapshot (times in UTC), and of the fast path's validated dict."""
 
 
 def incoming_of(
@@ -105,6 +108,10 @@ class Recipe:
     payload: Callable[[Snapshot], Any]
     raw_payload: Callable[[dict[str, Any]], Any]
 
+    def raw(self) -> FastPreparer | None:
+        """The fast path of NDJSON lines (None where it cannot serve)."""
+        return preparer(self.tracking_params, self.raw_payload)
+
     def preparer(self) -> RecordPreparer:
         """The record preparer this recipe describes."""
         tracking, payload = self.tracking_params, self.payload
@@ -112,4 +119,4 @@ class Recipe:
         def prepare(snapshot: Snapshot) -> Incoming:
             return incoming_of(snapshot, tracking, payload, copy=False)
 
-        return RecordPreparer(prepare, preparer(tracking, self.raw_payload))
+        return RecordPreparer(prepare, self.raw())

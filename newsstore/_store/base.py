@@ -15,14 +15,14 @@ from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import AbstractContextManager, nullcontext
 from datetime import date, datetime, time, timedelta, tzinfo
 from types import TracebackType
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, ClassVar
 
 from .._errors import InvalidQueryError, NotFoundError, StoreError, TakenDownError
 from .._export import ExportFormat, Tick, counted, write_snapshots
 from .._identity import snapshot_key
 from .._importing import ImportOptions, ImportTarget, import_records
 from .._linememory import LineBackend, lines_written, settle
-from .._preparing import Recipe, RecordPreparer, incoming_of
+from .._preparing import Payloads, Recipe, RecordPreparer, incoming_of
 from .._query import Query, TimeField
 from .._rules import Incoming, KeyPlan, KeyState, Policy, plan_key
 from .._schemas import ImportReport, RelatedItem, Snapshot
@@ -108,12 +108,15 @@ class Store(Archiving, Versioning, SimilarStore):
     def _prepare_owned(self, snapshot: Snapshot) -> Incoming:
         return self._prepare(snapshot, copy=False)
 
-    def _payload(self, snapshot: Snapshot) -> Any:
-        """What this adapter writes of ``snapshot`` beyond its content JSON (times in UTC).
+    # The adapter's payload functions: what it writes of a snapshot beyond its content JSON
+    # (times in UTC), computed once per record at prepare time (the rules never read it),
+    # and the same of the fast path's validated dict. Module-level functions, so that an
+    # import's worker processes use them too (see Recipe). None: no payload, no fast path.
+    _payloads: ClassVar[Payloads | None] = None
 
-        Computed once per record in :meth:`_prepare`; the rules never read it.
-        """
-        return None
+    def _payload(self, snapshot: Snapshot) -> Any:
+        """What this adapter writes of ``snapshot`` beyond its content JSON (times in UTC)."""
+        return None if self._payloads is None else self._payloads[0](snapshot)
 
     def save(self, snapshot: Snapshot, *, policy: Policy = "newest") -> str:
         """Save one snapshot; returns what happened: inserted, updated, unchanged, …"""
@@ -245,12 +248,16 @@ class Store(Archiving, Versioning, SimilarStore):
     def _raw_preparer(self) -> Callable[[bytes, dict[str, Any]], Incoming | None] | None:
         """What :meth:`_prepare` gives for an NDJSON line, without its model (None: this
         adapter has no such path; see :mod:`newsstore._fastprepare`)."""
-        return None
+        recipe = self._recipe()
+        return None if recipe is None else recipe.raw()
 
     def _recipe(self) -> Recipe | None:
         """How an import's worker processes prepare this store's records (None: they
         cannot; the import then runs in one process)."""
-        return None
+        if self._payloads is None:
+            return None
+        tracking = self.tracking_params
+        return Recipe(None if tracking is None else frozenset(tracking), *self._payloads)
 
     def files(self) -> tuple[str, ...]:
         """The local files this store keeps its data in (none for a server): no import

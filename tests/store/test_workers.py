@@ -205,3 +205,35 @@ def test_a_worker_that_dies_is_a_newsstore_error(tmp_path: Path) -> None:
             again = pipeline.prepared(records(), recipe.preparer(), None, workers)
             with pytest.raises(NewsstoreError, match="worker process stopped"):
                 list(again)
+
+
+def test_the_pool_starts_only_once_enough_lines_are_to_prepare(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class NoPool:
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            raise AssertionError("a worker pool was started")
+
+    monkeypatch.setattr(pipeline, "START_AFTER", 60)
+    monkeypatch.setattr(pipeline, "ProcessPoolExecutor", NoPool)
+    small = _write(tmp_path / "small.ndjson", _lines(40))
+    with SQLiteStore(tmp_path / "s.db") as st:
+        assert st.import_records([small], workers=2).inserted > 0  # all in this process
+        # A re-import of known lines has nothing to prepare: no pool however many.
+        big = _write(tmp_path / "big.ndjson", _lines(40) * 4)
+        with pytest.raises(AssertionError, match="pool was started"):
+            st.import_records([_write(tmp_path / "new.ndjson", _lines(200)[40:])], workers=2)
+        assert st.import_records([big], workers=2).rejected > 0
+
+
+@pytest.mark.parametrize(
+    ("asked", "cores", "processes"),
+    [("auto", 1, 0), ("auto", 2, 2), ("auto", 16, 4), (1, 8, 0), (3, 1, 3)],
+)
+def test_worker_count_reads_auto_as_one_per_core_and_1_as_none(
+    monkeypatch: pytest.MonkeyPatch, asked: Any, cores: int, processes: int
+) -> None:
+    import os
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(cores)), raising=False)
+    assert pipeline.worker_count(asked) == processes

@@ -37,10 +37,8 @@ from pymongo.database import Database
 from pymongo.errors import BulkWriteError, ConnectionFailure, PyMongoError
 
 from ..._errors import StoreError, StoreUnavailableError
-from ..._fastprepare import preparer
-from ..._preparing import Recipe
 from ..._query import Query
-from ..._rules import Incoming, KeyPlan, KeyState
+from ..._rules import KeyPlan, KeyState
 from ..._schemas import Snapshot, StoredInfo, with_zone
 from ..._settings import redact_uri
 from ..._times import DEFAULT_TIMEZONE, EPOCH
@@ -52,12 +50,12 @@ from .archive import MongoArchive
 from .doctor import INDEX_VERSION, INDEXES, diagnose
 from .raw import EncodedFields, encode_fields
 from .similar import MongoSimilar
-from .writes import current_op, history_id, history_op, record_history_op, spelling_ops
+from .writes import current_op, history_id, record_history_op, spelling_ops
 
 __all__ = ["MongoStore", "connect"]
 
 _DUPLICATE_KEY = 11000
-_FIELDS = tuple(name for name in Snapshot.model_fields if name != "stored")
+_FIELDS = versions.SNAPSHOT_FIELDS
 
 
 def connect(uri: str, *, timeout_ms: int = 10_000) -> MongoClient[dict[str, Any]]:
@@ -93,6 +91,8 @@ class MongoStore(MongoSimilar, Store):
     ``close_client=True`` closes the client with the store (used by ``open_store``);
     ``create`` and ``rekey`` as for :class:`~newsstore.SQLiteStore` (metadata only).
     """
+
+    _payloads = (_document, encode_fields)
 
     def __init__(
         self,
@@ -218,9 +218,7 @@ class MongoStore(MongoSimilar, Store):
         history: list[Any] = []
         for plan in plans:
             if plan.key in old:
-                doc = old[plan.key]
-                entry = {name: doc.get(name) for name in _FIELDS} | versions.archived_times(doc)
-                history.append(history_op(plan.key, doc["content_hash"], entry, now))
+                history.append(versions.archived_current_op(plan.key, old[plan.key], now))
             for rec in plan.history:
                 history.append(
                     record_history_op(plan.key, rec.content_hash, rec.url, rec.payload, now)
@@ -265,16 +263,6 @@ class MongoStore(MongoSimilar, Store):
                 raise StoreError(f"MongoDB write failed: {redact_uri(str(message))}") from cause
             return [e["index"] for e in errors]
         return []
-
-    def _payload(self, snapshot: Snapshot) -> EncodedFields:
-        return _document(snapshot)
-
-    def _raw_preparer(self) -> abc.Callable[[bytes, dict[str, Any]], Incoming | None] | None:
-        return preparer(self.tracking_params, encode_fields)
-
-    def _recipe(self) -> Recipe:
-        tracking = self.tracking_params
-        return Recipe(None if tracking is None else frozenset(tracking), _document, encode_fields)
 
     # -- reading -----------------------------------------------------------------------
     def _snapshot(self, doc: Mapping[str, Any]) -> Snapshot:

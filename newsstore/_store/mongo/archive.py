@@ -23,18 +23,17 @@ from ..._schemas import Snapshot
 from ..._urls import host_of, reversed_host
 from ..values import Tombstone
 from .raw import EncodedFields, document
-from .versions import archived_times
-from .writes import history_id, history_op, record_history_op
+from .versions import SNAPSHOT_FIELDS, archived_current_op
+from .writes import history_id, record_history_op
 
 __all__ = ["MongoArchive"]
 
-_FIELDS = tuple(name for name in Snapshot.model_fields if name != "stored")
 _PAGE = 500
 
 
 def _content(doc: dict[str, Any]) -> bytes:
     """The hashed JSON of a stored document, as the SQLite store keeps it."""
-    snapshot = Snapshot.model_validate({n: doc[n] for n in _FIELDS if n in doc})
+    snapshot = Snapshot.model_validate({n: doc[n] for n in SNAPSHOT_FIELDS if n in doc})
     return utc_content(snapshot, copy=False)[1]
 
 
@@ -169,9 +168,7 @@ class MongoArchive:
         history: list[Any] = []
         for m in merges:
             if m.key in old:
-                doc = old[m.key]
-                entry = {name: doc.get(name) for name in _FIELDS} | archived_times(doc)
-                history.append(history_op(m.key, doc["content_hash"], entry, now))
+                history.append(archived_current_op(m.key, old[m.key], now))
             for rec, at in m.history:
                 fields: EncodedFields = rec.payload
                 history.append(record_history_op(m.key, rec.content_hash, fields.url, fields, at))

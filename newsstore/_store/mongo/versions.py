@@ -16,10 +16,13 @@ from pymongo import UpdateOne
 from pymongo.collection import Collection
 
 from ..._rules import KeyPlan
+from ..._schemas import Snapshot
 from ..._versions import SeenTimes, VersionEntry
-from .writes import history_id
+from .writes import history_id, history_op
 
 __all__ = [
+    "SNAPSHOT_FIELDS",
+    "archived_current_op",
     "archived_times",
     "reseen_ops",
     "unarchived_first_seen",
@@ -28,6 +31,8 @@ __all__ = [
 ]
 
 Coll = Collection[dict[str, Any]]
+# A document's snapshot fields (what the model holds but ``stored``).
+SNAPSHOT_FIELDS = tuple(name for name in Snapshot.model_fields if name != "stored")
 
 
 def archived_times(current: dict[str, Any]) -> dict[str, Any]:
@@ -36,6 +41,12 @@ def archived_times(current: dict[str, Any]) -> dict[str, Any]:
         "first_seen": current.get("version_first_seen"),
         "last_seen": current.get("version_last_seen"),
     }
+
+
+def archived_current_op(key: str, current: dict[str, Any], now: datetime) -> Any:
+    """Archive the current document of ``key``, as read, with its content's seen times."""
+    entry = {name: current.get(name) for name in SNAPSHOT_FIELDS} | archived_times(current)
+    return history_op(key, current["content_hash"], entry, now)
 
 
 def version_times(snapshots: Coll, history: Coll, key: str) -> dict[str, SeenTimes]:

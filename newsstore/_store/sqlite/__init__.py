@@ -23,11 +23,9 @@ from typing import IO, Any
 
 from ..._errors import StoreError, StoreUnavailableError
 from ..._export import Tick, counted
-from ..._fastprepare import preparer
 from ..._linememory import LineBackend
-from ..._preparing import Recipe
 from ..._query import Query
-from ..._rules import Incoming, KeyPlan, KeyState
+from ..._rules import KeyPlan, KeyState
 from ..._schemas import Snapshot
 from ..._similar import Fingerprinted
 from ..._times import DEFAULT_TIMEZONE, from_ms, to_ms
@@ -39,7 +37,7 @@ from . import similar, stats, story_times
 from .archive import SQLiteArchive
 from .buffer import RowBuffer
 from .doctor import diagnose
-from .lines import LineTable, select_in, taken_down
+from .lines import LineTable, select_in, stream, taken_down
 from .ndjson import NDJSONLines, write_lines
 from .rows import (
     SELECT,
@@ -69,6 +67,8 @@ class SQLiteStore(Store):
     keys were made with another tracking list is refused unless ``rekey`` (see
     :meth:`~newsstore.Store.rekey`).
     """
+
+    _payloads = (payload, payload_of_doc)
 
     def __init__(
         self,
@@ -244,16 +244,6 @@ class SQLiteStore(Store):
     def _line_backend(self) -> LineBackend:
         return self._lines
 
-    def _payload(self, snapshot: Snapshot) -> tuple[Any, ...]:
-        return payload(snapshot)
-
-    def _raw_preparer(self) -> Callable[[bytes, dict[str, Any]], Incoming | None] | None:
-        return preparer(self.tracking_params, payload_of_doc)
-
-    def _recipe(self) -> Recipe:
-        tracking = self.tracking_params
-        return Recipe(None if tracking is None else frozenset(tracking), payload, payload_of_doc)
-
     # -- reading -----------------------------------------------------------------------
     def _snapshot(self, row: tuple[Any, ...]) -> Snapshot:
         return snapshot_of(row, self.zone)
@@ -290,14 +280,7 @@ class SQLiteStore(Store):
     def _rows(self, query: Query) -> Iterator[tuple[Any, ...]]:
         """The :data:`~.rows.SELECT` rows matching ``query``, in its order, streamed."""
         sql, params = select_sql(query, self._url_filter(query))
-        with self._errors():
-            cursor = self._db.execute(sql, params)
-        while True:
-            with self._errors():
-                rows = cursor.fetchmany(500)
-            if not rows:
-                return
-            yield from rows
+        return stream(self._db, sql, params, self._errors)
 
     def _export_lines(self, fp: IO[str], query: Query, format: ExportFormat, progress: Tick) -> int:
         # A stored row is already the JSON of its snapshot (times in UTC, no URL or

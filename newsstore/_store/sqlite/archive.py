@@ -15,7 +15,7 @@ from ..._times import from_ms, to_ms
 from ..values import Tombstone
 from . import similar
 from .buffer import RowBuffer
-from .lines import LineTable, select_in, taken_down
+from .lines import LineTable, select_in, stream, taken_down
 from .meta import read_meta, write_meta
 from .rows import dumps, host_column
 from .schema import INSERT_ITEMS
@@ -75,16 +75,9 @@ class SQLiteArchive:
             )
 
     def _stream(self, sql: str, params: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
-        # Its own cursor, read in pages: the connection may write meanwhile (re-key pages by
-        # key instead, so it never reads a table it is changing through one cursor).
-        with self._errors():
-            cursor = self._db.execute(sql, params)
-        while True:
-            with self._errors():
-                rows = cursor.fetchmany(500)
-            if not rows:
-                return
-            yield from rows
+        # (Re-key pages by key instead, so it never reads a table it is changing through
+        # one cursor.)
+        return stream(self._db, sql, params, self._errors)
 
     def currents(self, after: str | None = None, limit: int | None = None) -> Iterator[Current]:
         sql = _CURRENT

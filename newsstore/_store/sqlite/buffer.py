@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import sqlite3
 
+from .story_times import INSERT_HELD
+
 __all__ = ["RowBuffer"]
 
 # Every item day of every held snapshot, sorted by SQLite itself: {"id": [day, …], …}.
@@ -29,15 +31,6 @@ _INSERT_ITEMS = (
 _INSERT_BANDS = (
     "INSERT OR IGNORE INTO bands SELECT b.value, CAST(s.key AS INTEGER)"
     " FROM json_each(?1) s, json_each(s.value) b ORDER BY 1, 2"
-)
-# The story_times rows (see .story_times) of the fingerprints whose band keys are held,
-# from the same JSON object, in publication order.
-_INSERT_STORY_TIMES = (
-    "INSERT OR REPLACE INTO story_times SELECT s.published_at, s.id, s.key, s.url, s.source,"
-    " s.snapshot_at, g.signature FROM json_each(?1) j"
-    " JOIN snapshots s ON s.id = CAST(j.key AS INTEGER)"
-    " JOIN signatures g ON g.snapshot_id = s.id WHERE s.published_at IS NOT NULL"
-    " ORDER BY 1, 2"
 )
 _INSERT_LINES = "INSERT OR IGNORE INTO lines SELECT ?, id, ? FROM snapshots WHERE key = ?"
 
@@ -104,7 +97,7 @@ class RowBuffer:
         """Insert the released rows, in key order (just before the commit)."""
         for held, statements in (
             (self._items, (_INSERT_ITEMS,)),
-            (self._bands, (_INSERT_BANDS, _INSERT_STORY_TIMES)),
+            (self._bands, (_INSERT_BANDS, INSERT_HELD)),  # and the fingerprints' story_times
         ):
             if held:
                 arg = "{" + ",".join(f'"{i}":{v}' for i, v in held.items()) + "}"

@@ -8,13 +8,14 @@ added; a takedown forgets the lines of its key before the snapshot row goes.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from typing import Any
 
 from .buffer import RowBuffer
 from .schema import SCHEMA_VERSION
 
-__all__ = ["LineTable", "select_in", "taken_down"]
+__all__ = ["LineTable", "select_in", "stream", "taken_down"]
 
 
 def select_in(db: sqlite3.Connection, sql: str, values: list[Any]) -> Iterator[Any]:
@@ -25,6 +26,24 @@ def select_in(db: sqlite3.Connection, sql: str, values: list[Any]) -> Iterator[A
     for i in range(0, len(values), 500):
         chunk = values[i : i + 500]
         yield from db.execute(sql.format(marks=",".join("?" * len(chunk))), chunk)
+
+
+def stream(
+    db: sqlite3.Connection,
+    sql: str,
+    params: Any,
+    errors: Callable[[], AbstractContextManager[None]],
+) -> Iterator[tuple[Any, ...]]:
+    """The rows of ``sql`` from a cursor of their own, read 500 at a time, each step under
+    the store's error translation (the connection may write meanwhile)."""
+    with errors():
+        cursor = db.execute(sql, params)
+    while True:
+        with errors():
+            rows = cursor.fetchmany(500)
+        if not rows:
+            return
+        yield from rows
 
 
 def taken_down(db: sqlite3.Connection, keys: list[str]) -> set[str]:

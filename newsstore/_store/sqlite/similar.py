@@ -12,19 +12,17 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Callable, Iterable
-from datetime import datetime, tzinfo
-from typing import Any
+from datetime import tzinfo
 
 from ..._errors import NotFoundError
 from ..._minhash import bands, signature
 from ..._similar import Fingerprinted
-from ..._times import from_ms
 from .buffer import RowBuffer
+from .story_times import fingerprinted_row
 
 __all__ = [
     "add_fingerprints",
     "band_json",
-    "fingerprinted_row",
     "forget",
     "index",
     "sharing_band",
@@ -136,15 +134,6 @@ def signature_of(db: sqlite3.Connection, key: str, asked: str) -> bytes | None:
     if row is None:
         raise NotFoundError(f"no snapshot for {asked} (key {key})")
     return None if row[1] is None else bytes(row[1])
-
-
-def fingerprinted_row(row: tuple[Any, ...], zone: tzinfo) -> Fingerprinted:
-    key, url, source, published, snapshot_at, sig = row
-
-    def when(ms: int | None) -> datetime | None:
-        return None if ms is None else from_ms(ms).astimezone(zone)
-
-    return Fingerprinted(key, url, source, when(published), when(snapshot_at), bytes(sig))
 
 
 def sharing_band(db: sqlite3.Connection, band_keys: list[int], zone: tzinfo) -> list[Fingerprinted]:

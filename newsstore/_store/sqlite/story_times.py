@@ -22,17 +22,24 @@ from __future__ import annotations
 
 import sqlite3
 from datetime import datetime, tzinfo
+from typing import Any
 
 from ..._similar import Fingerprinted
-from ..._times import to_ms
-from .similar import fingerprinted_row
+from ..._times import from_ms, to_ms
 
-__all__ = ["add_story_times", "fingerprinted"]
+__all__ = ["INSERT_HELD", "add_story_times", "fingerprinted", "fingerprinted_row"]
 
 _COLUMNS = "key, url, source, published_at, snapshot_at, signature"
 _SELECT = (
     "SELECT s.published_at, s.id, s.key, s.url, s.source, s.snapshot_at, g.signature"
     " FROM snapshots s JOIN signatures g ON g.snapshot_id = s.id"
+)
+# The rows of the fingerprints a transaction wrote, inserted at its commit in publication
+# order (.buffer): from the JSON object of the held band keys, keyed by snapshot id.
+INSERT_HELD = (
+    f"INSERT OR REPLACE INTO story_times {_SELECT}"
+    " JOIN json_each(?1) j ON s.id = CAST(j.key AS INTEGER)"
+    " WHERE s.published_at IS NOT NULL ORDER BY 1, 2"
 )
 _TABLE = """
 CREATE TABLE IF NOT EXISTS story_times (
@@ -101,3 +108,13 @@ def fingerprinted(
         (to_ms(start), to_ms(end)),
     ).fetchall()
     return [fingerprinted_row(row, zone) for row in rows]
+
+
+def fingerprinted_row(row: tuple[Any, ...], zone: tzinfo) -> Fingerprinted:
+    """A ``(key, url, source, published_at, snapshot_at, signature)`` row as a Fingerprinted."""
+    key, url, source, published, snapshot_at, sig = row
+
+    def when(ms: int | None) -> datetime | None:
+        return None if ms is None else from_ms(ms).astimezone(zone)
+
+    return Fingerprinted(key, url, source, when(published), when(snapshot_at), bytes(sig))
