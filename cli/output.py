@@ -366,6 +366,16 @@ def stats(result: Stats, *, as_json: bool) -> None:
         f"{result.snapshots} snapshots, {result.history} in history, "
         f"{result.keys_with_versions} keys with versions, {result.suppressed} suppressed"
     )
+    if result.near_duplicates is None:
+        echo(
+            "near-duplicates: not counted (a MongoDB store: `newsstore backfill` counts"
+            " them; or NEWSSTORE_SIMILAR_DISTANCE above 40)"
+        )
+    else:
+        echo(
+            f"{result.near_duplicates} snapshots have a near-duplicate"
+            f" (within {result.near_distance} of 64)"
+        )
     for title, counts in (
         ("category", result.by_category),
         ("source", result.by_source),

@@ -5,8 +5,10 @@ and its band keys, indexed. :meth:`SimilarStore.similar` reads the snapshots tha
 band with the one asked about and keeps those within ``max_distance``;
 :meth:`SimilarStore.clusters` groups the snapshots of a window into stories: two are in
 one story when their distance is within ``max_distance``, and stories are the connected
-groups of that relation. The adapters supply three primitives (``_signature_of``,
-``_sharing_band``, ``_fingerprinted``); :class:`~newsstore.Store` inherits the rest.
+groups of that relation; :meth:`SimilarStore.near_duplicates` counts the snapshots that
+have a copy, from the pairs the stores keep as they write (:mod:`newsstore._copies`). The
+adapters supply four primitives (``_signature_of``, ``_sharing_band``, ``_fingerprinted``,
+``_near_duplicates``); :class:`~newsstore.Store` inherits the rest.
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ import abc
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
+from ._copies import COUNTED_DISTANCE
 from ._errors import InvalidQueryError
 from ._minhash import SLOTS, bands, distance, signature
 from ._schemas import Snapshot
@@ -203,6 +207,33 @@ class SimilarStore(abc.ABC):
         fingerprinted when an older store is first opened, so there it does nothing.
         """
         return 0
+
+    def near_duplicates(self, *, max_distance: int | None = None) -> int | None:
+        """How many stored snapshots have another within ``max_distance`` (default
+        ``NEWSSTORE_SIMILAR_DISTANCE``): those for which :meth:`similar` finds something.
+
+        Counted from the pairs of near snapshots, which the store keeps as it writes
+        (:mod:`newsstore._copies`), not by a lookup per snapshot; they are kept up to a
+        distance of 40, so a larger ``max_distance`` raises InvalidQueryError. None when a
+        MongoDB store written before those pairs has not been through :meth:`backfill` yet.
+        """
+        limit = _check(max_distance)
+        if limit > COUNTED_DISTANCE:
+            raise InvalidQueryError(
+                f"near-duplicates are counted up to a distance of {COUNTED_DISTANCE}, not {limit}"
+            )
+        return self._near_duplicates(limit)
+
+    def _near_duplicates_counted(self) -> dict[str, Any]:
+        # What ``stats`` shows: None too when the threshold set is beyond what is counted.
+        limit = default_max_distance()
+        count = None if limit > COUNTED_DISTANCE else self._near_duplicates(limit)
+        return {"near_duplicates": count, "near_distance": limit}
+
+    @abc.abstractmethod
+    def _near_duplicates(self, max_distance: int) -> int | None:
+        """How many stored snapshots have a kept pair within ``max_distance`` (None: the
+        pairs are not complete)."""
 
     @abc.abstractmethod
     def _signature_of(self, key: str, asked: str) -> bytes | None:

@@ -440,6 +440,7 @@ class Store(Archiving, Versioning, SimilarStore):
             by_category=_by_count(grouped.categories),
             by_source=_by_count(grouped.sources),
             by_day=dict(sorted(((d, n) for d, n in days.items() if n), reverse=True)),
+            **self._near_duplicates_counted(),
         )
 
     @abc.abstractmethod

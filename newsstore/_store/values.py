@@ -76,3 +76,8 @@ class Stats:
     by_category: dict[str, int]
     by_source: dict[str, int]
     by_day: dict[str, int]
+    # Snapshots with another within ``near_distance`` (the default threshold), which
+    # ``similar`` would find; None while a MongoDB store's pairs are not complete
+    # (``newsstore backfill``) or when the threshold is beyond what is counted (40).
+    near_duplicates: int | None = None
+    near_distance: int = 32

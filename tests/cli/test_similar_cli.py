@@ -105,3 +105,13 @@ def test_backfill_has_nothing_left_on_a_current_store(run, tmp_path: Path) -> No
     result = run("backfill")
     assert result.exit_code == 0
     assert result.stdout == "0 snapshots fingerprinted\n"
+
+
+def test_stats_show_how_many_snapshots_have_a_near_duplicate(run, tmp_path: Path) -> None:
+    _import(run, tmp_path)
+    # A0 and A1 are one story, B0 and b1 another.
+    assert "4 snapshots have a near-duplicate (within 32 of 64)" in run("stats").stdout
+    stats = json.loads(run("stats", "--json").stdout)
+    assert (stats["near_duplicates"], stats["near_distance"]) == (4, 32)
+    assert run("delete", A1, "--reason", "test").exit_code == 0
+    assert json.loads(run("stats", "--json").stdout)["near_duplicates"] == 2

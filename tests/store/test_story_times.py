@@ -119,15 +119,19 @@ def test_a_version_8_store_gets_its_story_times(tmp_path: Path, make) -> None:
         conn.executescript(
             "DROP TRIGGER story_times_unsigned; DROP TRIGGER story_times_changed;"
             " DROP TRIGGER story_times_removed; DROP TABLE story_times;"
+            " DROP TRIGGER copies_unsigned; DROP TABLE copies; DROP TABLE band_heads;"
             " PRAGMA user_version = 8;"
         )
     with SQLiteStore(db) as store:
         assert _in_step(store) == 4
         assert store.clusters(DAY, DAY + timedelta(days=1)) == before
+        # The copies of story A and of story B; not the short page.
+        assert store.stats().near_duplicates == 5
         # The triggers came with it: takedowns leave the table.
         store.delete(_url("a1"), reason="test")
         store.delete(_url("a2"), reason="test")
         assert _in_step(store) == 2
         assert store.clusters(DAY, DAY + timedelta(days=1)) == []
+        assert store.stats().near_duplicates == 2  # b0 and b1
     with closing(sqlite3.connect(db)) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 9
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 10

@@ -128,6 +128,7 @@ class MongoStore(MongoSimilar, Store):
             self._meta,
             self._errors,
             self._bulk,
+            self._refresh_copies,
         )
         try:
             self._open_meta(create=create, rekey=rekey)
@@ -147,6 +148,8 @@ class MongoStore(MongoSimilar, Store):
         marker = self._meta.find_one({"_id": "indexes"})
         if marker is not None and marker.get("version") == INDEX_VERSION:
             return
+        if marker is None:
+            self._start_copies()
         for name, indexes in INDEXES.items():
             for keys in indexes:
                 self._database[name].create_index(keys)  # idempotent: a race is harmless
@@ -243,6 +246,8 @@ class MongoStore(MongoSimilar, Store):
         current, archived = spelling_ops([p for p in plans if p.key not in conflicts])
         self._bulk(self._snapshots, current)
         self._bulk(self._history_c, archived)
+        written = [p.key for p in plans if p.current is not None and p.key not in conflicts]
+        self._refresh_copies(written)  # the pairs stats counts (see .copies)
         return conflicts
 
     def _bulk(self, collection: Collection[dict[str, Any]], ops: list[Any]) -> list[int]:
@@ -371,6 +376,7 @@ class MongoStore(MongoSimilar, Store):
             )
             removed = self._snapshots.delete_one({"_id": key}).deleted_count
             removed += self._history_c.delete_many({"key": key}).deleted_count
+        self._refresh_copies([key])
         return Tombstone(key, url, reason, now.astimezone(self.zone), removed=removed > 0)
 
     def _restore(self, key: str) -> bool:

@@ -72,6 +72,7 @@ class MongoArchive:
         meta: Collection[dict[str, Any]],
         errors: Callable[[], AbstractContextManager[None]],
         bulk: Callable[[Collection[dict[str, Any]], list[Any]], list[int]],
+        written: Callable[[list[str]], None],
     ) -> None:
         self._snapshots = snapshots
         self._history = history
@@ -79,6 +80,8 @@ class MongoArchive:
         self._meta = meta
         self._errors = errors
         self._bulk = bulk
+        # Told the keys whose current was written or removed (the pairs stats counts).
+        self._written = written
         self._counted: dict[str, int] = {}
 
     def read_meta(self) -> StoreMeta | None:
@@ -206,8 +209,10 @@ class MongoArchive:
             if m.unarchive is not None and m.key not in conflicts
         ]
         self._bulk(self._history, unarchived)
+        self._written([m.key for m in written if m.current is not None and m.key not in conflicts])
         return conflicts
 
     def remove(self, keys: list[str]) -> None:
         self._bulk(self._snapshots, [DeleteMany({"_id": {"$in": keys}})])
         self._bulk(self._history, [DeleteMany({"key": {"$in": keys}})])
+        self._written(keys)

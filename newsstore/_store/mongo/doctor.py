@@ -9,6 +9,7 @@ from pymongo.collection import Collection
 from pymongo.database import Database
 
 from ..values import Diagnosis
+from .copies import COPIES_INDEXES
 from .similar import BANDS_INDEX, CLUSTERS_INDEX
 
 __all__ = ["INDEXES", "INDEX_VERSION", "diagnose", "index_name"]
@@ -26,11 +27,12 @@ INDEXES: dict[str, list[list[tuple[str, int]]]] = {
         CLUSTERS_INDEX,
     ],
     "history": [[("key", ASCENDING), ("snapshot_at", DESCENDING)], [("snapshot_at", ASCENDING)]],
+    "copies": COPIES_INDEXES,
 }
 # Raise when INDEXES changes: opening a store then creates the new ones.
 # 2: history by snapshot time (find --changed). 3: the fingerprints' bands (similar).
-# 4: what clusters reads, covered (see CLUSTERS_INDEX).
-INDEX_VERSION = 4
+# 4: what clusters reads, covered (see CLUSTERS_INDEX). 5: the pairs stats counts (.copies).
+INDEX_VERSION = 5
 
 
 def index_name(keys: list[tuple[str, int]]) -> str:

@@ -18,10 +18,12 @@ from typing import Any
 from pymongo import ASCENDING, UpdateOne
 from pymongo.collection import Collection
 from pymongo.cursor import Cursor
+from pymongo.database import Database
 
 from ..._errors import NotFoundError
 from ..._minhash import bands, signature
 from ..._similar import Fingerprinted
+from . import copies
 
 __all__ = [
     "BANDS_INDEX",
@@ -59,6 +61,8 @@ class MongoSimilar:
 
     zone: tzinfo
     _snapshots: Collection[dict[str, Any]]
+    _meta: Collection[dict[str, Any]]
+    _database: Database[Any]
 
     def _errors(self) -> AbstractContextManager[None]:
         raise NotImplementedError  # MongoStore's
@@ -82,6 +86,32 @@ class MongoSimilar:
                 when(doc.get("snapshot_at")),
                 bytes(sig),
             )
+
+    # -- the pairs stats counts (see .copies) --------------------------------------------
+    @property
+    def _copies(self) -> Collection[dict[str, Any]]:
+        return self._database.get_collection("copies")
+
+    def _refresh_copies(self, keys: list[str]) -> None:
+        """Pair the keys just written (or taken down) anew."""
+        with self._errors():
+            copies.refresh(self._snapshots, self._copies, keys)
+
+    def _start_copies(self) -> None:
+        """A database opened for the first time: its pairs are complete while it is empty."""
+        if self._snapshots.find_one({}, {"_id": 1}) is None:
+            self._meta.replace_one({"_id": "copies"}, {"complete": True}, upsert=True)
+
+    def _copies_complete(self) -> bool:
+        with self._errors():
+            marker = self._meta.find_one({"_id": "copies"})
+        return marker is not None and bool(marker.get("complete"))
+
+    def _near_duplicates(self, max_distance: int) -> int | None:
+        if not self._copies_complete():
+            return None
+        with self._errors():
+            return copies.count(self._copies, max_distance)
 
     def _signature_of(self, key: str, asked: str) -> bytes | None:
         with self._errors():
@@ -116,7 +146,9 @@ class MongoSimilar:
         Resumable: each batch of 500 is written on its own, and the next run picks up the
         documents that still have no ``minhash``. A document rewritten meanwhile got its
         fingerprint with the write; the guard on its revision leaves it alone.
-        ``progress(done, total)`` is called after each batch.
+        ``progress(done, total)`` is called after each batch. A store whose pairs of near
+        snapshots (what ``stats`` counts) are not complete then gets them, every snapshot
+        once, resuming where an interrupted run stopped.
         """
         missing = {"minhash": {"$exists": False}}
         with self._errors():
@@ -142,8 +174,40 @@ class MongoSimilar:
             ]
             with self._errors():
                 self._snapshots.bulk_write(ops, ordered=False)
+            self._refresh_copies([doc["_id"] for doc in docs])
             last = docs[-1]["_id"]
             done += len(docs)
             if progress is not None:
                 progress(done, total)
+        if not self._copies_complete():
+            self._pair_all(progress)
         return done
+
+    def _pair_all(self, progress: Callable[[int, int], None] | None) -> None:
+        """Pair every stored fingerprint, 500 keys at a time, resuming after the last key
+        an interrupted run recorded; then mark the pairs complete."""
+        with self._errors():
+            marker = self._meta.find_one({"_id": "copies"}) or {}
+            total = self._snapshots.count_documents({})
+        last: Any = marker.get("after")
+        done = 0
+        while True:
+            flt = {} if last is None else {"_id": {"$gt": last}}
+            with self._errors():
+                keys = [
+                    doc["_id"]
+                    for doc in self._snapshots.find(flt, {"_id": 1})
+                    .sort("_id", ASCENDING)
+                    .limit(_BATCH)
+                ]
+            if not keys:
+                break
+            self._refresh_copies(keys)
+            last = keys[-1]
+            with self._errors():
+                self._meta.replace_one({"_id": "copies"}, {"after": last}, upsert=True)
+            done += len(keys)
+            if progress is not None:
+                progress(done, total)
+        with self._errors():
+            self._meta.replace_one({"_id": "copies"}, {"complete": True}, upsert=True)

@@ -33,11 +33,11 @@ from ..._types import ExportFormat
 from ..._versions import SeenTimes, VersionEntry
 from ..base import Store
 from ..values import Diagnosis, Grouped, Tombstone
-from . import similar, stats, story_times
+from . import copies, similar, stats, story_times
 from .archive import SQLiteArchive
 from .buffer import RowBuffer
 from .doctor import diagnose
-from .lines import LineTable, select_in, stream, taken_down
+from .lines import LineTable, stream, taken_down
 from .ndjson import NDJSONLines, write_lines
 from .rows import (
     SELECT,
@@ -49,6 +49,7 @@ from .rows import (
     where,
 )
 from .schema import connect, create_schema, day_range
+from .sql import select_in
 from .versions import version_entries, version_times
 from .writes import write_plans
 
@@ -352,6 +353,10 @@ class SQLiteStore(Store):
     def _sharing_band(self, band_keys: list[int]) -> list[Fingerprinted]:
         with self._errors():
             return similar.sharing_band(self._db, band_keys, self.zone)
+
+    def _near_duplicates(self, max_distance: int) -> int:
+        with self._errors():
+            return copies.near_duplicates(self._db, max_distance)
 
     def _fingerprinted(self, start: datetime, end: datetime) -> list[Fingerprinted]:
         with self._errors():

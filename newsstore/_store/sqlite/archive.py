@@ -15,10 +15,11 @@ from ..._times import from_ms, to_ms
 from ..values import Tombstone
 from . import similar
 from .buffer import RowBuffer
-from .lines import LineTable, select_in, stream, taken_down
+from .lines import LineTable, stream, taken_down
 from .meta import read_meta, write_meta
 from .rows import dumps, host_column
 from .schema import INSERT_ITEMS
+from .sql import select_in
 
 __all__ = ["SQLiteArchive"]
 

@@ -13,12 +13,17 @@ the snapshot taken down) has its held rows dropped too (:meth:`RowBuffer.drop`),
 with the transaction as well. Nothing reads ``items``, ``bands`` or ``lines`` between a
 write and its commit except the line memory's recall, for which a line seen earlier in
 the same transaction is simply not recalled (it is validated again and found unchanged).
+
+The commit also pairs the transaction's new fingerprints, once their band rows are in, and
+those whose partner's fingerprint went (see .copies): so a transaction's pairs are made
+with the bands it leaves, in one statement.
 """
 
 from __future__ import annotations
 
 import sqlite3
 
+from .copies import held_json, pair
 from .story_times import INSERT_HELD
 
 __all__ = ["RowBuffer"]
@@ -36,12 +41,15 @@ _INSERT_LINES = "INSERT OR IGNORE INTO lines SELECT ?, id, ? FROM snapshots WHER
 
 
 class RowBuffer:
-    """The ``items``, ``bands`` and ``lines`` rows of one connection's open transaction."""
+    """The ``items``, ``bands`` and ``lines`` rows of one connection's open transaction,
+    and the fingerprints to pair (.copies) at its commit."""
 
     def __init__(self) -> None:
-        # snapshot id -> its item days / band keys, a JSON array
+        # snapshot id -> its item days, a JSON array / its signature and band keys
         self._items: dict[int, str] = {}
-        self._bands: dict[int, str] = {}
+        self._bands: dict[int, tuple[bytes, str]] = {}
+        # snapshot id -> signature of stored fingerprints to pair again (their partner went)
+        self._repair: dict[int, bytes] = {}
         self._lines: list[tuple[bytes, bytes, str]] = []  # (digest, content hash, key)
         self.rollback()
 
@@ -50,12 +58,16 @@ class RowBuffer:
         replaced) replaces the earlier one."""
         self._batch_items.update(rows)
 
-    def add_bands(self, rows: list[tuple[int, str]]) -> None:
-        """Hold the band keys of snapshots' new fingerprints."""
-        self._batch_bands.update(rows)
+    def add_bands(self, rows: list[tuple[int, bytes, str]]) -> None:
+        """Hold snapshots' new fingerprints: (id, signature, band keys)."""
+        self._batch_bands.update((i, (sig, keys)) for i, sig, keys in rows)
 
     def add_lines(self, rows: list[tuple[bytes, bytes, str]]) -> None:
         self._batch_lines.extend(rows)
+
+    def add_repairs(self, rows: list[tuple[int, bytes]]) -> None:
+        """Pair these stored fingerprints again at the commit (id, signature)."""
+        self._batch_repair.update(rows)
 
     def drop(self, ids: list[int], *, items: bool) -> None:
         """Drop the held band keys (and with ``items`` the item days) of these snapshots:
@@ -76,13 +88,15 @@ class RowBuffer:
         self._items.update(self._batch_items)
         self._bands.update(self._batch_bands)
         self._lines.extend(self._batch_lines)
+        self._repair.update(self._batch_repair)
         self.rollback()
 
     def rollback(self) -> None:
         """The batch was undone: so are its rows."""
         self._batch_items: dict[int, str] = {}
-        self._batch_bands: dict[int, str] = {}
+        self._batch_bands: dict[int, tuple[bytes, str]] = {}
         self._batch_lines: list[tuple[bytes, bytes, str]] = []
+        self._batch_repair: dict[int, bytes] = {}
         self._dropped_items: set[int] = set()
         self._dropped_bands: set[int] = set()
 
@@ -92,19 +106,22 @@ class RowBuffer:
         self._items = {}
         self._bands = {}
         self._lines = []
+        self._repair = {}
 
     def flush(self, db: sqlite3.Connection) -> None:
-        """Insert the released rows, in key order (just before the commit)."""
-        for held, statements in (
-            (self._items, (_INSERT_ITEMS,)),
-            (self._bands, (_INSERT_BANDS, INSERT_HELD)),  # and the fingerprints' story_times
-        ):
-            if held:
-                arg = "{" + ",".join(f'"{i}":{v}' for i, v in held.items()) + "}"
-                for sql in statements:
-                    db.execute(sql, (arg,))
+        """Insert the released rows, in key order, and pair the new fingerprints (just
+        before the commit)."""
+        if self._items:
+            db.execute(_INSERT_ITEMS, (held_json(self._items),))
+        if self._bands:
+            bands = held_json({i: keys for i, (_, keys) in self._bands.items()})
+            db.execute(_INSERT_BANDS, (bands,))
+            db.execute(INSERT_HELD, (bands,))  # the fingerprints' story_times
+        # With their band rows in (see .copies).
+        pair(db, {**self._repair, **{i: sig for i, (sig, _) in self._bands.items()}})
         self._items = {}
         self._bands = {}
+        self._repair = {}
         if self._lines:
             self._lines.sort()
             db.executemany(_INSERT_LINES, self._lines)

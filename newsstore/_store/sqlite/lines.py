@@ -14,18 +14,9 @@ from typing import Any
 
 from .buffer import RowBuffer
 from .schema import SCHEMA_VERSION
+from .sql import select_in
 
-__all__ = ["LineTable", "select_in", "stream", "taken_down"]
-
-
-def select_in(db: sqlite3.Connection, sql: str, values: list[Any]) -> Iterator[Any]:
-    """The rows of ``sql``, whose ``IN ({marks})`` takes ``values``, a chunk at a time.
-
-    500 values a statement stay under SQLite's bound-parameter limit on old builds.
-    """
-    for i in range(0, len(values), 500):
-        chunk = values[i : i + 500]
-        yield from db.execute(sql.format(marks=",".join("?" * len(chunk))), chunk)
+__all__ = ["LineTable", "stream", "taken_down"]
 
 
 def stream(

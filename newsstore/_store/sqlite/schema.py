@@ -23,6 +23,7 @@ from urllib.parse import quote
 
 from ..._errors import StoreUnavailableError
 from ..._times import UTC
+from .copies import add_copies
 from .similar import add_fingerprints
 from .story_times import add_story_times
 
@@ -56,7 +57,9 @@ __all__ = [
 # store fingerprints every stored snapshot.
 # 9: ``story_times``, what ``clusters`` reads in publication order, kept by triggers (see
 # .story_times); opening an older store fills it from the stored fingerprints.
-SCHEMA_VERSION = 9
+# 10: ``copies``, the pairs of near snapshots ``stats`` counts (see .copies); opening an
+# older store pairs the stored fingerprints.
+SCHEMA_VERSION = 10
 # PRAGMA application_id of every store newsstore creates ("nwst"): a database without it
 # is newsstore's only when it is a store of an earlier version (see _ownership).
 APPLICATION_ID = 0x6E777374
@@ -299,6 +302,8 @@ def _upgrade(
         add_fingerprints(db, progress)
     if version < 9:
         add_story_times(db)
+    if version < 10:
+        add_copies(db)
 
 
 def _add_store_meta(db: sqlite3.Connection) -> None:

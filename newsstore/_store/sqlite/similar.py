@@ -17,6 +17,7 @@ from datetime import tzinfo
 from ..._errors import NotFoundError
 from ..._minhash import bands, signature
 from ..._similar import Fingerprinted
+from . import copies
 from .buffer import RowBuffer
 from .story_times import fingerprinted_row
 
@@ -94,6 +95,8 @@ def forget(
     if not ids:
         return
     buffer.drop([i for (i,) in ids], items=items)
+    # Their pairs go with their signatures (a trigger); their partners are paired again.
+    buffer.add_repairs(copies.partners(db, [i for (i,) in ids]))
     old: list[tuple[int, int]] = []
     for (snapshot_id,) in ids:
         row = db.execute(
@@ -102,6 +105,7 @@ def forget(
         if row is not None:
             old.extend((key, snapshot_id) for key in bands(row[0]))
     db.executemany("DELETE FROM bands WHERE band = ? AND snapshot_id = ?", old)
+    copies.forget_heads(db, old)
     db.executemany("DELETE FROM signatures WHERE snapshot_id = ?", ids)
 
 
@@ -122,7 +126,7 @@ def index(
         "INSERT INTO signatures (snapshot_id, signature) VALUES (?, ?)",
         [(snapshot_id, sig) for snapshot_id, sig, _ in new],
     )
-    buffer.add_bands([(snapshot_id, keys) for snapshot_id, _, keys in new])
+    buffer.add_bands([(snapshot_id, sig, keys) for snapshot_id, sig, keys in new])
 
 
 def signature_of(db: sqlite3.Connection, key: str, asked: str) -> bytes | None:

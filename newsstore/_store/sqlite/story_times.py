@@ -26,6 +26,7 @@ from typing import Any
 
 from ..._similar import Fingerprinted
 from ..._times import from_ms, to_ms
+from .sql import statements
 
 __all__ = ["INSERT_HELD", "add_story_times", "fingerprinted", "fingerprinted_row"]
 
@@ -73,25 +74,13 @@ END;
 """
 
 
-def _statements() -> list[str]:
-    # One statement at a time: the triggers' bodies hold semicolons of their own.
-    out: list[str] = []
-    current = ""
-    for line in _TABLE.strip().splitlines(keepends=True):
-        current += line
-        if sqlite3.complete_statement(current):
-            out.append(current)
-            current = ""
-    return out
-
-
 def add_story_times(db: sqlite3.Connection) -> None:
     """Schema step 9: ``story_times`` and its triggers, filled from the stored fingerprints.
 
     Runs in the caller's write transaction; the rows go in publication order, so the new
     B-tree is written from start to end.
     """
-    for statement in _statements():
+    for statement in statements(_TABLE):
         db.execute(statement)
     db.execute(
         f"INSERT OR REPLACE INTO story_times {_SELECT} WHERE s.published_at IS NOT NULL"

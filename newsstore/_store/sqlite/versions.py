@@ -16,7 +16,7 @@ from datetime import datetime
 from ..._rules import KeyPlan
 from ..._times import from_ms, to_ms
 from ..._versions import SeenTimes, VersionEntry
-from .lines import select_in
+from .sql import select_in
 
 __all__ = ["record_reseen", "version_entries", "version_times"]
 

@@ -14,8 +14,8 @@ from ..._rules import KeyPlan
 from ..._times import to_ms
 from . import similar
 from .buffer import RowBuffer
-from .lines import select_in
 from .rows import columns, dumps, hex_list, host_column
+from .sql import select_in
 from .versions import record_reseen
 
 __all__ = ["write_plans"]
