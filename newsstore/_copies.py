@@ -43,6 +43,7 @@ CANDIDATES = 8
 KEPT = 2
 
 K = TypeVar("K", bound=Hashable)
+_count = itemgetter(1)
 # (snapshot, other snapshot, distance); both orders are kept, so a snapshot's pairs are
 # found by their first member.
 Pair = tuple[K, K, int]
@@ -56,26 +57,23 @@ def pairs_of(
     """The pairs of ``new`` fingerprints (id -> signature and its bands) with the snapshots
     sharing a band.
 
-    ``by_band``: for each band of ``new``, its first :data:`PER_BAND` stored (``new``'s
-    own may be among them). ``signatures``: the
+    ``by_band``: for the bands of ``new`` that two snapshots or more have, their first
+    :data:`PER_BAND` stored (``new``'s own may be among them). ``signatures``: the
     signatures of those ids and of ``new``'s. Of each one's candidates, the
     :data:`CANDIDATES` sharing the most bands with it are compared (ties in the order of
     its bands), and it keeps its :data:`KEPT` nearest within :data:`COUNTED_DISTANCE`
     (ties by id).
     """
     found: set[Pair[K]] = set()
-    count = itemgetter(1)
     for key, (sig, band_keys) in new.items():
-        # In C: each band's list, one count of them all, one sort.
-        if len(band_keys) < 2:  # a body of few shingles may leave no band whole, or one
-            lists: Sequence[Sequence[K]] = [by_band[b] for b in band_keys]
-        else:
-            lists = itemgetter(*band_keys)(by_band)
-        shared = Counter(chain.from_iterable(lists))
+        lists = [by_band[band] for band in band_keys if band in by_band]
+        if not lists:
+            continue
+        shared = Counter(chain.from_iterable(lists))  # one count of them all, in C
         shared.pop(key, None)
         if not shared:
             continue
-        compared = sorted(shared.items(), key=count, reverse=True)[:CANDIDATES]
+        compared = sorted(shared.items(), key=_count, reverse=True)[:CANDIDATES]
         near = sorted(
             (d, other)
             for other, _ in compared

@@ -18,6 +18,7 @@ instead, with a subquery a band, cost 1.6 µs a band, twice what the rest of the
 from __future__ import annotations
 
 import sqlite3
+from collections import Counter
 from collections.abc import Iterable
 from itertools import chain
 
@@ -45,15 +46,17 @@ CREATE TABLE IF NOT EXISTS band_heads (
     PRIMARY KEY (band, snapshot_id)
 ) WITHOUT ROWID;
 """
-# The stored snapshots of the bands in ?1 (a JSON array) but those in ?2: a band without
-# heads whole (few), a band with heads by its heads.
+# The snapshots of the bands in ?1 (a JSON array, sorted: the seeks go through the B-trees
+# in order) that share them: of a band without heads, each one with another (its rows are
+# few), of a band with heads, its heads. Bands of one snapshot, most of them, give nothing.
 _SHARING = """
-SELECT d.value, c.snapshot_id FROM json_each(?1) d
-    LEFT JOIN band_heads e ON e.band = d.value JOIN bands c ON c.band = d.value
-    WHERE e.band IS NULL AND c.snapshot_id NOT IN (SELECT value FROM json_each(?2))
+SELECT d.value, c.snapshot_id, 0 FROM json_each(?1) d
+    LEFT JOIN band_heads e ON e.band = d.value
+    JOIN bands c ON c.band = d.value
+    JOIN bands x ON x.band = d.value AND x.snapshot_id <> c.snapshot_id
+    WHERE e.band IS NULL
 UNION ALL
-SELECT d.value, e.snapshot_id FROM json_each(?1) d JOIN band_heads e ON e.band = d.value
-    WHERE e.snapshot_id NOT IN (SELECT value FROM json_each(?2))
+SELECT d.value, e.snapshot_id, 1 FROM json_each(?1) d JOIN band_heads e ON e.band = d.value
 """
 _HEAD = (
     "INSERT OR IGNORE INTO band_heads SELECT band, snapshot_id FROM bands WHERE band = ?"
@@ -71,26 +74,26 @@ def pair(db: sqlite3.Connection, held: dict[int, bytes]) -> None:
     if not held:
         return
     new = {i: (sig, bands(sig)) for i, sig in held.items()}
-    members: dict[int, list[int]] = {}
-    for i, (_, band_keys) in new.items():
-        for band in band_keys:
-            members.setdefault(band, []).append(i)
+    count = Counter(chain.from_iterable(band_keys for _, band_keys in new.values()))
     # A band many of them share gets its heads first: read whole, it would be long.
-    db.executemany(_HEAD, [(b,) for b, ids in members.items() if len(ids) >= PER_BAND])
-    # Each band once, however many share it; the batch's own are in hand.
-    rows = db.execute(_SHARING, (str(list(members)), str(list(new)))).fetchall()
-    for band, other in rows:
-        members[band].append(other)
-    by_band = {b: sorted(ids)[:PER_BAND] if len(ids) > 1 else ids for b, ids in members.items()}
-    stored = {band for band, _ in rows}
-    heads = [
-        (band, i)
-        for band, ids in by_band.items()
-        if band in stored and len(ids) == PER_BAND and len(members[band]) >= PER_BAND
-        for i in ids
-    ]
-    # Bands that reached PER_BAND snapshots get their heads (those that had are unchanged).
-    db.executemany("INSERT OR IGNORE INTO band_heads VALUES (?, ?)", heads)
+    db.executemany(_HEAD, [(band,) for band, n in count.items() if n >= PER_BAND])
+    members: dict[int, set[int]] = {}
+    headed: set[int] = set()
+    for band, other, head in db.execute(_SHARING, (str(sorted(count)),)):
+        members.setdefault(band, set()).add(other)
+        if head:
+            headed.add(band)
+    by_band = {band: sorted(ids)[:PER_BAND] for band, ids in members.items()}
+    # Bands that reached PER_BAND snapshots get their heads.
+    db.executemany(
+        "INSERT OR IGNORE INTO band_heads VALUES (?, ?)",
+        [
+            (band, i)
+            for band, ids in members.items()
+            if len(ids) >= PER_BAND and band not in headed
+            for i in by_band[band]
+        ],
+    )
     signatures = {i: sig for i, (sig, _) in new.items()}
     others = sorted(set(chain.from_iterable(by_band.values())) - signatures.keys())
     signatures.update(_signatures(db, others))
