@@ -60,15 +60,18 @@ def accuracy(stories: int) -> dict[str, Any]:
     for url, story in label.items():
         members.setdefault(story, set()).add(url)
     tp = fp = fn = 0
+    answered = 0  # snapshots for which similar finds another
     distances: dict[str, list[int]] = {"copies": [], "unrelated": []}
     with SQLiteStore(":memory:") as store:
         store.save_many(Snapshot.model_validate(rec) for rec in records)
         for url, story in label.items():
             got = {h.url for h in store.similar(url)}
             want = members[story] - {url}
+            answered += bool(got)
             tp += len(got & want)
             fp += len(got - want)
             fn += len(want - got)
+        counted = store.near_duplicates()
         # How far copies and unrelated stories are: every band-sharing pair, no threshold.
         for url, story in list(label.items())[:2000]:
             for hit in store.similar(url, max_distance=64):
@@ -82,6 +85,12 @@ def accuracy(stories: int) -> dict[str, Any]:
         "precision": tp / (tp + fp) if tp + fp else 1.0,
         "recall": tp / (tp + fn) if tp + fn else 1.0,
         "pairs": {"true_positive": tp, "false_positive": fp, "false_negative": fn},
+        # What stats counts, against the labels and against similar of every snapshot.
+        "near_duplicates": {
+            "stats": counted,
+            "similar": answered,
+            "labelled": sum(1 for story in label.values() if len(members[story]) > 1),
+        },
         "copies_distance_max": max(distances["copies"], default=None),
         "copies_distance_p99": percentile(distances["copies"], 99) if distances["copies"] else None,
         "unrelated_sharing_a_band_distance_min": min(distances["unrelated"], default=None),

@@ -154,3 +154,13 @@ def test_a_body_of_few_shingles_is_stored_and_paired_with_nothing(store, make) -
     assert store.get(story_url("x1")) is not None
     # The two alike short bodies share no band: similar does not find them, nor does stats.
     assert store.near_duplicates() == 3 == _answered(store)
+
+
+def test_a_store_moved_to_mongodb_counts_the_same(make, tmp_path, mongodb) -> None:
+    from newsstore._store.mongo import MongoStore
+
+    with SQLiteStore(tmp_path / "local.db") as local, MongoStore(mongodb) as remote:
+        local.save_many(syndicated_snapshots(make, DAY))
+        local.save(make(url=story_url("b1"), paragraphs=republished(story_b(), 1)))
+        copy_store(local, remote)
+        assert remote.stats().near_duplicates == local.stats().near_duplicates == 5
