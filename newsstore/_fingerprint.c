@@ -221,6 +221,105 @@ fingerprint_distance(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssiz
     return PyLong_FromSsize_t(differ);
 }
 
+static Py_ssize_t
+write_decimal(char *out, uint64_t value)
+{
+    char digits[20];
+    Py_ssize_t n = 0, i;
+
+    do {
+        digits[n++] = (char)('0' + value % 10);
+        value /= 10;
+    } while (value);
+    for (i = 0; i < n; i++)
+        out[i] = digits[n - 1 - i];
+    return n;
+}
+
+static int
+compare_keys(const void *x, const void *y)
+{
+    uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+    return (a > b) - (a < b);
+}
+
+static PyObject *
+fingerprint_band_index(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
+{
+    PyObject *seq, *crowded = NULL, *json = NULL, *result = NULL;
+    Py_ssize_t n, i, k = 0, run, crowd, at = 0;
+    uint64_t *keys = NULL;
+    char *text = NULL;
+
+    if (nargs != 2) {
+        PyErr_SetString(PyExc_TypeError, "band_index(signatures, crowd) takes two arguments");
+        return NULL;
+    }
+    crowd = PyLong_AsSsize_t(args[1]);
+    if (crowd == -1 && PyErr_Occurred())
+        return NULL;
+    seq = PySequence_Fast(args[0], "band_index: a sequence of signatures");
+    if (seq == NULL)
+        return NULL;
+    n = PySequence_Fast_GET_SIZE(seq);
+    keys = PyMem_Malloc(sizeof *keys * (size_t)(n * BANDS + 1));
+    /* the longest key is 17 digits: 18 bytes a key with its comma, and the brackets */
+    text = PyMem_Malloc((size_t)(n * BANDS * 18 + 3));
+    crowded = PyList_New(0);
+    if (keys == NULL || text == NULL || crowded == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (i = 0; i < n; i++) {
+        Py_buffer view;
+        uint16_t slots[SLOTS];
+        int band;
+
+        if (slots_of(PySequence_Fast_GET_ITEM(seq, i), &view) < 0)
+            goto done;
+        if (view.len != (Py_ssize_t)sizeof slots) {
+            PyBuffer_Release(&view);
+            PyErr_SetString(PyExc_ValueError, "band_index: a signature is 128 bytes");
+            goto done;
+        }
+        memcpy(slots, view.buf, sizeof slots);
+        PyBuffer_Release(&view);
+        for (band = 0; band < BANDS; band++) {
+            uint64_t a = slots[band * 3], b = slots[band * 3 + 1], c = slots[band * 3 + 2];
+            if (a && b && c) /* as bands(): a band with an empty slot is left out */
+                keys[k++] = ((uint64_t)band << 48) | (a << 32) | (b << 16) | c;
+        }
+    }
+    qsort(keys, (size_t)k, sizeof *keys, compare_keys);
+    text[at++] = '[';
+    for (i = 0; i < k; i += run) {
+        for (run = 1; i + run < k && keys[i + run] == keys[i]; run++)
+            ;
+        if (at > 1)
+            text[at++] = ',';
+        at += write_decimal(text + at, keys[i]);
+        if (run >= crowd) {
+            PyObject *key = PyLong_FromUnsignedLongLong(keys[i]);
+            if (key == NULL || PyList_Append(crowded, key) < 0) {
+                Py_XDECREF(key);
+                goto done;
+            }
+            Py_DECREF(key);
+        }
+    }
+    text[at++] = ']';
+    json = PyUnicode_FromStringAndSize(text, at);
+    if (json != NULL)
+        result = PyTuple_Pack(2, json, crowded);
+done:
+    Py_XDECREF(json);
+    Py_XDECREF(crowded);
+    PyMem_Free(keys);
+    PyMem_Free(text);
+    Py_DECREF(seq);
+    return result;
+}
+
 static PyMethodDef fingerprint_methods[] = {
     {"signature", (PyCFunction)(void (*)(void))fingerprint_signature, METH_FASTCALL,
      "signature(text, table) -> bytes | None: the MinHash signature of a joined body "
@@ -229,6 +328,9 @@ static PyMethodDef fingerprint_methods[] = {
      "bands(sig) -> list[int]: the band keys of a signature with no empty slot."},
     {"distance", (PyCFunction)(void (*)(void))fingerprint_distance, METH_FASTCALL,
      "distance(a, b) -> int: how many 16-bit slots of two signatures differ."},
+    {"band_index", (PyCFunction)(void (*)(void))fingerprint_band_index, METH_FASTCALL,
+     "band_index(signatures, crowd) -> (str, list[int]): the distinct band keys of the "
+     "signatures as a sorted JSON array, and those that crowd signatures or more have."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -49,7 +49,9 @@ with a probability that falls with the distance (≥ 0.99 at 24).
 from __future__ import annotations
 
 import unicodedata
+from collections import Counter
 from collections.abc import Callable, Sequence
+from itertools import chain
 
 from ._minhash_table import table as _table
 
@@ -63,6 +65,7 @@ __all__ = [
     "MIN_CHARACTERS",
     "SIGNATURE_BYTES",
     "SLOTS",
+    "band_index",
     "bands",
     "body_text",
     "distance",
@@ -128,8 +131,17 @@ def _distance(a: bytes, b: bytes) -> int:
     )
 
 
+def _band_index(signatures: Sequence[bytes], crowd: int) -> tuple[str, list[int]]:
+    """The distinct band keys of ``signatures`` as a sorted JSON array, and those that
+    ``crowd`` of them or more have (sorted)."""
+    count = Counter(chain.from_iterable(map(_bands, signatures)))
+    text = "[" + ",".join(map(str, sorted(count))) + "]"
+    return text, sorted(b for b, n in count.items() if n >= crowd)
+
+
 if _fast is not None:
     bands: Callable[[bytes], list[int]] = _fast.bands
     distance: Callable[[bytes, bytes], int] = _fast.distance
+    band_index: Callable[[Sequence[bytes], int], tuple[str, list[int]]] = _fast.band_index
 else:
-    bands, distance = _bands, _distance
+    bands, distance, band_index = _bands, _distance, _band_index

@@ -164,3 +164,11 @@ def test_a_store_moved_to_mongodb_counts_the_same(make, tmp_path, mongodb) -> No
         local.save(make(url=story_url("b1"), paragraphs=republished(story_b(), 1)))
         copy_store(local, remote)
         assert remote.stats().near_duplicates == local.stats().near_duplicates == 5
+
+
+def test_a_copy_whose_every_band_has_its_heads_already_is_counted(store, make) -> None:
+    # Four identical pages give every band its four heads; a fifth is in none of them and
+    # is compared with them.
+    for i in range(6):
+        store.save(make(url=story_url(f"same{i}"), paragraphs=story_a()))
+    assert store.near_duplicates() == 6 == _answered(store)

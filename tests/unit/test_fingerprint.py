@@ -169,6 +169,26 @@ def test_bands_and_distance_match_the_python_code(a: bytes, b: bytes) -> None:
         _minhash._distance(a, b[:126])
 
 
+_SLOT = st.one_of(st.just(0), st.just(7), st.integers(1, 0xFFFF))
+_SIGNATURE = st.lists(_SLOT, min_size=64, max_size=64).map(lambda s: array.array("H", s).tobytes())
+
+
+@needs_c
+@given(st.lists(_SIGNATURE, max_size=12), st.integers(0, 6), st.integers(1, 5))
+def test_a_commits_band_index_matches_the_python_code(
+    sigs: list[bytes], repeats: int, crowd: int
+) -> None:
+    # Some signatures repeated, so that some bands are shared by `crowd` or more.
+    sigs = sigs + sigs[:1] * repeats
+    text, crowded = _minhash.band_index(sigs, crowd)
+    assert (text, crowded) == _minhash._band_index(sigs, crowd)
+    every = [key for sig in sigs for key in _minhash._bands(sig)]
+    assert json.loads(text) == sorted(set(every))
+    assert crowded == sorted({k for k in every if every.count(k) >= crowd})
+    with pytest.raises(ValueError, match="128 bytes"):
+        _minhash.band_index([b"\x01\x00" * 63], 1)
+
+
 @needs_c
 def test_the_sample_takes_the_c_path() -> None:
     joined = _minhash._joined(sample_paragraphs())
@@ -193,7 +213,9 @@ print(json.dumps({
     "signature": sig.hex(),
     "bands": _minhash.bands(sig),
     "distance": _minhash.distance(sig, other),
-    "python": _minhash.bands is _minhash._bands and _minhash.distance is _minhash._distance,
+    "band_index": _minhash.band_index([sig, other, sig], 2),
+    "python": _minhash.bands is _minhash._bands and _minhash.distance is _minhash._distance
+        and _minhash.band_index is _minhash._band_index,
 }))
 """
     out = subprocess.run(
@@ -212,6 +234,7 @@ print(json.dumps({
         "signature": sig.hex(),
         "bands": _minhash._bands(sig),
         "distance": _minhash._distance(sig, other),
+        "band_index": list(_minhash._band_index([sig, other, sig], 2)),
         "python": True,
     }
 

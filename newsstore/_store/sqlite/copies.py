@@ -18,12 +18,11 @@ instead, with a subquery a band, cost 1.6 µs a band, twice what the rest of the
 from __future__ import annotations
 
 import sqlite3
-from collections import Counter
 from collections.abc import Iterable
 from itertools import chain
 
 from ..._copies import PER_BAND, pairs_of
-from ..._minhash import bands
+from ..._minhash import band_index, bands
 from .sql import select_in, statements
 
 __all__ = ["add_copies", "forget_heads", "held_json", "near_duplicates", "pair", "partners"]
@@ -73,13 +72,13 @@ def pair(db: sqlite3.Connection, held: dict[int, bytes]) -> None:
     """Pair these fingerprints (snapshot id -> signature), whose band rows are stored."""
     if not held:
         return
-    new = {i: (sig, bands(sig)) for i, sig in held.items()}
-    count = Counter(chain.from_iterable(band_keys for _, band_keys in new.values()))
-    # A band many of them share gets its heads first: read whole, it would be long.
-    db.executemany(_HEAD, [(band,) for band, n in count.items() if n >= PER_BAND])
+    # The commit's distinct band keys, sorted, and those many of its fingerprints share:
+    # those get their heads first (read whole, their rows would be many).
+    keys, crowded = band_index(list(held.values()), PER_BAND)
+    db.executemany(_HEAD, [(band,) for band in crowded])
     members: dict[int, set[int]] = {}
     headed: set[int] = set()
-    for band, other, head in db.execute(_SHARING, (str(sorted(count)),)):
+    for band, other, head in db.execute(_SHARING, (keys,)):
         members.setdefault(band, set()).add(other)
         if head:
             headed.add(band)
@@ -94,9 +93,13 @@ def pair(db: sqlite3.Connection, held: dict[int, bytes]) -> None:
             for i in by_band[band]
         ],
     )
-    signatures = {i: sig for i, (sig, _) in new.items()}
-    others = sorted(set(chain.from_iterable(by_band.values())) - signatures.keys())
-    signatures.update(_signatures(db, others))
+    # Only the fingerprints with a band that others have are compared, with those others.
+    shared = by_band.keys()
+    new = {i: (sig, b) for i, sig in held.items() if not shared.isdisjoint(b := bands(sig))}
+    candidates = set(chain.from_iterable(by_band.values()))
+    signatures = {i: held[i] for i in candidates if i in held}
+    signatures.update({i: sig for i, (sig, _) in new.items()})
+    signatures.update(_signatures(db, sorted(candidates - signatures.keys())))
     pairs = sorted(pairs_of(new, by_band, signatures))
     db.executemany("INSERT OR REPLACE INTO copies VALUES (?, ?, ?)", pairs)
 
