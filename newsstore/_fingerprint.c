@@ -154,31 +154,46 @@ slots_of(PyObject *obj, Py_buffer *view)
     return 0;
 }
 
-static PyObject *
-fingerprint_bands(PyObject *Py_UNUSED(module), PyObject *sig)
+/* The 64 slots of a 128-byte signature, and its band keys (those with no empty slot) in
+   keys: how many. -1 with an exception set for anything else; ``who`` names the caller. */
+static int
+band_keys(PyObject *sig, uint64_t keys[BANDS], const char *who)
 {
     Py_buffer view;
     uint16_t slots[SLOTS];
-    PyObject *out, *key;
-    int band;
+    int band, n = 0;
 
     if (slots_of(sig, &view) < 0)
-        return NULL;
+        return -1;
     if (view.len != (Py_ssize_t)sizeof slots) {
         PyBuffer_Release(&view);
-        PyErr_SetString(PyExc_ValueError, "bands: a signature is 128 bytes");
-        return NULL;
+        PyErr_Format(PyExc_ValueError, "%s: a signature is 128 bytes", who);
+        return -1;
     }
     memcpy(slots, view.buf, sizeof slots);
     PyBuffer_Release(&view);
+    for (band = 0; band < BANDS; band++) {
+        uint64_t a = slots[band * 3], b = slots[band * 3 + 1], c = slots[band * 3 + 2];
+        if (a && b && c) /* a band with an empty slot is left out */
+            keys[n++] = ((uint64_t)band << 48) | (a << 32) | (b << 16) | c;
+    }
+    return n;
+}
+
+static PyObject *
+fingerprint_bands(PyObject *Py_UNUSED(module), PyObject *sig)
+{
+    uint64_t keys[BANDS];
+    PyObject *out, *key;
+    int i, n = band_keys(sig, keys, "bands");
+
+    if (n < 0)
+        return NULL;
     out = PyList_New(0);
     if (out == NULL)
         return NULL;
-    for (band = 0; band < BANDS; band++) {
-        uint64_t a = slots[band * 3], b = slots[band * 3 + 1], c = slots[band * 3 + 2];
-        if (!(a && b && c))
-            continue; /* a band with an empty slot is left out */
-        key = PyLong_FromUnsignedLongLong(((uint64_t)band << 48) | (a << 32) | (b << 16) | c);
+    for (i = 0; i < n; i++) {
+        key = PyLong_FromUnsignedLongLong(keys[i]);
         if (key == NULL || PyList_Append(out, key) < 0) {
             Py_XDECREF(key);
             Py_DECREF(out);
@@ -271,24 +286,10 @@ fingerprint_band_index(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ss
         goto done;
     }
     for (i = 0; i < n; i++) {
-        Py_buffer view;
-        uint16_t slots[SLOTS];
-        int band;
-
-        if (slots_of(PySequence_Fast_GET_ITEM(seq, i), &view) < 0)
+        int got = band_keys(PySequence_Fast_GET_ITEM(seq, i), keys + k, "band_index");
+        if (got < 0)
             goto done;
-        if (view.len != (Py_ssize_t)sizeof slots) {
-            PyBuffer_Release(&view);
-            PyErr_SetString(PyExc_ValueError, "band_index: a signature is 128 bytes");
-            goto done;
-        }
-        memcpy(slots, view.buf, sizeof slots);
-        PyBuffer_Release(&view);
-        for (band = 0; band < BANDS; band++) {
-            uint64_t a = slots[band * 3], b = slots[band * 3 + 1], c = slots[band * 3 + 2];
-            if (a && b && c) /* as bands(): a band with an empty slot is left out */
-                keys[k++] = ((uint64_t)band << 48) | (a << 32) | (b << 16) | c;
-        }
+        k += got;
     }
     qsort(keys, (size_t)k, sizeof *keys, compare_keys);
     text[at++] = '[';
