@@ -204,28 +204,25 @@ fingerprint_bands(PyObject *Py_UNUSED(module), PyObject *sig)
     return out;
 }
 
-static PyObject *
-fingerprint_distance(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
+/* The distance of two signatures, -1 with an exception set. */
+static Py_ssize_t
+slot_distance(PyObject *first, PyObject *second)
 {
     Py_buffer a, b;
     Py_ssize_t i, differ = 0;
     const unsigned char *x, *y;
 
-    if (nargs != 2) {
-        PyErr_SetString(PyExc_TypeError, "distance(a, b) takes two arguments");
-        return NULL;
-    }
-    if (slots_of(args[0], &a) < 0)
-        return NULL;
-    if (slots_of(args[1], &b) < 0) {
+    if (slots_of(first, &a) < 0)
+        return -1;
+    if (slots_of(second, &b) < 0) {
         PyBuffer_Release(&a);
-        return NULL;
+        return -1;
     }
     if (a.len != b.len) {
         PyBuffer_Release(&a);
         PyBuffer_Release(&b);
         PyErr_SetString(PyExc_ValueError, "distance: signatures of different lengths");
-        return NULL;
+        return -1;
     }
     x = a.buf;
     y = b.buf;
@@ -233,7 +230,20 @@ fingerprint_distance(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssiz
         differ += x[i] != y[i] || x[i + 1] != y[i + 1];
     PyBuffer_Release(&a);
     PyBuffer_Release(&b);
-    return PyLong_FromSsize_t(differ);
+    return differ;
+}
+
+static PyObject *
+fingerprint_distance(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
+{
+    Py_ssize_t differ;
+
+    if (nargs != 2) {
+        PyErr_SetString(PyExc_TypeError, "distance(a, b) takes two arguments");
+        return NULL;
+    }
+    differ = slot_distance(args[0], args[1]);
+    return differ < 0 ? NULL : PyLong_FromSsize_t(differ);
 }
 
 static Py_ssize_t
@@ -321,6 +331,201 @@ done:
     return result;
 }
 
+/* One candidate of a fingerprint: how many of its bands' lists hold it, in the order first met. */
+typedef struct {
+    PyObject *key; /* borrowed from by_band's lists */
+    Py_hash_t hash;
+    Py_ssize_t count, first;
+} candidate;
+
+static int
+by_count(const void *x, const void *y)
+{
+    const candidate *a = x, *b = y;
+    if (a->count != b->count)
+        return a->count > b->count ? -1 : 1;
+    return (a->first > b->first) - (a->first < b->first);
+}
+
+static int
+append_pair(PyObject *out, PyObject *a, PyObject *b, Py_ssize_t d)
+{
+    PyObject *dist = PyLong_FromSsize_t(d), *pair;
+    if (dist == NULL)
+        return -1;
+    pair = PyTuple_Pack(3, a, b, dist);
+    Py_DECREF(dist);
+    if (pair == NULL || PyList_Append(out, pair) < 0) {
+        Py_XDECREF(pair);
+        return -1;
+    }
+    Py_DECREF(pair);
+    return 0;
+}
+
+/* newsstore._copies.pairs_of's loop (see there): the same pairs, as a list of both orders. */
+static PyObject *
+fingerprint_pairs(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
+{
+    PyObject *new, *by_band, *signatures, *out, *key, *value;
+    Py_ssize_t compared, kept, limit, pos = 0, room = 64;
+    candidate *cands;
+
+    if (nargs != 6) {
+        PyErr_SetString(PyExc_TypeError,
+                        "pairs(new, by_band, signatures, compared, kept, max_distance)");
+        return NULL;
+    }
+    new = args[0];
+    by_band = args[1];
+    signatures = args[2];
+    if (!PyDict_Check(new) || !PyDict_Check(by_band) || !PyDict_Check(signatures)) {
+        PyErr_SetString(PyExc_TypeError, "pairs: new, by_band and signatures are dicts");
+        return NULL;
+    }
+    compared = PyLong_AsSsize_t(args[3]);
+    kept = PyLong_AsSsize_t(args[4]);
+    limit = PyLong_AsSsize_t(args[5]);
+    if (PyErr_Occurred())
+        return NULL;
+    cands = PyMem_Malloc(sizeof *cands * (size_t)room);
+    out = PyList_New(0);
+    if (cands == NULL || out == NULL) {
+        PyMem_Free(cands);
+        Py_XDECREF(out);
+        return PyErr_NoMemory();
+    }
+    while (PyDict_Next(new, &pos, &key, &value)) {
+        PyObject *sig, *band_keys;
+        Py_ssize_t n = 0, i, j, b, taken, near = 0;
+        Py_hash_t own;
+        candidate best[64];
+        Py_ssize_t dist[64];
+
+        if (!PyTuple_Check(value) || PyTuple_GET_SIZE(value) != 2) {
+            PyErr_SetString(PyExc_TypeError, "pairs: new maps a key to (signature, bands)");
+            goto fail;
+        }
+        sig = PyTuple_GET_ITEM(value, 0);
+        band_keys = PyTuple_GET_ITEM(value, 1);
+        if (!PyList_Check(band_keys)) {
+            PyErr_SetString(PyExc_TypeError, "pairs: a fingerprint's bands are a list");
+            goto fail;
+        }
+        for (b = 0; b < PyList_GET_SIZE(band_keys); b++) {
+            PyObject *list = PyDict_GetItemWithError(by_band, PyList_GET_ITEM(band_keys, b));
+            if (list == NULL) {
+                if (PyErr_Occurred())
+                    goto fail;
+                continue;
+            }
+            if (!PyList_Check(list)) {
+                PyErr_SetString(PyExc_TypeError, "pairs: by_band maps a band to a list");
+                goto fail;
+            }
+            for (j = 0; j < PyList_GET_SIZE(list); j++) {
+                PyObject *other = PyList_GET_ITEM(list, j);
+                Py_hash_t h = PyObject_Hash(other);
+                if (h == -1)
+                    goto fail;
+                for (i = 0; i < n; i++) {
+                    if (cands[i].hash == h) {
+                        int same = cands[i].key == other
+                                       ? 1
+                                       : PyObject_RichCompareBool(cands[i].key, other, Py_EQ);
+                        if (same < 0)
+                            goto fail;
+                        if (same)
+                            break;
+                    }
+                }
+                if (i < n) {
+                    cands[i].count++;
+                    continue;
+                }
+                if (n == room) {
+                    candidate *more = PyMem_Realloc(cands, sizeof *cands * (size_t)(room * 2));
+                    if (more == NULL) {
+                        PyErr_NoMemory();
+                        goto fail;
+                    }
+                    cands = more;
+                    room *= 2;
+                }
+                cands[n].key = other;
+                cands[n].hash = h;
+                cands[n].count = 1;
+                cands[n].first = n;
+                n++;
+            }
+        }
+        /* Not compared with itself. */
+        own = PyObject_Hash(key);
+        if (own == -1)
+            goto fail;
+        for (i = 0; i < n; i++) {
+            int same;
+            if (cands[i].hash != own)
+                continue;
+            same = cands[i].key == key ? 1 : PyObject_RichCompareBool(cands[i].key, key, Py_EQ);
+            if (same < 0)
+                goto fail;
+            if (same) {
+                memmove(cands + i, cands + i + 1, sizeof *cands * (size_t)(n - i - 1));
+                n--;
+                break;
+            }
+        }
+        if (n == 0)
+            continue;
+        qsort(cands, (size_t)n, sizeof *cands, by_count);
+        taken = n < compared ? n : compared;
+        if (taken > 64)
+            taken = 64;
+        for (i = 0; i < taken; i++) {
+            PyObject *other_sig = PyDict_GetItemWithError(signatures, cands[i].key);
+            Py_ssize_t d;
+            if (other_sig == NULL) {
+                if (!PyErr_Occurred())
+                    PyErr_SetObject(PyExc_KeyError, cands[i].key);
+                goto fail;
+            }
+            d = slot_distance(sig, other_sig);
+            if (d < 0)
+                goto fail;
+            if (d > limit)
+                continue;
+            /* Insert in (distance, key) order: a few at most. */
+            for (j = near; j > 0; j--) {
+                int less = 0;
+                if (d == dist[j - 1]) {
+                    less = PyObject_RichCompareBool(cands[i].key, best[j - 1].key, Py_LT);
+                    if (less < 0)
+                        goto fail;
+                }
+                if (!(d < dist[j - 1] || less))
+                    break;
+                best[j] = best[j - 1];
+                dist[j] = dist[j - 1];
+            }
+            best[j] = cands[i];
+            dist[j] = d;
+            near++;
+        }
+        for (i = 0; i < near && i < kept; i++) {
+            if (append_pair(out, key, best[i].key, dist[i]) < 0 ||
+                append_pair(out, best[i].key, key, dist[i]) < 0)
+                goto fail;
+        }
+    }
+    PyMem_Free(cands);
+    return out;
+fail:
+    PyMem_Free(cands);
+    Py_DECREF(out);
+    return NULL;
+}
+
 static PyMethodDef fingerprint_methods[] = {
     {"signature", (PyCFunction)(void (*)(void))fingerprint_signature, METH_FASTCALL,
      "signature(text, table) -> bytes | None: the MinHash signature of a joined body "
@@ -329,6 +534,9 @@ static PyMethodDef fingerprint_methods[] = {
      "bands(sig) -> list[int]: the band keys of a signature with no empty slot."},
     {"distance", (PyCFunction)(void (*)(void))fingerprint_distance, METH_FASTCALL,
      "distance(a, b) -> int: how many 16-bit slots of two signatures differ."},
+    {"pairs", (PyCFunction)(void (*)(void))fingerprint_pairs, METH_FASTCALL,
+     "pairs(new, by_band, signatures, compared, kept, max_distance) -> list: the pairs "
+     "of newsstore._copies.pairs_of, each in both orders."},
     {"band_index", (PyCFunction)(void (*)(void))fingerprint_band_index, METH_FASTCALL,
      "band_index(signatures, crowd) -> (str, list[int]): the distinct band keys of the "
      "signatures as a sorted JSON array, and those that crowd signatures or more have."},

@@ -59,6 +59,8 @@ try:  # the compiled loops (setup.py builds them where a C compiler is found)
     import newsstore._fingerprint as _fast
 except ImportError:  # pragma: no cover - an install without the extension
     _fast = None  # type: ignore[assignment]
+# The same, for the modules that have loops of their own in it (newsstore._copies).
+compiled = _fast
 
 __all__ = [
     "BANDS",
@@ -68,6 +70,7 @@ __all__ = [
     "band_index",
     "bands",
     "body_text",
+    "compiled",
     "distance",
     "signature",
 ]

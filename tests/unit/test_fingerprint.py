@@ -18,7 +18,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from newsstore import _minhash
+from newsstore import _copies, _minhash
 from newsstore._minhash_table import UNSAFE, table
 
 from ..stories import sample_paragraphs
@@ -204,7 +204,7 @@ def test_without_the_extension_the_numpy_path_gives_the_same() -> None:
     script = """
 import json, sys
 sys.modules["newsstore._fingerprint"] = None
-from newsstore import _minhash
+from newsstore import _copies, _minhash
 from tests.stories import sample_paragraphs
 sig = _minhash.signature(sample_paragraphs())
 other = _minhash.signature(sample_paragraphs()[2:])
@@ -216,6 +216,9 @@ print(json.dumps({
     "band_index": _minhash.band_index([sig, other, sig], 2),
     "python": _minhash.bands is _minhash._bands and _minhash.distance is _minhash._distance
         and _minhash.band_index is _minhash._band_index,
+    "pairs": sorted(_copies.pairs_of({1: (sig, _minhash.bands(sig))},
+        {b: [1, 2] for b in _minhash.bands(sig)}, {1: sig, 2: other})),
+    "copies_python": _copies._fast is None,
 }))
 """
     out = subprocess.run(
@@ -236,6 +239,17 @@ print(json.dumps({
         "distance": _minhash._distance(sig, other),
         "band_index": list(_minhash._band_index([sig, other, sig], 2)),
         "python": True,
+        "pairs": [
+            list(p)
+            for p in sorted(
+                _copies.python_pairs_of(
+                    {1: (sig, _minhash._bands(sig))},
+                    {b: [1, 2] for b in _minhash._bands(sig)},
+                    {1: sig, 2: other},
+                )
+            )
+        ],
+        "copies_python": True,
     }
 
 
