@@ -366,11 +366,13 @@ def stats(result: Stats, *, as_json: bool) -> None:
         f"{result.snapshots} snapshots, {result.history} in history, "
         f"{result.keys_with_versions} keys with versions, {result.suppressed} suppressed"
     )
-    if result.near_duplicates is None:
+    if result.near_duplicates is None and result.near_distance > result.NEAR_LIMIT:
         echo(
-            "near-duplicates: not counted (a MongoDB store: `newsstore backfill` counts"
-            " them; or NEWSSTORE_SIMILAR_DISTANCE above 40)"
+            f"near-duplicates: not counted (NEWSSTORE_SIMILAR_DISTANCE is"
+            f" {result.near_distance}; they are counted within {result.NEAR_LIMIT} at most)"
         )
+    elif result.near_duplicates is None:
+        echo("near-duplicates: not counted yet (`newsstore backfill` pairs this store's snapshots)")
     else:
         echo(
             f"{result.near_duplicates} snapshots have a near-duplicate"

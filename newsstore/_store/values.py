@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import ClassVar
 
+from .._copies import COUNTED_DISTANCE
 from .._schemas import RelatedItem, Snapshot
 
 __all__ = ["QUARTER_MS", "Diagnosis", "Grouped", "RelatedHit", "Stats", "Tombstone"]
@@ -81,3 +83,5 @@ class Stats:
     # (``newsstore backfill``) or when the threshold is beyond what is counted (40).
     near_duplicates: int | None = None
     near_distance: int = 32
+    # The largest threshold the count can be made at (not a field: not in ``--json``).
+    NEAR_LIMIT: ClassVar[int] = COUNTED_DISTANCE

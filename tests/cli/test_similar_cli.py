@@ -115,3 +115,16 @@ def test_stats_show_how_many_snapshots_have_a_near_duplicate(run, tmp_path: Path
     assert (stats["near_duplicates"], stats["near_distance"]) == (4, 32)
     assert run("delete", A1, "--reason", "test").exit_code == 0
     assert json.loads(run("stats", "--json").stdout)["near_duplicates"] == 2
+
+
+def test_stats_say_why_near_duplicates_are_not_counted(run, tmp_path: Path, monkeypatch) -> None:
+    _import(run, tmp_path)
+    monkeypatch.setenv("NEWSSTORE_SIMILAR_DISTANCE", "50")
+    result = run("stats")
+    assert result.exit_code == 0
+    assert (
+        "near-duplicates: not counted (NEWSSTORE_SIMILAR_DISTANCE is 50;"
+        " they are counted within 40 at most)" in result.stdout
+    )
+    stats = json.loads(run("stats", "--json").stdout)
+    assert (stats["near_duplicates"], stats["near_distance"]) == (None, 50)

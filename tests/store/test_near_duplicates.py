@@ -88,7 +88,8 @@ def test_a_copied_or_restored_store_counts_the_same(store, make, tmp_path) -> No
     assert store.near_duplicates() == 2 == _answered(store)
 
 
-def test_a_mongodb_store_paired_before_gets_its_pairs_from_backfill(mongodb, make) -> None:
+def test_a_mongodb_store_paired_before_gets_its_pairs_from_backfill(mongodb, make, capsys) -> None:
+    from cli.output import stats as show_stats
     from newsstore._store.mongo import MongoStore
 
     with MongoStore(mongodb) as store:
@@ -99,6 +100,8 @@ def test_a_mongodb_store_paired_before_gets_its_pairs_from_backfill(mongodb, mak
         mongodb.meta.update_one({"_id": "indexes"}, {"$set": {"version": 3}})
     with MongoStore(mongodb) as store:
         assert store.stats().near_duplicates is None  # not known yet
+        show_stats(store.stats(), as_json=False)
+        assert "near-duplicates: not counted yet (`newsstore backfill`" in capsys.readouterr().out
         # An interrupted run that recorded the first key as done.
         first = min(doc["_id"] for doc in mongodb.snapshots.find({}, {"_id": 1}))
         mongodb.meta.replace_one({"_id": "copies"}, {"after": first}, upsert=True)
