@@ -296,7 +296,13 @@ def test_a_batch_writes_the_same_operations(monkeypatch: pytest.MonkeyPatch) -> 
     store._snapshots = store._history_c = None
     monkeypatch.setattr(store, "_bulk", lambda coll, ops: sent.append(ops) or [])
     paired: list[list[str]] = []
-    monkeypatch.setattr(store, "_refresh_copies", paired.append)
+    fingerprints: list[dict[str, Any]] = []
+
+    def refresh(keys: list[str], written: dict[str, Any]) -> None:
+        paired.append(keys)
+        fingerprints.append(written)
+
+    monkeypatch.setattr(store, "_refresh_copies", refresh)
 
     def plans(which: int) -> list[KeyPlan]:
         groups: dict[str, list[Incoming]] = {}
@@ -316,8 +322,11 @@ def test_a_batch_writes_the_same_operations(monkeypatch: pytest.MonkeyPatch) -> 
     assert len(sent) == len(expected)
     for new_ops, old_ops in zip(sent, expected, strict=True):
         same_wire(new_ops, old_ops)
-    # And the keys written are paired (the pairs stats counts).
+    # And the keys written are paired (the pairs stats counts), from what was written.
     assert paired == [[p.key for p in old]]
+    assert fingerprints == [
+        {p.key: (p.current.payload["minhash"], p.current.payload["bands"]) for p in old}
+    ]
     assert len(sent[2]) == len(old) and sum(map(len, sent)) > len(old)  # inserts and more
 
 
@@ -334,7 +343,7 @@ def test_a_restore_merges_the_same_operations() -> None:
         *(None,) * 4,  # type: ignore[arg-type]  # no database: apply touches none here
         nullcontext,
         lambda coll, ops: sent.append(ops) or [],
-        lambda keys: None,  # the pairs stats counts: not these tests'
+        lambda keys, written: None,  # the pairs stats counts: not these tests'
     )
     archive._counted = {new.key: 1}
     for rev, current in [(None, (new, old)), (5, (new2, old2)), (None, None), (2, None)]:

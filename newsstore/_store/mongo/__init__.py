@@ -47,6 +47,7 @@ from ..base import Store
 from ..values import QUARTER_MS, Diagnosis, Grouped, Tombstone
 from . import versions
 from .archive import MongoArchive
+from .copies import fingerprint_of
 from .doctor import INDEX_VERSION, INDEXES, diagnose
 from .raw import EncodedFields, encode_fields
 from .similar import MongoSimilar
@@ -246,8 +247,13 @@ class MongoStore(MongoSimilar, Store):
         current, archived = spelling_ops([p for p in plans if p.key not in conflicts])
         self._bulk(self._snapshots, current)
         self._bulk(self._history_c, archived)
-        written = [p.key for p in plans if p.current is not None and p.key not in conflicts]
-        self._refresh_copies(written)  # the pairs stats counts (see .copies)
+        # The pairs stats counts (see .copies), from the fingerprints just written.
+        written = {
+            p.key: fingerprint_of(p.current.payload.fingerprint)
+            for p in plans
+            if p.current is not None and p.key not in conflicts
+        }
+        self._refresh_copies(list(written), written)
         return conflicts
 
     def _bulk(self, collection: Collection[dict[str, Any]], ops: list[Any]) -> list[int]:

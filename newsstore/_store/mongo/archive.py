@@ -22,6 +22,7 @@ from ..._rules import StoredKey
 from ..._schemas import Snapshot
 from ..._urls import host_of, reversed_host
 from ..values import Tombstone
+from .copies import Fingerprint, fingerprint_of
 from .raw import EncodedFields, document
 from .versions import SNAPSHOT_FIELDS, archived_current_op
 from .writes import history_id, record_history_op
@@ -72,7 +73,7 @@ class MongoArchive:
         meta: Collection[dict[str, Any]],
         errors: Callable[[], AbstractContextManager[None]],
         bulk: Callable[[Collection[dict[str, Any]], list[Any]], list[int]],
-        written: Callable[[list[str]], None],
+        written: Callable[[list[str], dict[str, Fingerprint]], None],
     ) -> None:
         self._snapshots = snapshots
         self._history = history
@@ -209,10 +210,15 @@ class MongoArchive:
             if m.unarchive is not None and m.key not in conflicts
         ]
         self._bulk(self._history, unarchived)
-        self._written([m.key for m in written if m.current is not None and m.key not in conflicts])
+        done = {
+            m.key: fingerprint_of(m.current.payload.fingerprint)
+            for m in written
+            if m.current is not None and m.key not in conflicts
+        }
+        self._written(list(done), done)
         return conflicts
 
     def remove(self, keys: list[str]) -> None:
         self._bulk(self._snapshots, [DeleteMany({"_id": {"$in": keys}})])
         self._bulk(self._history, [DeleteMany({"key": {"$in": keys}})])
-        self._written(keys)
+        self._written(keys, {})

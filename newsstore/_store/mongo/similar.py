@@ -10,7 +10,7 @@ until :meth:`MongoSimilar.backfill` gives them one.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime, tzinfo
 from typing import Any
@@ -92,10 +92,13 @@ class MongoSimilar:
     def _copies(self) -> Collection[dict[str, Any]]:
         return self._database.get_collection("copies")
 
-    def _refresh_copies(self, keys: list[str]) -> None:
-        """Pair the keys just written (or taken down) anew."""
+    def _refresh_copies(
+        self, keys: list[str], written: Mapping[str, copies.Fingerprint] | None = None
+    ) -> None:
+        """Pair the keys just written (or taken down) anew; ``written``: the fingerprints
+        just written of some of them."""
         with self._errors():
-            copies.refresh(self._snapshots, self._copies, keys)
+            copies.refresh(self._snapshots, self._copies, keys, written)
 
     def _start_copies(self) -> None:
         """A database opened for the first time: its pairs are complete while it is empty."""
