@@ -175,3 +175,15 @@ def test_a_copy_whose_every_band_has_its_heads_already_is_counted(store, make) -
     for i in range(6):
         store.save(make(url=story_url(f"same{i}"), paragraphs=story_a()))
     assert store.near_duplicates() == 6 == _answered(store)
+
+
+def test_takedowns_in_one_transaction_leave_no_pair_behind(store, make) -> None:
+    copies = [story_url(f"t{i}") for i in range(4)]
+    store.save_many(
+        make(url=url, paragraphs=republished(story_a(), i) if i else story_a())
+        for i, url in enumerate(copies)
+    )
+    with store._write_group():  # one SQLite transaction
+        store.delete(copies[1], reason="test")  # its partners are to be paired again
+        store.delete(copies[0], reason="test")  # and one of them goes too
+    assert store.near_duplicates() == 2 == _answered(store)

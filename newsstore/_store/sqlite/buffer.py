@@ -70,10 +70,12 @@ class RowBuffer:
         self._batch_repair.update(rows)
 
     def drop(self, ids: list[int], *, items: bool) -> None:
-        """Drop the held band keys (and with ``items`` the item days) of these snapshots:
-        their rows are going. Undone with the batch, like the rest."""
+        """Drop the held band keys (and with ``items`` the item days) of these snapshots,
+        and their pairing again: their rows are going. Undone with the batch, like the
+        rest."""
         for i in ids:
             self._batch_bands.pop(i, None)
+            self._batch_repair.pop(i, None)  # nor is it paired again
             self._dropped_bands.add(i)
             if items:
                 self._batch_items.pop(i, None)
@@ -83,6 +85,7 @@ class RowBuffer:
         """The batch succeeded: its rows are the group's."""
         for i in self._dropped_bands:
             self._bands.pop(i, None)
+            self._repair.pop(i, None)
         for i in self._dropped_items:
             self._items.pop(i, None)
         self._items.update(self._batch_items)
