@@ -71,8 +71,9 @@ def pairs_of(
     signatures of those ids and of ``new``'s. Of each one's candidates, the
     :data:`CANDIDATES` sharing the most bands with it are compared (ties in the order met),
     and it keeps its :data:`KEPT` nearest within :data:`COUNTED_DISTANCE` (ties by id).
-    Compiled where the fingerprint is (``newsstore/_fingerprint.c``: ~2 µs a fingerprint
-    against ~15 here); :func:`python_pairs_of` is the reference.
+    Compiled where the fingerprint is (``newsstore/_fingerprint.c``: 6–12 µs a fingerprint
+    with 21 bands of 4 snapshots, against 16–24 µs in Python); :func:`python_pairs_of` is
+    the reference.
     """
     if _fast is None:
         return python_pairs_of(new, by_band, signatures)

@@ -17,7 +17,6 @@ import abc
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from ._copies import COUNTED_DISTANCE
 from ._errors import InvalidQueryError
@@ -224,11 +223,11 @@ class SimilarStore(abc.ABC):
             )
         return self._near_duplicates(limit)
 
-    def _near_duplicates_counted(self) -> dict[str, Any]:
-        # What ``stats`` shows: None too when the threshold set is beyond what is counted.
+    def _near_duplicates_counted(self) -> tuple[int | None, int]:
+        # What ``stats`` shows, and at which threshold: None too when the threshold set is
+        # beyond what is counted.
         limit = default_max_distance()
-        count = None if limit > COUNTED_DISTANCE else self._near_duplicates(limit)
-        return {"near_duplicates": count, "near_distance": limit}
+        return None if limit > COUNTED_DISTANCE else self._near_duplicates(limit), limit
 
     @abc.abstractmethod
     def _near_duplicates(self, max_distance: int) -> int | None:

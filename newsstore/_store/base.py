@@ -432,6 +432,7 @@ class Store(Archiving, Versioning, SimilarStore):
             before = self._count(Query(start=start, end=midnight))
             days[first.date().isoformat()] += before
             days[last.date().isoformat()] += n - before
+        near_duplicates, near_distance = self._near_duplicates_counted()
         return Stats(
             snapshots=sum(grouped.categories.values()),
             history=self._history_count(),
@@ -440,7 +441,8 @@ class Store(Archiving, Versioning, SimilarStore):
             by_category=_by_count(grouped.categories),
             by_source=_by_count(grouped.sources),
             by_day=dict(sorted(((d, n) for d, n in days.items() if n), reverse=True)),
-            **self._near_duplicates_counted(),
+            near_duplicates=near_duplicates,
+            near_distance=near_distance,
         )
 
     @abc.abstractmethod

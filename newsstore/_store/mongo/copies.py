@@ -70,12 +70,10 @@ def _pair(
     if not new:
         return
     wanted = {band for _, band_keys in new.values() for band in band_keys}
-    # The batch's own documents are at hand: only the others are read.
-    by_band: dict[int, list[str]] = {}
-    for key, (_, band_keys) in new.items():
-        for band in band_keys:
-            by_band.setdefault(band, []).append(key)
     signatures = {key: sig for key, (sig, _) in new.items()}
+    # A band's snapshots stored before the batch first (as SQLite lists a band's rows by
+    # snapshot id), then the batch's own, which are at hand: only the others are read.
+    stored: dict[int, list[str]] = {}
     others = snapshots.find(
         {"bands": {"$in": sorted(wanted)}, "_id": {"$nin": list(new)}}, projection
     )
@@ -85,12 +83,12 @@ def _pair(
         signatures[doc["_id"]] = bytes(doc["minhash"])
         for band in doc.get("bands") or ():
             if band in wanted:
-                by_band[band].append(doc["_id"])
-    # Stored before the batch first, as SQLite lists a band's rows by snapshot id.
-    for band, found in by_band.items():
-        by_band[band] = ([k for k in found if k not in new] + [k for k in found if k in new])[
-            :PER_BAND
-        ]
+                stored.setdefault(band, []).append(doc["_id"])
+    by_band = {band: list(stored.get(band, ())) for band in wanted}
+    for key, (_, band_keys) in new.items():
+        for band in band_keys:
+            by_band[band].append(key)
+    by_band = {band: keys[:PER_BAND] for band, keys in by_band.items()}
     ops = [
         ReplaceOne({"_id": f"{a} {b}"}, {"a": a, "b": b, "d": d}, upsert=True)
         for a, b, d in sorted(pairs_of(new, by_band, signatures))

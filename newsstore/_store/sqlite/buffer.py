@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import sqlite3
 
-from .copies import held_json, pair
+from .copies import pair
+from .sql import held_json
 from .story_times import INSERT_HELD
 
 __all__ = ["RowBuffer"]

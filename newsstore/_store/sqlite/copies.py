@@ -25,7 +25,14 @@ from ..._copies import PER_BAND, pairs_of
 from ..._minhash import band_index, bands
 from .sql import select_in, statements
 
-__all__ = ["add_copies", "forget_heads", "held_json", "near_duplicates", "pair", "partners"]
+__all__ = [
+    "add_copies",
+    "forget_heads",
+    "near_duplicates",
+    "pair",
+    "partners",
+    "signatures_of",
+]
 
 TABLE = """
 CREATE TABLE IF NOT EXISTS copies (
@@ -63,11 +70,6 @@ _HEAD = (
 )
 
 
-def held_json(held: dict[int, str]) -> str:
-    """``{id: JSON array}`` as the one JSON object the commit's inserts bind."""
-    return "{" + ",".join(f'"{i}":{v}' for i, v in held.items()) + "}"
-
-
 def pair(db: sqlite3.Connection, held: dict[int, bytes]) -> None:
     """Pair these fingerprints (snapshot id -> signature), whose band rows are stored."""
     if not held:
@@ -96,10 +98,9 @@ def pair(db: sqlite3.Connection, held: dict[int, bytes]) -> None:
     # Only the fingerprints with a band that others have are compared, with those others.
     shared = by_band.keys()
     new = {i: (sig, b) for i, sig in held.items() if not shared.isdisjoint(b := bands(sig))}
-    candidates = set(chain.from_iterable(by_band.values()))
+    candidates = set(chain.from_iterable(by_band.values())) | new.keys()
     signatures = {i: held[i] for i in candidates if i in held}
-    signatures.update({i: sig for i, (sig, _) in new.items()})
-    signatures.update(_signatures(db, sorted(candidates - signatures.keys())))
+    signatures.update(signatures_of(db, sorted(candidates - signatures.keys())))
     pairs = sorted(pairs_of(new, by_band, signatures))
     db.executemany("INSERT OR REPLACE INTO copies VALUES (?, ?, ?)", pairs)
 
@@ -125,10 +126,11 @@ def partners(db: sqlite3.Connection, ids: list[int]) -> list[tuple[int, bytes]]:
             db, "SELECT other_id FROM copies WHERE snapshot_id IN ({marks})", ids
         )
     } - set(ids)
-    return list(_signatures(db, sorted(others)))
+    return list(signatures_of(db, sorted(others)))
 
 
-def _signatures(db: sqlite3.Connection, ids: list[int]) -> Iterable[tuple[int, bytes]]:
+def signatures_of(db: sqlite3.Connection, ids: list[int]) -> Iterable[tuple[int, bytes]]:
+    """(id, signature) of those of ``ids`` that have one."""
     sql = "SELECT snapshot_id, signature FROM signatures WHERE snapshot_id IN ({marks})"
     return ((i, bytes(sig)) for i, sig in select_in(db, sql, ids))
 

@@ -91,22 +91,16 @@ def forget(
 ) -> None:
     """Remove the fingerprints of these snapshots (replaced, or with ``items`` taken down:
     their held item days go too)."""
-    ids = [(i,) for i in snapshot_ids]
+    ids = list(snapshot_ids)
     if not ids:
         return
-    buffer.drop([i for (i,) in ids], items=items)
+    buffer.drop(ids, items=items)
     # Their pairs go with their signatures (a trigger); their partners are paired again.
-    buffer.add_repairs(copies.partners(db, [i for (i,) in ids]))
-    old: list[tuple[int, int]] = []
-    for (snapshot_id,) in ids:
-        row = db.execute(
-            "SELECT signature FROM signatures WHERE snapshot_id = ?", (snapshot_id,)
-        ).fetchone()
-        if row is not None:
-            old.extend((key, snapshot_id) for key in bands(row[0]))
+    buffer.add_repairs(copies.partners(db, ids))
+    old = [(key, i) for i, sig in copies.signatures_of(db, ids) for key in bands(sig)]
     db.executemany("DELETE FROM bands WHERE band = ? AND snapshot_id = ?", old)
     copies.forget_heads(db, old)
-    db.executemany("DELETE FROM signatures WHERE snapshot_id = ?", ids)
+    db.executemany("DELETE FROM signatures WHERE snapshot_id = ?", [(i,) for i in ids])
 
 
 def index(

@@ -1,4 +1,4 @@
-"""Two helpers for the SQLite store's SQL."""
+"""Helpers for the SQLite store's SQL."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import sqlite3
 from collections.abc import Iterator
 from typing import Any
 
-__all__ = ["select_in", "statements"]
+__all__ = ["held_json", "select_in", "statements"]
 
 
 def select_in(db: sqlite3.Connection, sql: str, values: list[Any]) -> Iterator[Any]:
@@ -29,3 +29,8 @@ def statements(ddl: str) -> list[str]:
             out.append(current)
             current = ""
     return out
+
+
+def held_json(held: dict[int, str]) -> str:
+    """``{id: JSON array}`` as one JSON object, which a statement reads with ``json_each``."""
+    return "{" + ",".join(f'"{i}":{v}' for i, v in held.items()) + "}"
