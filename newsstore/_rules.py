@@ -167,6 +167,26 @@ def plan_key(
     tombstoned: bool = False,
 ) -> KeyPlan:
     """Decide what ``records`` (all for ``state``'s key, in arrival order) do to the store."""
+    if state is None and len(records) == 1 and not tombstoned:
+        # A new key's one record, most of a first import: what the loop below gives it.
+        rec = records[0]
+        rid = rec.record_id
+        return KeyPlan(
+            key=rec.key,
+            expected_rev=None,
+            current=rec,
+            new_hashes=[rec.content_hash],
+            urls=[] if rec.url is None else [rec.url],
+            seen=1,
+            records=[] if rid is None else [rid],
+            outcomes=Counter(inserted=1),
+        )
+    return _plan_in_full(state, records, policy, tombstoned)
+
+
+def _plan_in_full(
+    state: KeyState | None, records: list[Incoming], policy: Policy, tombstoned: bool
+) -> KeyPlan:
     plan = KeyPlan(
         key=records[0].key,
         expected_rev=None if state is None else state.rev,

@@ -113,9 +113,17 @@ def test_a_mongodb_store_paired_before_gets_its_pairs_from_backfill(mongodb, mak
         assert store.near_duplicates() == 3
 
 
-@pytest.mark.parametrize("together", [False, True], ids=["one-by-one", "in-one-batch"])
-def test_a_story_printed_many_times_stays_counted_as_copies_go(store, make, together) -> None:
+@pytest.mark.parametrize(
+    "together", [False, True, "sliced"], ids=["one-by-one", "in-one-batch", "in-slices"]
+)
+def test_a_story_printed_many_times_stays_counted_as_copies_go(
+    store, make, together, monkeypatch
+) -> None:
     from newsstore._copies import KEPT
+    from newsstore._store.sqlite import copies as sqlite_copies
+
+    if together == "sliced":  # a commit of more fingerprints than SQLite pairs at once
+        monkeypatch.setattr(sqlite_copies, "SLICE", 3)
 
     urls = [story_url(f"s{i}") for i in range(10)]
     copies = [

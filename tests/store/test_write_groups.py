@@ -198,3 +198,18 @@ def test_a_snapshot_replaced_within_a_group_keeps_only_its_new_item_days(tmp_pat
     items, _ = _index_rows(db)
     day = (date(2023, 12, 1) - date(1970, 1, 1)).days
     assert items == [(day, f"https://n.example.com/{n}") for n in range(3)]
+
+
+def test_a_group_commits_after_its_number_of_batches(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Small records come fast: a group ends at its batch count before its time is up.
+    monkeypatch.setattr(sqlite_store, "_GROUP_SECONDS", 1e9)
+    monkeypatch.setattr(sqlite_store, "_GROUP_BATCHES", 2)
+    source = _write(tmp_path / "a.ndjson", [f"第{n}篇" for n in range(50)])
+    db = tmp_path / "news.db"
+    seen: list[int] = []
+    with open_store(db) as store:
+        store.import_records([source], batch_size=10, progress=lambda r, s: seen.append(_rows(db)))
+    assert sorted(set(seen)) == [0, 20, 40]
+    assert _rows(db) == 50

@@ -143,3 +143,21 @@ def test_a_stored_content_seen_under_a_lesser_spelling_is_lowered() -> None:
     assert plan.spellings == {"h-b": "http://e.com/a", "h-a": "http://a"}
     # A greater spelling of the current changes nothing.
     assert plan_key(stored, [spelled("b", "https://e.com/a?z", 1)]).spellings == {}
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        rec("a"),
+        rec("a", None),  # no snapshot time
+        spelled("a", "https://e.com/a?utm=x"),  # spelled otherwise than the key
+        Incoming("content:abc", "h-a", None, T0, b"", None),  # no URL: a fallback key
+    ],
+)
+def test_a_new_keys_one_record_is_planned_as_the_full_rules_plan_it(record: Incoming) -> None:
+    from newsstore._rules import _plan_in_full
+
+    for policy in ("newest", "keep", "replace"):
+        assert plan_key(None, [record], policy=policy) == _plan_in_full(
+            None, [record], policy, False
+        )

@@ -64,6 +64,7 @@ SELECT d.value, c.snapshot_id, 0 FROM json_each(?1) d
 UNION ALL
 SELECT d.value, e.snapshot_id, 1 FROM json_each(?1) d JOIN band_heads e ON e.band = d.value
 """
+SLICE = 2_000
 _HEAD = (
     "INSERT OR IGNORE INTO band_heads SELECT band, snapshot_id FROM bands WHERE band = ?"
     f" ORDER BY snapshot_id LIMIT {PER_BAND}"
@@ -71,7 +72,20 @@ _HEAD = (
 
 
 def pair(db: sqlite3.Connection, held: dict[int, bytes]) -> None:
-    """Pair these fingerprints (snapshot id -> signature), whose band rows are stored."""
+    """Pair these fingerprints (snapshot id -> signature), whose band rows are stored.
+
+    A slice of :data:`SLICE` at a time: what a slice reads (its bands' members, a few for
+    each of its bands) is held in memory, and a commit may hold ten thousand fingerprints.
+    """
+    if len(held) <= SLICE:
+        _pair(db, held)
+        return
+    entries = list(held.items())
+    for start in range(0, len(entries), SLICE):
+        _pair(db, dict(entries[start : start + SLICE]))
+
+
+def _pair(db: sqlite3.Connection, held: dict[int, bytes]) -> None:
     if not held:
         return
     # The commit's distinct band keys, sorted, and those many of its fingerprints share:
