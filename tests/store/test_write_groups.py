@@ -97,16 +97,25 @@ def test_other_connections_see_a_group_only_when_it_ends(tmp_path: Path) -> None
     assert _rows(db) == 30
 
 
-def test_a_group_releases_the_lock_after_its_time(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("seconds", "batches", "commits"),
+    [
+        (0.0, 20, [0, 10, 20, 30, 40]),  # its time is up after every batch
+        (1e9, 2, [0, 20, 40]),  # small records come fast: its batch count ends it first
+    ],
+)
+def test_a_group_releases_the_lock_after_its_time_or_its_batches(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seconds, batches, commits
 ) -> None:
-    monkeypatch.setattr(sqlite_store, "_GROUP_SECONDS", 0.0)  # commit after every batch
-    source = _write(tmp_path / "a.ndjson", [f"第{n}篇" for n in range(30)])
+    monkeypatch.setattr(sqlite_store, "_GROUP_SECONDS", seconds)
+    monkeypatch.setattr(sqlite_store, "_GROUP_BATCHES", batches)
+    source = _write(tmp_path / "a.ndjson", [f"第{n}篇" for n in range(50)])
     db = tmp_path / "news.db"
     seen: list[int] = []
     with open_store(db) as store:
         store.import_records([source], batch_size=10, progress=lambda r, s: seen.append(_rows(db)))
-    assert sorted(set(seen)) == [0, 10, 20]
+    assert sorted(set(seen)) == commits
+    assert _rows(db) == 50
 
 
 def test_rejected_records_leave_no_reference_cycles(tmp_path: Path) -> None:
@@ -198,18 +207,3 @@ def test_a_snapshot_replaced_within_a_group_keeps_only_its_new_item_days(tmp_pat
     items, _ = _index_rows(db)
     day = (date(2023, 12, 1) - date(1970, 1, 1)).days
     assert items == [(day, f"https://n.example.com/{n}") for n in range(3)]
-
-
-def test_a_group_commits_after_its_number_of_batches(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # Small records come fast: a group ends at its batch count before its time is up.
-    monkeypatch.setattr(sqlite_store, "_GROUP_SECONDS", 1e9)
-    monkeypatch.setattr(sqlite_store, "_GROUP_BATCHES", 2)
-    source = _write(tmp_path / "a.ndjson", [f"第{n}篇" for n in range(50)])
-    db = tmp_path / "news.db"
-    seen: list[int] = []
-    with open_store(db) as store:
-        store.import_records([source], batch_size=10, progress=lambda r, s: seen.append(_rows(db)))
-    assert sorted(set(seen)) == [0, 20, 40]
-    assert _rows(db) == 50
