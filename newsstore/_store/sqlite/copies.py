@@ -64,7 +64,7 @@ SELECT d.value, c.snapshot_id, 0 FROM json_each(?1) d
 UNION ALL
 SELECT d.value, e.snapshot_id, 1 FROM json_each(?1) d JOIN band_heads e ON e.band = d.value
 """
-SLICE = 2_000
+SLICE = 10_000
 _HEAD = (
     "INSERT OR IGNORE INTO band_heads SELECT band, snapshot_id FROM bands WHERE band = ?"
     f" ORDER BY snapshot_id LIMIT {PER_BAND}"
