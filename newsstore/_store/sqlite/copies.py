@@ -75,7 +75,8 @@ def pair(db: sqlite3.Connection, held: dict[int, bytes]) -> None:
     """Pair these fingerprints (snapshot id -> signature), whose band rows are stored.
 
     A slice of :data:`SLICE` at a time: what a slice reads (its bands' members, a few for
-    each of its bands) is held in memory, and a commit may hold ten thousand fingerprints.
+    each of its bands) is held in memory, and a commit may hold twenty thousand
+    fingerprints of small records.
     """
     if len(held) <= SLICE:
         _pair(db, held)
