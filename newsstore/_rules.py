@@ -171,6 +171,8 @@ def plan_key(
         # A new key's one record, most of a first import: what the loop below gives it.
         rec = records[0]
         rid = rec.record_id
+        outcomes: Counter[str] = Counter()
+        outcomes["inserted"] = 1  # half the cost of Counter(inserted=1)
         return KeyPlan(
             key=rec.key,
             expected_rev=None,
@@ -179,7 +181,7 @@ def plan_key(
             urls=[] if rec.url is None else [rec.url],
             seen=1,
             records=[] if rid is None else [rid],
-            outcomes=Counter(inserted=1),
+            outcomes=outcomes,
         )
     return _plan_in_full(state, records, policy, tombstoned)
 
