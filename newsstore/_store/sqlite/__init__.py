@@ -5,8 +5,8 @@ The tables and their upgrades are in :mod:`.schema`, the byte-level NDJSON expor
 this module is the adapter, :class:`SQLiteStore`.
 
 Writers run each batch under the write lock (``BEGIN IMMEDIATE``; an import's batches
-share a transaction for up to two seconds, see ``_write_group``): the load, the
-decision and the write happen under the lock, so concurrent processes serialise and never lose an
+share a transaction for up to a second, see ``_write_group``): the load, the decision and
+the write happen under the lock, so concurrent processes serialise and never lose an
 update; readers are never blocked (WAL mode).
 """
 
@@ -55,12 +55,12 @@ from .writes import write_plans
 
 __all__ = ["SQLiteStore"]
 
-# Measured on 100k of the bench's records with two workers (medians of 2 rounds): groups of
-# 1 s 2,649/s, 2 s 3,193/s, 3 s 3,088/s (and 6 s no faster than 3 s in another run): the
-# commits' page writes are shared by more records, while what a commit holds back
-# (.buffer, SQLite's sorter) grows with it: the importing process peaked at 174, 195-209
-# and 216-231 MB.
-_GROUP_SECONDS = 2.0
+# Longer groups share a commit's page writes among more records, but what a commit holds
+# back (.buffer, SQLite's sorter) grows with them. Measured on 100k of the bench's records
+# with two workers, 2 s groups against 1 s: 0.89x, 1.07x and 1.21x the speed in three runs
+# on this noisy machine (medians of 2-3 rounds each), and the importing process 20-40 MB
+# larger, past the 300 MB all of an import's processes must stay under (bench/README.md).
+_GROUP_SECONDS = 1.0
 # And at most this many batches (20,000 records by default): what the commit holds back
 # (.buffer) stays bounded when records are small and fast.
 _GROUP_BATCHES = 20
@@ -191,15 +191,14 @@ class SQLiteStore(Store):
 
     @contextmanager
     def _write_group(self) -> Iterator[None]:
-        """Let the write batches inside share transactions, each held for up to ~2 s or 20
+        """Let the write batches inside share transactions, each held for up to ~1 s or 20
         batches.
 
         A commit writes every page the transaction changed; index pages (URLs, times) are
         changed at random places, so a large store's commit rewrites most of its index
         pages whatever the batch. Fewer, larger commits write them less often. The lock is
-        still released every two seconds at most for other writers (whose lock wait,
-        ``sqlite_timeout``, is 60 s by default). A batch that fails is rolled back
-        alone and the batches before it are committed, as when each batch committed.
+        still released every second at most for other writers. A batch that fails is rolled
+        back alone and the batches before it are committed, as when each batch committed.
         """
         if self._group_started is not None:
             yield  # already inside a group
