@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import functools
 import re
+from collections import Counter
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -29,6 +31,7 @@ __all__ = [
     "in_zone",
     "parse_day",
     "parse_when",
+    "quarter_days",
     "time_window",
     "to_ms",
     "zone_of",
@@ -157,3 +160,58 @@ def _in_range(bound: datetime | None, given: object) -> datetime | None:
                 f"{shown} is out of range: times must be within the years 1 to 9999 at UTC"
             ) from None
     return bound
+
+
+_DAY_MS = 86_400_000
+
+
+def quarter_days(
+    quarters: dict[int | None, int],
+    quarter_ms: int,
+    zone: tzinfo,
+    split: Callable[[datetime, datetime, int], tuple[int, int]],
+) -> Counter[str]:
+    """Counts by quarter hour (UTC, ``quarter_ms`` long, since the epoch) as counts by
+    calendar day in ``zone`` (``""``: no time).
+
+    A UTC day over which the zone keeps one offset, a whole number of quarters, maps each of
+    its quarters by arithmetic; a quarter with a local midnight inside (an offset that is not
+    whole quarters, a change of offset) is ``split(start, midnight, n)`` into the counts
+    before and after that midnight. Tens of thousands of quarters on a large store: two zone
+    conversions a UTC day instead of two a quarter.
+    """
+    days: Counter[str] = Counter()
+    steady: dict[int, int | None] = {}  # UTC day -> its one offset in ms, if it has one
+    names: dict[int, str] = {}  # local day number -> ISO date
+    step = timedelta(milliseconds=quarter_ms)
+    for quarter, n in quarters.items():
+        if quarter is None:
+            days[""] += n
+            continue
+        start_ms = quarter * quarter_ms
+        utc_day = start_ms // _DAY_MS
+        if utc_day not in steady:
+            begin = EPOCH + timedelta(days=utc_day)
+            before = begin.astimezone(zone).utcoffset()
+            after = (begin + timedelta(days=1) - step).astimezone(zone).utcoffset()
+            ms = None if before is None else before // timedelta(milliseconds=1)
+            whole = before == after and ms is not None and ms % quarter_ms == 0
+            steady[utc_day] = ms if whole else None
+        offset = steady[utc_day]
+        if offset is not None:
+            local = (start_ms + offset) // _DAY_MS
+            if local not in names:
+                names[local] = (date(1970, 1, 1) + timedelta(days=local)).isoformat()
+            days[names[local]] += n
+            continue
+        start = EPOCH + timedelta(milliseconds=start_ms)
+        first = start.astimezone(zone)
+        last = (start + step - timedelta(milliseconds=1)).astimezone(zone)
+        if first.date() == last.date():
+            days[first.date().isoformat()] += n
+            continue
+        midnight = datetime.combine(last.date(), time(), tzinfo=zone)
+        before_n, after_n = split(start, midnight, n)
+        days[first.date().isoformat()] += before_n
+        days[last.date().isoformat()] += after_n
+    return days

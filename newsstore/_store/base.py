@@ -13,7 +13,7 @@ import os
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import AbstractContextManager, nullcontext
-from datetime import date, datetime, time, timedelta, tzinfo
+from datetime import date, datetime, tzinfo
 from types import TracebackType
 from typing import IO, TYPE_CHECKING, Any, ClassVar
 
@@ -27,7 +27,7 @@ from .._query import Query, TimeField
 from .._rules import Incoming, KeyPlan, KeyState, Policy, plan_key
 from .._schemas import ImportReport, RelatedItem, Snapshot
 from .._similar import SimilarStore
-from .._times import DEFAULT_TIMEZONE, EPOCH, UTC, day_range, zone_of
+from .._times import DEFAULT_TIMEZONE, UTC, day_range, quarter_days, zone_of
 from .._urls import canonical_url, host_of, lookup_url, reversed_host, url_prefix
 from .archiving import Archiving
 from .values import QUARTER_MS, Diagnosis, Grouped, RelatedHit, Stats, Tombstone
@@ -43,8 +43,6 @@ __all__ = ["Diagnosis", "Grouped", "RelatedHit", "Stats", "Store", "Tombstone"]
 # Keys whose conditional write lost a race are re-planned; a key that loses this many times
 # in a row is under a write storm no retry will fix.
 _MAX_ROUNDS = 20
-_QUARTER = timedelta(milliseconds=QUARTER_MS)
-_MS = timedelta(milliseconds=1)
 # The two lists of items a snapshot carries, as RelatedHit.kind names them.
 _ITEM_KINDS = ("related", "more_in_category")
 # Sorts after every character, so [prefix, prefix + _TOP) is "starts with prefix".
@@ -416,22 +414,16 @@ class Store(Archiving, Versioning, SimilarStore):
         """Counts by category, source and day (in ``zone``), versions and takedowns."""
         zone = zone or self.zone
         grouped = self._grouped()
-        days: Counter[str] = Counter()
-        for quarter, n in grouped.quarters.items():
-            if quarter is None:
-                days[""] += n
-                continue
-            start = EPOCH + quarter * _QUARTER
-            first, last = start.astimezone(zone), (start + _QUARTER - _MS).astimezone(zone)
-            if first.date() == last.date():
-                days[first.date().isoformat()] += n
-                continue
-            # A zone whose offset is not whole quarter hours has a midnight inside: count
-            # the two sides of it from the index.
-            midnight = datetime.combine(last.date(), time(), tzinfo=zone)
-            before = self._count(Query(start=start, end=midnight))
-            days[first.date().isoformat()] += before
-            days[last.date().isoformat()] += n - before
+        # A quarter with a local midnight inside is counted on both sides from the index.
+        days = quarter_days(
+            grouped.quarters,
+            QUARTER_MS,
+            zone,
+            lambda start, midnight, n: (
+                before := self._count(Query(start=start, end=midnight)),
+                n - before,
+            ),
+        )
         near_duplicates, near_distance = self._near_duplicates_counted()
         return Stats(
             snapshots=sum(grouped.categories.values()),

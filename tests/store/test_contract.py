@@ -419,6 +419,10 @@ def test_stats_days_are_the_calendar_days_of_the_zone(store: Store, make, zone_n
         datetime(2023, 11, 14, 15, 59, 59, 999000, tzinfo=tz.utc),
         datetime(2023, 11, 14, 16, 0, tzinfo=tz.utc),
         datetime(2024, 3, 10, 4, 59, tzinfo=tz.utc),
+        datetime(2024, 3, 10, 7, 10, tzinfo=tz.utc),  # New York's offset changed at 07:00
+        datetime(2024, 11, 3, 5, 30, tzinfo=tz.utc),  # 01:30, the first of the two
+        datetime(2024, 11, 3, 18, 14, tzinfo=tz.utc),  # Kathmandu's midnight is 18:15
+        datetime(2024, 11, 3, 18, 15, tzinfo=tz.utc),
         datetime(1969, 12, 31, 23, 59, tzinfo=tz.utc),
         datetime(1890, 5, 1, 15, 50, tzinfo=tz.utc),
         datetime(1890, 5, 1, 15, 58, tzinfo=tz.utc),

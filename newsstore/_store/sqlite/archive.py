@@ -20,6 +20,7 @@ from .meta import read_meta, write_meta
 from .rows import dumps, host_column
 from .schema import INSERT_ITEMS
 from .sql import select_in
+from .stats import count_added
 
 __all__ = ["SQLiteArchive"]
 
@@ -171,6 +172,14 @@ class SQLiteArchive:
                 )
             )
         if rows:
+            # Those not stored yet are counted (.stats); the others' changes, by a trigger.
+            stored = {
+                key
+                for (key,) in select_in(
+                    db, "SELECT key FROM snapshots WHERE key IN ({marks})", [r[0] for r in rows]
+                )
+            }
+            count_added(db, [(r[5], r[6], r[7]) for r in rows if r[0] not in stored])
             db.executemany(
                 "INSERT INTO snapshots (key, url, urls, host, title, category, source,"
                 " published_at, snapshot_at, content_hash, hashes, first_seen, last_seen,"

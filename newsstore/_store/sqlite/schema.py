@@ -25,6 +25,7 @@ from ..._errors import StoreUnavailableError
 from ..._times import UTC
 from .copies import add_copies
 from .similar import add_fingerprints
+from .stats import add_tallies
 from .story_times import add_story_times
 
 __all__ = [
@@ -59,7 +60,9 @@ __all__ = [
 # .story_times); opening an older store fills it from the stored fingerprints.
 # 10: ``copies``, the pairs of near snapshots ``stats`` counts (see .copies); opening an
 # older store pairs the stored fingerprints.
-SCHEMA_VERSION = 10
+# 11: ``tallies``, snapshots by category, source and quarter of publication for ``stats``,
+# kept by triggers (see .stats); opening an older store counts them once.
+SCHEMA_VERSION = 11
 # PRAGMA application_id of every store newsstore creates ("nwst"): a database without it
 # is newsstore's only when it is a store of an earlier version (see _ownership).
 APPLICATION_ID = 0x6E777374
@@ -304,6 +307,8 @@ def _upgrade(
         add_story_times(db)
     if version < 10:
         add_copies(db)
+    if version < 11:
+        add_tallies(db)
 
 
 def _add_store_meta(db: sqlite3.Connection) -> None:

@@ -16,6 +16,7 @@ from . import similar
 from .buffer import RowBuffer
 from .rows import columns, dumps, hex_list, host_column
 from .sql import select_in
+from .stats import count_added
 from .versions import record_reseen
 
 __all__ = ["write_plans"]
@@ -72,6 +73,7 @@ def write_plans(
                 if p.current is not None
             ],
         )
+        count_added(db, [p.current.payload[1:4] for p in inserts if p.current is not None])
     updates = [p for p in plans if p.expected_rev is not None]
     changed: list[KeyPlan] = []
     rewrites: list[tuple[str, str, str, str]] = []
