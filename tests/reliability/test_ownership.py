@@ -129,6 +129,23 @@ def test_a_store_of_an_earlier_version_is_recognised_and_stamped(
         assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
 
 
+def test_a_store_of_a_newer_version_is_refused_untouched(
+    tmp_path: Path, make: Callable[..., Snapshot]
+) -> None:
+    db = tmp_path / "news.db"
+    with SQLiteStore(db) as store:
+        store.save(make())
+    with closing(sqlite3.connect(db)) as conn:  # as a later release would leave it
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    before = hashlib.sha256(db.read_bytes()).hexdigest()
+    with pytest.raises(StoreUnavailableError, match="newer newsstore") as caught:
+        open_store(db)
+    assert str(db) in str(caught.value)
+    result = CliRunner().invoke(app, ["import", "--store", str(db), "-"], input="")
+    assert result.exit_code == 1 and "newer newsstore" in result.output
+    assert hashlib.sha256(db.read_bytes()).hexdigest() == before
+
+
 def test_stamping_an_old_store_never_waits_for_a_writer(
     tmp_path: Path, make: Callable[..., Snapshot]
 ) -> None:

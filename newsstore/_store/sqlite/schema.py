@@ -224,6 +224,13 @@ def _read_ownership(db: sqlite3.Connection, path: str) -> tuple[Literal["new", "
     app_id = db.execute("PRAGMA application_id").fetchone()[0] & 0xFFFFFFFF
     version = int(db.execute("PRAGMA user_version").fetchone()[0])
     if app_id == APPLICATION_ID:
+        if version > SCHEMA_VERSION:
+            # Its later tables are kept by code this version does not have: writing to it
+            # would leave them behind (a count that stops adding up), reading may misread.
+            raise StoreUnavailableError(
+                f"{path}: a store of a newer newsstore (schema {version}, this one knows up"
+                f" to {SCHEMA_VERSION}); upgrade newsstore to open it; left untouched"
+            )
         return "ours", version
     if app_id:
         why = f"its application_id is {app_id:#010x}, newsstore's is {APPLICATION_ID:#010x}"
