@@ -90,7 +90,12 @@ def test_an_interrupted_import_prints_what_landed_and_exits_130(
     crawl = tmp_path / "big.ndjson"
     crawl.write_text("".join(_line(n) for n in range(200_000)))
     env = {**os.environ, "NEWSSTORE_STORE": str(tmp_path / "s.db")}
-    code = "from newsstore_cli.app import main; main()"
+    # Ctrl-C's handling as a terminal's foreground process has it: a process a script starts
+    # in the background inherits SIGINT ignored (POSIX), and Python then leaves it ignored.
+    code = (
+        "import signal; signal.signal(signal.SIGINT, signal.default_int_handler);"
+        " from newsstore_cli.app import main; main()"
+    )
     args = [sys.executable, "-c", code, "import", str(crawl), "--batch-size", "100"]
     args += ["--workers", workers]
     # A session of its own, so that the interrupt goes to its whole process group (the
