@@ -96,6 +96,9 @@ def mongo_ops(
     Store.__init__(builder)
     builder._snapshots = builder._history_c = None
     builder._bulk, size = _encoder(digest)
+    # The near-duplicate pairing after each batch reads the stored band members from the
+    # server: not client-side work, and no server here (trees without it ignore this).
+    builder._refresh_copies = lambda keys, written=None: None
     now = NOW
     fast = builder._raw_preparer()
 
