@@ -414,16 +414,13 @@ class Store(Archiving, Versioning, SimilarStore):
         """Counts by category, source and day (in ``zone``), versions and takedowns."""
         zone = zone or self.zone
         grouped = self._grouped()
-        # A quarter with a local midnight inside is counted on both sides from the index.
-        days = quarter_days(
-            grouped.quarters,
-            QUARTER_MS,
-            zone,
-            lambda start, midnight, n: (
-                before := self._count(Query(start=start, end=midnight)),
-                n - before,
-            ),
-        )
+
+        def split(start: datetime, midnight: datetime, n: int) -> tuple[int, int]:
+            # A quarter with a local midnight inside: its two sides, from the index.
+            before = self._count(Query(start=start, end=midnight))
+            return before, n - before
+
+        days = quarter_days(grouped.quarters, QUARTER_MS, zone, split)
         near_duplicates, near_distance = self._near_duplicates_counted()
         return Stats(
             snapshots=sum(grouped.categories.values()),

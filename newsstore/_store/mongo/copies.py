@@ -88,7 +88,7 @@ def _pair(
     for key, (_, band_keys) in new.items():
         for band in band_keys:
             by_band[band].append(key)
-    by_band = {band: keys[:PER_BAND] for band, keys in by_band.items()}
+    by_band = {band: ids[:PER_BAND] for band, ids in by_band.items()}
     ops = [
         ReplaceOne({"_id": f"{a} {b}"}, {"a": a, "b": b, "d": d}, upsert=True)
         for a, b, d in sorted(pairs_of(new, by_band, signatures))

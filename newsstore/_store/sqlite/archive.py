@@ -176,10 +176,13 @@ class SQLiteArchive:
             stored = {
                 key
                 for (key,) in select_in(
-                    db, "SELECT key FROM snapshots WHERE key IN ({marks})", [r[0] for r in rows]
+                    db, "SELECT key FROM snapshots WHERE key IN ({marks})", [m.key for m in written]
                 )
             }
-            count_added(db, [(r[5], r[6], r[7]) for r in rows if r[0] not in stored])
+            count_added(
+                db,
+                [m.current.payload for m in written if m.current and m.key not in stored],
+            )
             db.executemany(
                 "INSERT INTO snapshots (key, url, urls, host, title, category, source,"
                 " published_at, snapshot_at, content_hash, hashes, first_seen, last_seen,"

@@ -78,17 +78,12 @@ def pair(db: sqlite3.Connection, held: dict[int, bytes]) -> None:
     each of its bands) is held in memory, and a commit may hold twenty thousand
     fingerprints of small records.
     """
-    if len(held) <= SLICE:
-        _pair(db, held)
-        return
     entries = list(held.items())
     for start in range(0, len(entries), SLICE):
         _pair(db, dict(entries[start : start + SLICE]))
 
 
 def _pair(db: sqlite3.Connection, held: dict[int, bytes]) -> None:
-    if not held:
-        return
     # The commit's distinct band keys, sorted, and those many of its fingerprints share:
     # those get their heads first (read whole, their rows would be many).
     keys, crowded = band_index(list(held.values()), PER_BAND)

@@ -73,7 +73,7 @@ def write_plans(
                 if p.current is not None
             ],
         )
-        count_added(db, [p.current.payload[1:4] for p in inserts if p.current is not None])
+        count_added(db, [p.current.payload for p in inserts if p.current is not None])
     updates = [p for p in plans if p.expected_rev is not None]
     changed: list[KeyPlan] = []
     rewrites: list[tuple[str, str, str, str]] = []
