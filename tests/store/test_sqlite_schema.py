@@ -7,7 +7,7 @@ from contextlib import closing
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from newsstore import Snapshot
+from newsstore import Query, Snapshot
 from newsstore._store.sqlite import SQLiteStore
 from newsstore._store.sqlite.schema import SCHEMA_VERSION
 
@@ -185,3 +185,52 @@ def test_a_version_4_store_gets_its_snapshots_fingerprinted(tmp_path: Path, make
     seen.clear()
     with SQLiteStore(db, progress=lambda done, total: seen.append((done, total))):
         assert seen == []  # once only
+
+
+# ``snapshots`` as schema 1 to 4 created it (the other tables are created as for a new
+# store); versions 6 and 7 appended their columns after the content.
+_VERSION_1_SNAPSHOTS = """
+CREATE TABLE snapshots (
+    id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, url TEXT, urls TEXT NOT NULL,
+    host TEXT, title TEXT NOT NULL, category TEXT, source TEXT, published_at INTEGER,
+    snapshot_at INTEGER, content_hash TEXT NOT NULL, hashes TEXT NOT NULL,
+    first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL, seen_count INTEGER NOT NULL,
+    rev INTEGER NOT NULL, content BLOB NOT NULL
+);
+PRAGMA user_version = 4;
+"""
+
+
+def test_a_store_upgraded_from_version_4_keeps_its_row_layout_and_behaves_as_a_new_one(
+    tmp_path: Path, make, later
+) -> None:
+    # An upgraded store has the columns of versions 6 and 7 after its content, a new one
+    # before it; every statement names its columns, so both keep the same records.
+    old, new = tmp_path / "old.db", tmp_path / "new.db"
+    with closing(sqlite3.connect(old)) as conn:
+        conn.executescript(_VERSION_1_SNAPSHOTS)
+    a = make()
+    b = make(paragraphs=["改。"], snapshot_at=later(a, 1))
+    other = make(url="https://news.example.com/two.html", title="二")
+    seen = {}
+    for path in (old, new):
+        with SQLiteStore(path) as store:
+            outcomes = [store.save(a), store.save(a), store.save(b), store.save(other)]
+            outcomes.append(store.save(a))  # an earlier version again: history
+            stored = store.get(a.url or "").stored
+            assert stored is not None
+            seen[path] = (
+                outcomes,
+                stored.seen_count,
+                [(v.content_hash, v.current) for v in store.versions(a.url or "")],
+                [h.paragraphs for h in store.history(a.url or "")],
+                sorted(s.title for s in store.find(Query())),
+                store.stats().history,
+            )
+            notes = store.diagnose().notes
+            assert any("older layout" in n for n in notes) is (path == old), notes
+    assert seen[old] == seen[new]
+    for path, last in ((old, "records"), (new, "content")):
+        with closing(sqlite3.connect(path)) as conn:
+            columns = [row[1] for row in conn.execute("PRAGMA table_info(snapshots)")]
+            assert columns[-1] == last

@@ -32,6 +32,13 @@ def diagnose(db: sqlite3.Connection, path: str) -> Diagnosis:
         notes.append(f"journal mode {journal}: readers may wait for writers (WAL expected)")
     if version < schema.SCHEMA_VERSION:
         notes.append(f"schema version {version}: opening it for writing upgrades it")
+    columns = [row[1] for row in db.execute("PRAGMA table_info(snapshots)")]
+    if columns and columns[-1] != "content":
+        notes.append(
+            "snapshot rows of an older layout (columns after the content): re-imports read"
+            " and rewrite a page more per snapshot; `newsstore copy` to a new store lays"
+            " them out anew"
+        )
     return Diagnosis(
         store=f"SQLite file {path}",
         server=f"SQLite {sqlite3.sqlite_version}, schema version {version}",
