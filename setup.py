@@ -1,7 +1,9 @@
-"""The optional C extension of the body fingerprint; everything else is in pyproject.toml.
+"""The optional C extensions (the body fingerprint, the SQLite store's held rows sorted);
+everything else is in pyproject.toml.
 
-``optional=True``: where it does not compile (no C compiler, no Python headers), the
-install goes on and ``newsstore._minhash`` uses its numpy implementation.
+``optional=True``: where one does not compile (no C compiler, no Python headers), the
+install goes on and Python stands in: ``newsstore._minhash``'s numpy implementation, and
+``python_sorted_pairs`` in ``newsstore._store.sqlite.buffer``.
 """
 
 from setuptools import Extension, setup
@@ -9,5 +11,6 @@ from setuptools import Extension, setup
 setup(
     ext_modules=[
         Extension("newsstore._fingerprint", ["newsstore/_fingerprint.c"], optional=True),
+        Extension("newsstore._heldrows", ["newsstore/_heldrows.c"], optional=True),
     ]
 )

@@ -162,7 +162,7 @@ WorkersOpt = Annotated[
         metavar="N",
         callback=_worker_count,
         help="Processes that validate NDJSON lines while this one writes: auto (one per"
-        " core, once 2,000 lines are to validate) or N; 1 validates here.",
+        " core but this one's, once 2,000 lines are to validate) or N; 1 validates here.",
     ),
 ]
 UrlOpt = Annotated[

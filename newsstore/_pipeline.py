@@ -12,8 +12,9 @@ The rules, all here:
 * The pool starts only once an import has had :data:`START_AFTER` lines to prepare: its
   processes take about half a second to start, more than a small import or a re-import
   of known lines costs. Until then, and with one worker, records are prepared here.
-* Up to two chunks per worker are in flight while the write loop saves the ones before
-  them; records come out in the order they were read, whatever the order the workers
+* Up to :data:`AHEAD` chunks (two per worker with more workers) are in flight while the
+  write loop saves the ones before them, so the workers go on through a commit; records
+  come out in the order they were read, whatever the order the workers
   finish in, so batches, reports, rejects and policies are those of a single process.
 * Workers ignore SIGINT: Ctrl-C reaches the importing process, which stops as it does
   without workers; the chunks in flight are dropped (they were not saved).
@@ -42,10 +43,15 @@ from ._linememory import LineMemory, digester, recalled, remembered
 from ._preparing import Prepared, Recipe, RecordPreparer
 from ._records import Record
 
-__all__ = ["CHUNK", "START_AFTER", "Workers", "prepared", "worker_count"]
+__all__ = ["AHEAD", "CHUNK", "START_AFTER", "Workers", "prepared", "worker_count"]
 
 CHUNK = 128
 START_AFTER = 2_000
+# Chunks in flight: a write group's commit takes a second or more on a large store, and a
+# worker with only two chunks to do waits through most of it (100k bench records, one
+# worker: 2,648-2,756/s with two, 3,006-3,157/s with eight; the importing process ~18 MB
+# larger).
+AHEAD = 8
 _AUTO_MOST = 4  # beyond this the single writer is the limit
 
 Block = list[tuple[bytes, dict[str, Any], str, int | None]]
@@ -53,14 +59,18 @@ Block = list[tuple[bytes, dict[str, Any], str, int | None]]
 
 def worker_count(workers: int | Literal["auto"]) -> int:
     """How many worker processes ``workers`` asks for, 0 for none (this process prepares):
-    ``1`` is none, ``N`` is N; ``"auto"`` is one per usable core, up to four, and none on a
-    single core."""
+    ``1`` is none, ``N`` is N; ``"auto"`` is one per usable core but the one the importing
+    process writes on, up to four, and none on a single core.
+
+    The importing process (the single writer) is the limit: on two cores, one worker
+    validates as fast as it writes, and a second one costs ~50 MB for no speed (100k
+    bench records: 3,006-3,157/s against 3,071-3,248/s; bench/README.md)."""
     if workers == "auto":
         try:
             cores = len(os.sched_getaffinity(0))
         except (AttributeError, OSError):  # not on Linux
             cores = os.cpu_count() or 1
-        return 0 if cores < 2 else min(cores, _AUTO_MOST)
+        return 0 if cores < 2 else min(cores - 1, _AUTO_MOST)
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise SettingsError(f"workers must be a whole number ≥ 1 or 'auto', not {workers!r}")
     return 0 if workers == 1 else workers
@@ -114,7 +124,7 @@ def prepared(
 ) -> Iterator[tuple[Record, Prepared]]:
     """Each record with what it gives, in the order read (see the module docstring)."""
     ahead: deque[_Chunk] = deque()
-    depth = 0 if workers is None else 2 * workers.count
+    depth = 0 if workers is None else max(AHEAD, 2 * workers.count)
     scope = None if memory is None else memory.scope
     to_prepare = 0
     while True:

@@ -228,8 +228,9 @@ class Store(Archiving, Versioning, SimilarStore):
         ``follow_symlinks`` (for directories), ``timezone`` (for naive times; default the
         store's), ``encoding`` (of snapshot text), ``progress`` (called with the records
         and bytes read) and ``workers`` (processes that validate NDJSON lines: ``1``, the
-        default, validates here; ``"auto"`` one per core; see :mod:`newsstore._pipeline`,
-        which also says why a script using them needs ``if __name__ == "__main__":``).
+        default, validates here; ``"auto"`` one per core but the writer's; see
+        :mod:`newsstore._pipeline`, which also says why a script using them needs
+        ``if __name__ == "__main__":``).
         """
         target = ImportTarget(
             zone=self.zone,

@@ -228,9 +228,9 @@ def test_the_pool_starts_only_once_enough_lines_are_to_prepare(
 
 @pytest.mark.parametrize(
     ("asked", "cores", "processes"),
-    [("auto", 1, 0), ("auto", 2, 2), ("auto", 16, 4), (1, 8, 0), (3, 1, 3)],
+    [("auto", 1, 0), ("auto", 2, 1), ("auto", 3, 2), ("auto", 16, 4), (1, 8, 0), (3, 1, 3)],
 )
-def test_worker_count_reads_auto_as_one_per_core_and_1_as_none(
+def test_worker_count_reads_auto_as_one_per_core_but_the_writers_and_1_as_none(
     monkeypatch: pytest.MonkeyPatch, asked: Any, cores: int, processes: int
 ) -> None:
     import os

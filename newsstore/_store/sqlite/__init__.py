@@ -5,7 +5,7 @@ The tables and their upgrades are in :mod:`.schema`, the byte-level NDJSON expor
 this module is the adapter, :class:`SQLiteStore`.
 
 Writers run each batch under the write lock (``BEGIN IMMEDIATE``; an import's batches
-share a transaction for up to a second, see ``_write_group``): the load, the decision and
+share a transaction for up to 20 batches or 10 s, see ``_write_group``): the load, the decision and
 the write happen under the lock, so concurrent processes serialise and never lose an
 update; readers are never blocked (WAL mode).
 """
@@ -55,15 +55,15 @@ from .writes import write_plans
 
 __all__ = ["SQLiteStore"]
 
-# Longer groups share a commit's page writes among more records, but what a commit holds
-# back (.buffer, SQLite's sorter) grows with them. Measured on 100k of the bench's records
-# with two workers, 2 s groups against 1 s: 0.89x, 1.07x and 1.21x the speed in three runs
-# on this noisy machine (medians of 2-3 rounds each), and the importing process 20-40 MB
-# larger, past the 300 MB all of an import's processes must stay under (bench/README.md).
-_GROUP_SECONDS = 1.0
-# And at most this many batches (20,000 records by default): what the commit holds back
-# (.buffer) stays bounded when records are small and fast.
+# A group ends after this many batches (20,000 records by default), which bounds what its
+# commit holds back (.buffer), or after _GROUP_SECONDS, which bounds how long another
+# writer waits for the lock and how stale a reader's view gets. A commit rewrites most
+# index pages of a large store whatever the batch (their rows land at random places), so
+# the records a group holds, not its seconds, decide what each record costs: with 1 s
+# groups, which hold fewer records as the store grows, the 4th 100k of a 400k import took
+# 2.0x the 1st and wrote 146 KB a record; with groups of 20 batches, 65 KB (bench/README.md).
 _GROUP_BATCHES = 20
+_GROUP_SECONDS = 10.0
 _ID_OF = "SELECT id FROM snapshots WHERE key = ?"
 
 
@@ -191,13 +191,13 @@ class SQLiteStore(Store):
 
     @contextmanager
     def _write_group(self) -> Iterator[None]:
-        """Let the write batches inside share transactions, each held for up to ~1 s or 20
-        batches.
+        """Let the write batches inside share transactions, each held for up to 20 batches or
+        10 s.
 
         A commit writes every page the transaction changed; index pages (URLs, times) are
         changed at random places, so a large store's commit rewrites most of its index
         pages whatever the batch. Fewer, larger commits write them less often. The lock is
-        still released every second at most for other writers. A batch that fails is rolled
+        still released every 10 s at most for other writers. A batch that fails is rolled
         back alone and the batches before it are committed, as when each batch committed.
         """
         if self._group_started is not None:

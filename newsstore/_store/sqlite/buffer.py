@@ -21,23 +21,42 @@ with the bands it leaves, in one statement.
 
 from __future__ import annotations
 
+import json
 import sqlite3
+from collections.abc import Callable
 
 from .copies import pair
-from .sql import held_json
 from .story_times import INSERT_HELD
 
-__all__ = ["RowBuffer"]
+__all__ = ["RowBuffer", "python_sorted_pairs", "sorted_pairs"]
 
-# Every item day of every held snapshot, sorted by SQLite itself: {"id": [day, …], …}.
-_INSERT_ITEMS = (
-    "INSERT OR IGNORE INTO items SELECT d.value, CAST(s.key AS INTEGER)"
-    " FROM json_each(?1) s, json_each(s.value) d ORDER BY 1, 2"
-)
-_INSERT_BANDS = (
-    "INSERT OR IGNORE INTO bands SELECT b.value, CAST(s.key AS INTEGER)"
-    " FROM json_each(?1) s, json_each(s.value) b ORDER BY 1, 2"
-)
+# The (value, snapshot id) rows of one table, sorted here and inserted in that order, a text
+# of PAIRS_A_TEXT at a time: SQLite then needs no sorter (with ORDER BY, a 20,000-record
+# commit's sorter and its one JSON parse of every row took ~40 MB), and holds one text's
+# parse at a time.
+PAIRS_A_TEXT = 50_000
+_INSERT_ITEMS = "INSERT OR IGNORE INTO items SELECT value ->> 0, value ->> 1 FROM json_each(?1)"
+_INSERT_BANDS = "INSERT OR IGNORE INTO bands SELECT value ->> 0, value ->> 1 FROM json_each(?1)"
+
+
+def python_sorted_pairs(held: dict[int, str], limit: int) -> list[str]:
+    """The distinct ``(value, id)`` pairs of ``{id: JSON array of integers}``, sorted, as
+    JSON texts ``[[value,id],…]`` of at most ``limit`` pairs: the reference of the compiled
+    ``sorted_pairs`` (``newsstore/_heldrows.c``), and its stand-in without a C compiler."""
+    rows = sorted({(value, i) for i, text in held.items() for value in json.loads(text)})
+    return [
+        json.dumps(rows[start : start + limit], separators=(",", ":"))
+        for start in range(0, len(rows), limit)
+    ]
+
+
+try:  # compiled where setup.py found a C compiler
+    from ..._heldrows import sorted_pairs as _compiled_sorted_pairs
+except ImportError:  # pragma: no cover - an install without the extension
+    sorted_pairs: Callable[[dict[int, str], int], list[str]] = python_sorted_pairs
+else:
+    sorted_pairs = _compiled_sorted_pairs
+
 _INSERT_LINES = "INSERT OR IGNORE INTO lines SELECT ?, id, ? FROM snapshots WHERE key = ?"
 
 
@@ -115,12 +134,13 @@ class RowBuffer:
     def flush(self, db: sqlite3.Connection) -> None:
         """Insert the released rows, in key order, and pair the new fingerprints (just
         before the commit)."""
-        if self._items:
-            db.execute(_INSERT_ITEMS, (held_json(self._items),))
+        for text in sorted_pairs(self._items, PAIRS_A_TEXT):
+            db.execute(_INSERT_ITEMS, (text,))
         if self._bands:
-            bands = held_json({i: keys for i, (_, keys) in self._bands.items()})
-            db.execute(_INSERT_BANDS, (bands,))
-            db.execute(INSERT_HELD, (bands,))  # the fingerprints' story_times
+            keys = {i: keys for i, (_, keys) in self._bands.items()}
+            for text in sorted_pairs(keys, PAIRS_A_TEXT):
+                db.execute(_INSERT_BANDS, (text,))
+            db.execute(INSERT_HELD, (str(list(keys)),))  # the fingerprints' story_times
         # With their band rows in (see .copies).
         pair(db, {**self._repair, **{i: sig for i, (sig, _) in self._bands.items()}})
         self._items = {}

@@ -6,7 +6,7 @@ import sqlite3
 from collections.abc import Iterator
 from typing import Any
 
-__all__ = ["held_json", "select_in", "statements"]
+__all__ = ["select_in", "statements"]
 
 
 def select_in(db: sqlite3.Connection, sql: str, values: list[Any]) -> Iterator[Any]:
@@ -29,8 +29,3 @@ def statements(ddl: str) -> list[str]:
             out.append(current)
             current = ""
     return out
-
-
-def held_json(held: dict[int, str]) -> str:
-    """``{id: JSON array}`` as one JSON object, which a statement reads with ``json_each``."""
-    return "{" + ",".join(f'"{i}":{v}' for i, v in held.items()) + "}"

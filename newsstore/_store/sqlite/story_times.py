@@ -36,10 +36,10 @@ _SELECT = (
     " FROM snapshots s JOIN signatures g ON g.snapshot_id = s.id"
 )
 # The rows of the fingerprints a transaction wrote, inserted at its commit in publication
-# order (.buffer): from the JSON object of the held band keys, keyed by snapshot id.
+# order (.buffer): ?1 is the JSON array of their snapshot ids.
 INSERT_HELD = (
     f"INSERT OR REPLACE INTO story_times {_SELECT}"
-    " JOIN json_each(?1) j ON s.id = CAST(j.key AS INTEGER)"
+    " JOIN json_each(?1) j ON s.id = j.value"
     " WHERE s.published_at IS NOT NULL ORDER BY 1, 2"
 )
 _TABLE = """

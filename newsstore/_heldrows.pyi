@@ -1,0 +1,3 @@
+# The compiled sort of newsstore/_heldrows.c (see newsstore._store.sqlite.buffer).
+
+def sorted_pairs(held: dict[int, str], limit: int, /) -> list[str]: ...
