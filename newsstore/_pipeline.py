@@ -14,8 +14,8 @@ The rules, all here:
   of known lines costs. Until then, and with one worker, records are prepared here.
 * Up to :data:`AHEAD` chunks (two per worker with more workers) are in flight while the
   write loop saves the ones before them, so the workers go on through a commit; records
-  come out in the order they were read, whatever the order the workers
-  finish in, so batches, reports, rejects and policies are those of a single process.
+  come out in the order they were read, whatever the order the workers finish in, so
+  batches, reports, rejects and policies are those of a single process.
 * Workers ignore SIGINT: Ctrl-C reaches the importing process, which stops as it does
   without workers; the chunks in flight are dropped (they were not saved).
 
