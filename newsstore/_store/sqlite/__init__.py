@@ -5,9 +5,9 @@ The tables and their upgrades are in :mod:`.schema`, the byte-level NDJSON expor
 this module is the adapter, :class:`SQLiteStore`.
 
 Writers run each batch under the write lock (``BEGIN IMMEDIATE``; an import's batches
-share a transaction for up to 20 batches or 10 s, see ``_write_group``): the load, the decision and
-the write happen under the lock, so concurrent processes serialise and never lose an
-update; readers are never blocked (WAL mode).
+share a transaction for up to 20 batches or 10 s, see ``_write_group``): the load, the
+decision and the write happen under the lock, so concurrent processes serialise and never
+lose an update; readers are never blocked (WAL mode).
 """
 
 from __future__ import annotations

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable
 
 from .copies import pair
 from .story_times import INSERT_HELD
@@ -53,11 +52,9 @@ def python_sorted_pairs(held: dict[int, str], limit: int) -> list[str]:
 
 
 try:  # compiled where setup.py found a C compiler
-    from ..._heldrows import sorted_pairs as _compiled_sorted_pairs
+    from ..._heldrows import sorted_pairs
 except ImportError:  # pragma: no cover - an install without the extension
-    sorted_pairs: Callable[[dict[int, str], int], list[str]] = python_sorted_pairs
-else:
-    sorted_pairs = _compiled_sorted_pairs
+    sorted_pairs = python_sorted_pairs
 
 _INSERT_LINES = "INSERT OR IGNORE INTO lines SELECT ?, id, ? FROM snapshots WHERE key = ?"
 
@@ -139,10 +136,10 @@ class RowBuffer:
         for text in sorted_pairs(self._items, PAIRS_A_TEXT):
             db.execute(_INSERT_ITEMS, (text,))
         if self._bands:
-            keys = {i: keys for i, (_, keys) in self._bands.items()}
-            for text in sorted_pairs(keys, PAIRS_A_TEXT):
+            band_keys = {i: keys for i, (_, keys) in self._bands.items()}
+            for text in sorted_pairs(band_keys, PAIRS_A_TEXT):
                 db.execute(_INSERT_BANDS, (text,))
-            db.execute(INSERT_HELD, (str(list(keys)),))  # the fingerprints' story_times
+            db.execute(INSERT_HELD, (str(list(band_keys)),))  # the fingerprints' story_times
         # With their band rows in (see .copies).
         pair(db, {**self._repair, **{i: sig for i, (sig, _) in self._bands.items()}})
         self._items = {}
