@@ -56,11 +56,9 @@ CREATE TABLE IF NOT EXISTS band_heads (
 # in order) that share them: of a band without heads, each one with another (its rows are
 # few), of a band with heads, its heads. Bands of one snapshot, most of them, give nothing.
 _SHARING = """
-SELECT d.value, c.snapshot_id, 0 FROM json_each(?1) d
-    LEFT JOIN band_heads e ON e.band = d.value
-    JOIN bands c ON c.band = d.value
-    JOIN bands x ON x.band = d.value AND x.snapshot_id <> c.snapshot_id
-    WHERE e.band IS NULL
+SELECT d.value, c.snapshot_id, 0 FROM json_each(?1) d JOIN bands c ON c.band = d.value
+    WHERE NOT EXISTS (SELECT 1 FROM band_heads e WHERE e.band = d.value)
+        AND EXISTS (SELECT 1 FROM bands x WHERE x.band = d.value AND x.snapshot_id <> c.snapshot_id)
 UNION ALL
 SELECT d.value, e.snapshot_id, 1 FROM json_each(?1) d JOIN band_heads e ON e.band = d.value
 """
@@ -80,16 +78,18 @@ def pair(db: sqlite3.Connection, held: dict[int, bytes]) -> None:
     A slice of :data:`SLICE` at a time: what a slice reads (its bands' members, a few for
     each of its bands) is held in memory, and a commit holds up to twenty thousand.
     """
+    # The bands the commit's fingerprints crowd get their heads first: read whole from one
+    # slice, a band of the commit's many copies spread over its slices would be read n × n.
+    _, crowded = band_index(list(held.values()), PER_BAND)
+    db.executemany(_HEAD, [(band,) for band in crowded])
     entries = list(held.items())
     for start in range(0, len(entries), SLICE):
         _pair(db, dict(entries[start : start + SLICE]))
 
 
 def _pair(db: sqlite3.Connection, held: dict[int, bytes]) -> None:
-    # The commit's distinct band keys, sorted, and those many of its fingerprints share:
-    # those get their heads first (read whole, their rows would be many).
-    keys, crowded = band_index(list(held.values()), PER_BAND)
-    db.executemany(_HEAD, [(band,) for band in crowded])
+    # The slice's distinct band keys, sorted.
+    keys, _ = band_index(list(held.values()), PER_BAND)
     members: dict[int, set[int]] = {}
     headed: set[int] = set()
     for band, other, head in db.execute(_SHARING, (keys,)):
