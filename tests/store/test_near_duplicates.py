@@ -154,6 +154,51 @@ def test_a_story_printed_many_times_stays_counted_as_copies_go(
     assert store.near_duplicates() == 0
 
 
+class _CountingReads:
+    """A SQLite connection that counts the rows the pairing's read of band members gives."""
+
+    def __init__(self, db, sql: str) -> None:
+        self._db, self._sql, self.rows = db, sql, 0
+
+    def execute(self, sql, *args):
+        cursor = self._db.execute(sql, *args)
+        if sql != self._sql:
+            return cursor
+        rows = cursor.fetchall()
+        self.rows += len(rows)
+        return iter(rows)
+
+    def __getattr__(self, name):
+        return getattr(self._db, name)
+
+
+def test_a_commit_of_many_copies_reads_a_few_rows_a_band_in_each_slice(
+    make, tmp_path, monkeypatch
+) -> None:
+    from newsstore._copies import PER_BAND
+    from newsstore._store.sqlite import copies as sqlite_copies
+
+    monkeypatch.setattr(sqlite_copies, "SLICE", 3)  # ten fingerprints: four slices
+    copies = [
+        make(url=story_url(f"s{i}"), paragraphs=republished(story_a(), i) if i else story_a())
+        for i in range(10)
+    ]
+    with SQLiteStore(tmp_path / "store.db") as store:
+        counting = _CountingReads(store._db, sqlite_copies._SHARING)  # type: ignore[attr-defined]
+        store._db = counting  # type: ignore[attr-defined,assignment]
+        store.save_many(copies)
+        assert store.near_duplicates() == 10
+        members: dict[int, set[int]] = {}
+        for band, snapshot_id in counting.execute("SELECT band, snapshot_id FROM bands"):
+            members.setdefault(snapshot_id, set()).add(band)
+    # Each slice (three fingerprints, in the order saved) reads at most PER_BAND rows of each
+    # of its bands, the heads, never a band joined with itself: the ten copies' shared bands
+    # would give 10 x 9 rows each.
+    ids = sorted(members)
+    slices = [set().union(*(members[i] for i in ids[at : at + 3])) for at in range(0, 10, 3)]
+    assert 0 < counting.rows <= PER_BAND * sum(map(len, slices))
+
+
 def test_a_body_of_few_shingles_is_stored_and_paired_with_nothing(store, make) -> None:
     from newsstore._minhash import bands, signature
 
