@@ -108,7 +108,7 @@ def test_a_version_4_store_gets_version_times_and_its_history_indexed_by_time(
         store.save(make(paragraphs=["再改。"], snapshot_at=later(a, 2)))
         assert store.versions(a.url or "")[-1].first_seen is not None
     with closing(sqlite3.connect(db)) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 11
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 12
         indexes = {row[1] for row in conn.execute("PRAGMA index_list(history)")}
         assert "history_snapshot" in indexes
         plan = conn.execute(

@@ -134,4 +134,4 @@ def test_a_version_8_store_gets_its_story_times(tmp_path: Path, make) -> None:
         assert store.clusters(DAY, DAY + timedelta(days=1)) == []
         assert store.stats().near_duplicates == 2  # b0 and b1
     with closing(sqlite3.connect(db)) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 11
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 12

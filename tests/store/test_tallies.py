@@ -115,4 +115,4 @@ def test_a_version_10_store_gets_its_tallies(tmp_path: Path, make) -> None:
         store.delete(_url(1), reason="test")  # the triggers came with it
         assert _in_step(store).categories == {None: 2, "国际": 3, "军事": 2}
     with closing(sqlite3.connect(db)) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 11
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 12

@@ -346,7 +346,7 @@ class SQLiteStore(Store):
             self._lines.forget(key)
             ids = [i for (i,) in self._db.execute(_ID_OF, (key,))]
             similar.forget(self._db, ids, self._buffer, items=True)
-            self._db.execute(f"DELETE FROM items WHERE snapshot_id IN ({_ID_OF})", (key,))
+            # Its items rows go with the row (schema.ITEM_DAYS).
             self._db.execute("DELETE FROM snapshots WHERE key = ?", (key,))
             self._db.execute("DELETE FROM history WHERE key = ?", (key,))
         return Tombstone(key, url, reason, now.astimezone(self.zone), removed=held > 0)

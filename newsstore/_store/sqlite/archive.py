@@ -18,7 +18,7 @@ from .buffer import RowBuffer
 from .lines import LineTable, stream, taken_down
 from .meta import read_meta, write_meta
 from .rows import dumps, host_column
-from .schema import INSERT_ITEMS
+from .schema import insert_items
 from .sql import select_in
 from .stats import count_added
 
@@ -222,11 +222,8 @@ class SQLiteArchive:
                     [m.key for m in written],
                 )
             )
-            db.executemany(
-                "DELETE FROM items WHERE snapshot_id = ?", [(ids[m.key],) for m in written]
-            )
             current = [(ids[m.key], m.current.payload) for m in written if m.current is not None]
-            db.executemany(INSERT_ITEMS, [(i, load[5]) for i, load in current])
+            insert_items(db, [(i, load[5]) for i, load in current], [ids[m.key] for m in written])
             replaced = [ids[m.key] for m in written if m.current is not None]
             similar.index(
                 db, [(i, load[6], load[7]) for i, load in current], replaced, self._buffer
@@ -238,10 +235,6 @@ class SQLiteArchive:
                 self._lines.forget(key)
                 ids = self._db.execute("SELECT id FROM snapshots WHERE key = ?", (key,))
                 similar.forget(self._db, [i for (i,) in ids.fetchall()], self._buffer, items=True)
-                self._db.execute(
-                    "DELETE FROM items WHERE snapshot_id IN"
-                    " (SELECT id FROM snapshots WHERE key = ?)",
-                    (key,),
-                )
+                # Its items rows go with the row (schema.ITEM_DAYS).
                 self._db.execute("DELETE FROM snapshots WHERE key = ?", (key,))
                 self._db.execute("DELETE FROM history WHERE key = ?", (key,))

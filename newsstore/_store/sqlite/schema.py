@@ -3,10 +3,11 @@
 Layout: ``snapshots`` holds the current snapshot of each key (``key`` is UNIQUE, so the
 database itself refuses a second record for a key), with the fields lookups filter on as
 indexed columns and the rest as JSON; ``history`` holds other contents per key (unique on
-key and content hash); ``tombstones`` the takedowns; ``items`` the dates of related items;
-``lines`` the digests of imported NDJSON lines, with the snapshot and content hash each
-gave (so that a line imported again is known without validating it; see
-``SQLiteStore._line_memory``). Times are stored as integer milliseconds since the epoch, UTC.
+key and content hash); ``tombstones`` the takedowns; ``items`` the dates of related items,
+and ``item_days`` the dates each snapshot has rows for; ``lines`` the digests of imported
+NDJSON lines, with the snapshot and content hash each gave (so that a line imported again
+is known without validating it; see ``SQLiteStore._line_memory``). Times are stored as
+integer milliseconds since the epoch, UTC.
 """
 
 from __future__ import annotations
@@ -25,19 +26,22 @@ from ..._errors import StoreUnavailableError
 from ..._times import UTC
 from .copies import add_copies
 from .similar import add_fingerprints
+from .sql import statements
 from .stats import add_tallies
 from .story_times import add_story_times
 
 __all__ = [
     "APPLICATION_ID",
-    "INSERT_ITEMS",
+    "ITEM_DAYS",
     "KINDS",
     "SCHEMA_VERSION",
     "VERSION_INDEX",
     "connect",
     "create_schema",
     "day_range",
+    "insert_items",
     "item_days",
+    "record_days",
 ]
 
 # 2 added ``lines``; opening a version 1 store adds it (every statement is IF NOT EXISTS).
@@ -62,7 +66,10 @@ __all__ = [
 # older store pairs the stored fingerprints.
 # 11: ``tallies``, snapshots by category, source and quarter of publication for ``stats``,
 # kept as rows are written (see .stats); opening an older store counts them once.
-SCHEMA_VERSION = 11
+# 12: ``item_days``, each snapshot's item days, by which its ``items`` rows go (see
+# ITEM_DAYS), instead of the index ``items_snapshot``; opening an older store fills it from
+# that index, then drops it.
+SCHEMA_VERSION = 12
 # PRAGMA application_id of every store newsstore creates ("nwst"): a database without it
 # is newsstore's only when it is a store of an earlier version (see _ownership).
 APPLICATION_ID = 0x6E777374
@@ -117,7 +124,6 @@ CREATE TABLE IF NOT EXISTS items (
     snapshot_id INTEGER NOT NULL,
     PRIMARY KEY (day, snapshot_id)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS items_snapshot ON items (snapshot_id);
 CREATE TABLE IF NOT EXISTS lines (
     digest BLOB PRIMARY KEY,
     snapshot_id INTEGER NOT NULL,
@@ -158,6 +164,44 @@ def item_days(times: Iterable[datetime]) -> str:
 
 
 INSERT_ITEMS = "INSERT OR IGNORE INTO items SELECT value, ?1 FROM json_each(?2)"
+# A snapshot's ``items`` rows are found by the days ``item_days`` keeps for it: ~14 seeks of
+# the primary key when they go (a new content, a takedown), where an index by snapshot id
+# cost an entry a row on every insert (20k bench records: the rows' insert took 17-22
+# µs a record without it, 35-51 with it). Written as the snapshot is, its rows at the
+# commit (.buffer); a snapshot deleted takes its rows with it, whatever the path.
+ITEM_DAYS = """
+CREATE TABLE IF NOT EXISTS item_days (
+    snapshot_id INTEGER PRIMARY KEY,
+    days TEXT NOT NULL
+);
+CREATE TRIGGER IF NOT EXISTS items_removed AFTER DELETE ON snapshots BEGIN
+    DELETE FROM items WHERE snapshot_id = OLD.id AND day IN
+        (SELECT value FROM json_each((SELECT days FROM item_days WHERE snapshot_id = OLD.id)));
+    DELETE FROM item_days WHERE snapshot_id = OLD.id;
+END;
+"""
+_FORGET_ITEMS = (
+    "DELETE FROM items WHERE snapshot_id = ?1 AND day IN"
+    " (SELECT value FROM json_each((SELECT days FROM item_days WHERE snapshot_id = ?1)))"
+)
+
+
+def record_days(
+    db: sqlite3.Connection, rows: list[tuple[int, str]], replaced: Iterable[int] = ()
+) -> None:
+    """Keep the item days of snapshots being written, ``(id, JSON array of days)``, whose
+    ``items`` rows the caller inserts; ``replaced``: ids whose stored rows go first."""
+    db.executemany(_FORGET_ITEMS, [(i,) for i in replaced])
+    db.executemany("INSERT OR REPLACE INTO item_days VALUES (?, ?)", rows)
+
+
+def insert_items(
+    db: sqlite3.Connection, rows: list[tuple[int, str]], replaced: Iterable[int] = ()
+) -> None:
+    """Write the ``items`` rows of snapshots now (not held to the commit): see
+    :func:`record_days`."""
+    record_days(db, rows, replaced)
+    db.executemany(INSERT_ITEMS, rows)
 
 
 def day_range(start: datetime, end: datetime) -> tuple[int, int]:
@@ -302,9 +346,8 @@ def _upgrade(
         db.execute("DROP TABLE items")
     if "key" in _table_columns(db, "lines"):
         db.execute("DROP TABLE lines")
-    for statement in _SCHEMA.split(";"):
-        if statement.strip():
-            db.execute(statement)
+    for statement in statements(_SCHEMA + ITEM_DAYS):
+        db.execute(statement)
     if rebuild_items:
         _reindex_items(db)
     if version < 4:
@@ -326,6 +369,18 @@ def _upgrade(
         add_copies(db)
     if version < 11:
         add_tallies(db)
+    if version < 12:
+        _keep_item_days(db)
+
+
+def _keep_item_days(db: sqlite3.Connection) -> None:
+    """Version 12: ``item_days`` from ``items`` (read in snapshot order on the index it
+    replaces), then the index goes. A store whose items were just rebuilt has its days."""
+    db.execute(
+        "INSERT OR IGNORE INTO item_days SELECT snapshot_id, json_group_array(day) FROM items"
+        " GROUP BY snapshot_id"
+    )
+    db.execute("DROP INDEX IF EXISTS items_snapshot")
 
 
 def _add_store_meta(db: sqlite3.Connection) -> None:
@@ -404,4 +459,4 @@ def _reindex_items(db: sqlite3.Connection) -> None:
             ]
             utc = [t if t.tzinfo is None else t.astimezone(UTC) for t in times]
             batch.append((snapshot_id, item_days(utc)))
-        db.executemany(INSERT_ITEMS, batch)
+        insert_items(db, batch)

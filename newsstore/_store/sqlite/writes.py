@@ -15,6 +15,7 @@ from ..._times import to_ms
 from . import similar
 from .buffer import RowBuffer
 from .rows import columns, dumps, hex_list, host_column
+from .schema import record_days
 from .sql import select_in
 from .stats import count_added
 from .versions import record_reseen
@@ -151,13 +152,11 @@ def _index_items(db: sqlite3.Connection, buffer: RowBuffer, plans: list[KeyPlan]
             [p.key for p in plans],
         )
     )
-    updated = [(ids[p.key],) for p in plans if p.expected_rev is not None]
-    if updated:
-        db.executemany("DELETE FROM items WHERE snapshot_id = ?", updated)
+    updated = [ids[p.key] for p in plans if p.expected_rev is not None]
     # Held until the commit, then inserted sorted (see .buffer); an updated snapshot's
-    # new days replace any it had held.
+    # stored rows go now, and its new days replace any it had held.
     current = [(ids[p.key], p.current.payload) for p in plans if p.current is not None]
-    buffer.add_items([(i, load[5]) for i, load in current])
-    similar.index(
-        db, [(i, load[6], load[7]) for i, load in current], [u for (u,) in updated], buffer
-    )
+    days = [(i, load[5]) for i, load in current]
+    record_days(db, days, updated)
+    buffer.add_items(days)
+    similar.index(db, [(i, load[6], load[7]) for i, load in current], updated, buffer)
