@@ -166,8 +166,8 @@ def item_days(times: Iterable[datetime]) -> str:
 INSERT_ITEMS = "INSERT OR IGNORE INTO items SELECT value, ?1 FROM json_each(?2)"
 # A snapshot's ``items`` rows are found by the days ``item_days`` keeps for it: ~14 seeks of
 # the primary key when they go (a new content, a takedown), where an index by snapshot id
-# cost an entry a row on every insert (20k bench records: the rows' insert took 17-22
-# µs a record without it, 35-51 with it). Written as the snapshot is, its rows at the
+# cost an entry a row on every insert (100k bench records, one process: the rows' insert
+# took 30 µs a record without it, 56 with it). Written as the snapshot is, its rows at the
 # commit (.buffer); a snapshot deleted takes its rows with it, whatever the path.
 ITEM_DAYS = """
 CREATE TABLE IF NOT EXISTS item_days (
@@ -369,13 +369,13 @@ def _upgrade(
         add_copies(db)
     if version < 11:
         add_tallies(db)
-    if version < 12:
+    if version < 12 and not rebuild_items:  # rebuilt items have their days
         _keep_item_days(db)
 
 
 def _keep_item_days(db: sqlite3.Connection) -> None:
     """Version 12: ``item_days`` from ``items`` (read in snapshot order on the index it
-    replaces), then the index goes. A store whose items were just rebuilt has its days."""
+    replaces), then the index goes. OR IGNORE: days kept already are the rows' own."""
     db.execute(
         "INSERT OR IGNORE INTO item_days SELECT snapshot_id, json_group_array(day) FROM items"
         " GROUP BY snapshot_id"
