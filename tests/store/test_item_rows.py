@@ -9,20 +9,20 @@ does not have.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Callable
 from contextlib import closing
-from datetime import UTC, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from newsstore import Snapshot, copy_store
 from newsstore._store.sqlite import SQLiteStore
-from newsstore._store.sqlite.schema import SCHEMA_VERSION, item_days
+from newsstore._store.sqlite.schema import SCHEMA_VERSION
 
 from ..conftest import BEIJING
 
 DAY = datetime(2023, 11, 14, 10, 0, tzinfo=BEIJING)
+EPOCH = date(1970, 1, 1)
 
 
 def _listing(make: Callable[..., Snapshot], url: str, *days: int, **fields) -> Snapshot:
@@ -34,12 +34,13 @@ def _listing(make: Callable[..., Snapshot], url: str, *days: int, **fields) -> S
 
 
 def _expected(store: SQLiteStore) -> list[tuple[int, str]]:
-    """The (day, key) rows the current snapshots' items give."""
+    """The (day, key) rows the current snapshots' items give: an item's day is its Beijing
+    calendar date, in days since 1970-01-01."""
     rows = set()
     for (key,) in store._db.execute("SELECT key FROM snapshots").fetchall():
         snap = store.get(key)
-        times = [i.published_at.astimezone(UTC) for i in snap.related + snap.more_in_category]
-        rows.update((day, key) for day in json.loads(item_days(times)))
+        for item in snap.related + snap.more_in_category:
+            rows.add(((item.published_at.astimezone(BEIJING).date() - EPOCH).days, key))
     return sorted(rows)
 
 

@@ -223,7 +223,7 @@ class SQLiteArchive:
                 )
             )
             current = [(ids[m.key], m.current.payload) for m in written if m.current is not None]
-            insert_items(db, [(i, load[5]) for i, load in current], [ids[m.key] for m in written])
+            insert_items(db, [(i, load[5]) for i, load in current])
             replaced = [ids[m.key] for m in written if m.current is not None]
             similar.index(
                 db, [(i, load[6], load[7]) for i, load in current], replaced, self._buffer

@@ -163,45 +163,52 @@ def item_days(times: Iterable[datetime]) -> str:
     return str([day - _ORDINAL_ZERO for day in days])
 
 
-INSERT_ITEMS = "INSERT OR IGNORE INTO items SELECT value, ?1 FROM json_each(?2)"
+_INSERT_ITEMS = "INSERT OR IGNORE INTO items SELECT value, ?1 FROM json_each(?2)"
 # A snapshot's ``items`` rows are found by the days ``item_days`` keeps for it: ~14 seeks of
-# the primary key when they go (a new content, a takedown), where an index by snapshot id
-# cost an entry a row on every insert (100k bench records, one process: the rows' insert
-# took 30 µs a record without it, 56 with it). Written as the snapshot is, its rows at the
-# commit (.buffer); a snapshot deleted takes its rows with it, whatever the path.
-ITEM_DAYS = """
+# the primary key when they go, where an index by snapshot id cost an entry a row on every
+# insert (100k bench records, one process: the rows' insert took 30 µs a record without
+# it, 56 with it). Its days are recorded as the snapshot is written, its rows inserted at
+# the commit (.buffer). The triggers on ``item_days`` take the rows of the days it stops
+# keeping, whatever the path: new days recorded (a new content, a copy or restore onto
+# it), or the snapshot deleted.
+_FORGET = (
+    "DELETE FROM items WHERE snapshot_id = OLD.snapshot_id"
+    " AND day IN (SELECT value FROM json_each(OLD.days))"
+)
+ITEM_DAYS = f"""
 CREATE TABLE IF NOT EXISTS item_days (
     snapshot_id INTEGER PRIMARY KEY,
     days TEXT NOT NULL
 );
 CREATE TRIGGER IF NOT EXISTS items_removed AFTER DELETE ON snapshots BEGIN
-    DELETE FROM items WHERE snapshot_id = OLD.id AND day IN
-        (SELECT value FROM json_each((SELECT days FROM item_days WHERE snapshot_id = OLD.id)));
     DELETE FROM item_days WHERE snapshot_id = OLD.id;
 END;
+CREATE TRIGGER IF NOT EXISTS items_forgotten AFTER DELETE ON item_days BEGIN
+    {_FORGET};
+END;
+CREATE TRIGGER IF NOT EXISTS items_replaced AFTER UPDATE OF days ON item_days
+    WHEN OLD.days IS NOT NEW.days
+BEGIN
+    {_FORGET};
+END;
 """
-_FORGET_ITEMS = (
-    "DELETE FROM items WHERE snapshot_id = ?1 AND day IN"
-    " (SELECT value FROM json_each((SELECT days FROM item_days WHERE snapshot_id = ?1)))"
-)
 
 
-def record_days(
-    db: sqlite3.Connection, rows: list[tuple[int, str]], replaced: Iterable[int] = ()
-) -> None:
+def record_days(db: sqlite3.Connection, rows: list[tuple[int, str]]) -> None:
     """Keep the item days of snapshots being written, ``(id, JSON array of days)``, whose
-    ``items`` rows the caller inserts; ``replaced``: ids whose stored rows go first."""
-    db.executemany(_FORGET_ITEMS, [(i,) for i in replaced])
-    db.executemany("INSERT OR REPLACE INTO item_days VALUES (?, ?)", rows)
+    ``items`` rows the caller inserts; the rows of days a snapshot had before go."""
+    db.executemany(
+        "INSERT INTO item_days VALUES (?, ?)"
+        " ON CONFLICT (snapshot_id) DO UPDATE SET days = excluded.days",
+        rows,
+    )
 
 
-def insert_items(
-    db: sqlite3.Connection, rows: list[tuple[int, str]], replaced: Iterable[int] = ()
-) -> None:
-    """Write the ``items`` rows of snapshots now (not held to the commit): see
+def insert_items(db: sqlite3.Connection, rows: list[tuple[int, str]]) -> None:
+    """Write the ``items`` rows of snapshots now (not held to the commit), after
     :func:`record_days`."""
-    record_days(db, rows, replaced)
-    db.executemany(INSERT_ITEMS, rows)
+    record_days(db, rows)
+    db.executemany(_INSERT_ITEMS, rows)
 
 
 def day_range(start: datetime, end: datetime) -> tuple[int, int]:

@@ -154,9 +154,9 @@ def _index_items(db: sqlite3.Connection, buffer: RowBuffer, plans: list[KeyPlan]
     )
     updated = [ids[p.key] for p in plans if p.expected_rev is not None]
     # Held until the commit, then inserted sorted (see .buffer); an updated snapshot's
-    # stored rows go now, and its new days replace any it had held.
+    # stored rows go as its new days are recorded, which replace any it had held.
     current = [(ids[p.key], p.current.payload) for p in plans if p.current is not None]
     days = [(i, load[5]) for i, load in current]
-    record_days(db, days, updated)
+    record_days(db, days)
     buffer.add_items(days)
     similar.index(db, [(i, load[6], load[7]) for i, load in current], updated, buffer)
