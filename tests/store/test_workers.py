@@ -12,6 +12,7 @@ import gzip
 import io
 import json
 import shutil
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -205,6 +206,24 @@ def test_a_worker_that_dies_is_a_newsstore_error(tmp_path: Path) -> None:
             again = pipeline.prepared(records(), recipe.preparer(), None, workers)
             with pytest.raises(NewsstoreError, match="worker process stopped"):
                 list(again)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="pipe sizes are Linux's")
+def test_blocks_and_results_cross_pipes_of_a_mebibyte(tmp_path: Path) -> None:
+    # A Python whose pool names its queues otherwise keeps 64 KiB pipes, and workers that
+    # wait on them (see _PIPE_SIZE): this says so.
+    import fcntl
+
+    path = _write(tmp_path / "crawl.ndjson", _lines(40))
+    with SQLiteStore(tmp_path / "s.db") as st:
+        recipe = st._recipe()
+        records = read_records(str(path), format="auto", timezone=st.zone, encoding=None)
+        with pipeline.Workers(recipe, 1) as workers:
+            assert list(pipeline.prepared(records, recipe.preparer(), None, workers))
+            pool: Any = workers._pool
+            ends = (pool._call_queue._writer, pool._result_queue._reader)
+            sizes = [fcntl.fcntl(end.fileno(), fcntl.F_GETPIPE_SZ) for end in ends]
+    assert sizes == [pipeline._PIPE_SIZE] * 2
 
 
 def test_the_pool_starts_only_once_enough_lines_are_to_prepare(
