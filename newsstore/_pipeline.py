@@ -6,9 +6,10 @@ The rules, all here:
   one) recalls what it knows of a chunk's NDJSON lines in one lookup; a recalled line is
   not prepared at all.
 * With workers, the chunk's other NDJSON lines go to a pool of worker processes, which
-  validate, hash and key them with the store's :class:`~newsstore._preparing.Recipe` and
-  send back each line's :class:`Incoming` or error. Records of other formats (a JSON
-  array's items, snapshot pages), already parsed by the reader, are prepared here.
+  validate, hash, key and digest them with the store's
+  :class:`~newsstore._preparing.Recipe` and send back each line's :class:`Incoming` (tagged
+  with its digest) or error. Records of other formats (a JSON array's items, snapshot
+  pages), already parsed by the reader, are prepared here.
 * The pool starts only once an import has had :data:`START_AFTER` lines to prepare: its
   processes take about half a second to start, more than a small import or a re-import
   of known lines costs. Until then, and with one worker, records are prepared here.
@@ -56,7 +57,7 @@ _AUTO_MOST = 4  # beyond this the single writer is the limit
 # A block goes to a worker and comes back as ~1.5 MB each way (bench records). Through a
 # pipe's default 64 KiB that is ~25 writes, each waiting for the reader and, in this
 # process, for the GIL (the pool's feeder and result threads share it with the writing
-# thread): a worker waited ~3.5 ms a block for its next one and ~1.5 ms to send a result.
+# thread): a worker waited ~3.4 ms a block for its next one and ~2.9 ms to send a result.
 # 1 MiB is the size Linux lets any process ask for (/proc/sys/fs/pipe-max-size).
 _PIPE_SIZE = 1 << 20
 
@@ -95,7 +96,8 @@ class Workers:
         self, block: Block, scope: str | None
     ) -> Future[list[tuple[bytes | None, Prepared]]]:
         """Send ``block`` to a worker; its result is each line's digest in a line memory of
-        ``scope`` (None: no memory) and what it gives, in order."""
+        ``scope`` (None: no memory) and what it gives, in order (an :class:`Incoming`
+        tagged with that digest, as :func:`~newsstore._linememory.remembered` tags it)."""
         if self._pool is None:
             self._pool = ProcessPoolExecutor(
                 self.count,
@@ -210,8 +212,10 @@ class _Chunk:
             theirs = done.pop() if by_worker and record.pending_json() is not None else None
             if digest is not None and (found := known.get(digest)) is not None:
                 yield record, recalled(record, *found)
+            elif theirs is not None:
+                yield record, theirs  # remembered by the worker when it has a digest
             else:
-                result = prepare(record) if theirs is None else theirs
+                result = prepare(record)
                 yield record, (result if digest is None else remembered(result, digest))
             del record  # the consumer's reference is the last one
 
@@ -277,10 +281,13 @@ def _prepare_block(block: Block, scope: str | None) -> list[tuple[bytes | None, 
     prepare = _PREPARE
     assert prepare is not None
     digest = None if scope is None else digester(scope)
-    return [
-        (
-            None if digest is None else digest(raw),
-            prepare(Record.pending(source, line, raw, context)),
-        )
-        for raw, context, source, line in block
-    ]
+    out: list[tuple[bytes | None, Prepared]] = []
+    for raw, context, source, line in block:
+        result = prepare(Record.pending(source, line, raw, context))
+        if digest is None:
+            out.append((None, result))
+        else:
+            # Tagged here, not by the importing process, which is the one that waits.
+            value = digest(raw)
+            out.append((value, remembered(result, value)))
+    return out

@@ -35,8 +35,10 @@ state converges too, so that a killed import run again ends exactly where a clea
 from __future__ import annotations
 
 import hashlib
+import operator
 from collections import Counter
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timezone
 from typing import Any, Literal
 
@@ -89,6 +91,20 @@ class Incoming:
         """What tells this input record from another for ``seen_count`` (see
         :func:`record_id`); None when it was counted before (a recalled line)."""
         return record_id(self.content_hash, self.url)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickled as its class and field values, so that unpickling (what a worker
+        # process sends back) is one call of __init__: a frozen dataclass's own
+        # __setstate__ looks up its fields again for every object.
+        cls = type(self)
+        values = _FIELD_VALUES.get(cls)
+        if values is None:
+            values = _FIELD_VALUES[cls] = operator.attrgetter(*(f.name for f in fields(cls)))
+        return (cls, values(self))
+
+
+# Each Incoming class's getter of its field values, in __init__ order (more than one field).
+_FIELD_VALUES: dict[type[Incoming], Callable[[Incoming], tuple[Any, ...]]] = {}
 
 
 def record_id(content_hash: str, url: str | None) -> str:

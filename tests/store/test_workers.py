@@ -21,7 +21,7 @@ import pytest
 
 from newsstore import InvalidRecordError, Store
 from newsstore import _pipeline as pipeline
-from newsstore._linememory import LineMemory
+from newsstore._linememory import LineMemory, Remembered, digester
 from newsstore._reading import read_records
 from newsstore._store.sqlite import SQLiteStore
 
@@ -158,15 +158,24 @@ def test_the_pool_prepares_lines_as_this_process_does(tmp_path: Path) -> None:
         memory = LineMemory.open(
             st._line_backend(), zone=st.zone, policy="newest", tracking_params=None
         )
-        expected = [
-            (r.line, here(r))
-            for r in read_records(str(path), format="auto", timezone=st.zone, encoding=None)
-        ]
+        raws, expected = [], []
+        for r in read_records(str(path), format="auto", timezone=st.zone, encoding=None):
+            raws.append(r.data)  # before it is validated: the line's bytes
+            expected.append((r.line, here(r)))
         with pipeline.Workers(recipe, 2) as workers:
             records = read_records(str(path), format="auto", timezone=st.zone, encoding=None)
             got = [(r.line, p) for r, p in pipeline.prepared(records, here, memory, workers)]
             assert workers.blocks > 1
     assert [line for line, _ in got] == [line for line, _ in expected]
+    # Valid lines come back tagged with their digest in the memory, as this process tags them.
+    digest = digester(memory.scope)
+    tagged = [
+        raw
+        for raw, (_, result) in zip(raws, expected, strict=True)
+        if not isinstance(result, InvalidRecordError)
+    ]
+    remembered = [p for _, p in got if isinstance(p, Remembered)]
+    assert [p.digest for p in remembered] == [digest(raw) for raw in tagged]
     for (_, a), (_, b) in zip(got, expected, strict=True):
         if isinstance(b, InvalidRecordError):
             assert isinstance(a, InvalidRecordError) and str(a) == str(b) and a.raw == b.raw

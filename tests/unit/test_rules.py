@@ -161,3 +161,37 @@ def test_a_new_keys_one_record_is_planned_as_the_full_rules_plan_it(record: Inco
         assert plan_key(None, [record], policy=policy) == _plan_in_full(
             None, [record], policy, False
         )
+
+
+def test_records_on_their_way_in_cross_to_and_from_workers_whole() -> None:
+    # Worker processes send these back pickled: every field and the class must survive.
+    import pickle
+
+    from newsstore._linememory import Recalled, Remembered
+
+    plain = rec("a", 2)
+    remembered = Remembered(
+        plain.key,
+        plain.content_hash,
+        plain.url,
+        plain.snapshot_at,
+        plain.content,
+        ("title", None, 1, "[19675]"),
+        digest=b"d" * 16,
+    )
+    recalled = Recalled(
+        plain.key,
+        plain.content_hash,
+        None,
+        None,
+        b"",
+        None,
+        raw=b'{"title": "t"}',
+        context={"timezone": "Asia/Shanghai"},
+        source="f.ndjson",
+        line=7,
+    )
+    for value in (plain, remembered, recalled):
+        back = pickle.loads(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+        assert type(back) is type(value) and back == value
+    assert pickle.loads(pickle.dumps(recalled)).record_id is None  # still counted once
