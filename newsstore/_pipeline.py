@@ -18,7 +18,8 @@ The rules, all here:
   come out in the order they were read, whatever the order the workers finish in, so
   batches, reports, rejects and policies are those of a single process.
 * Workers ignore SIGINT: Ctrl-C reaches the importing process, which stops as it does
-  without workers; the chunks in flight are dropped (they were not saved).
+  without workers; the chunks in flight are dropped (they were not saved). A worker ends
+  when the importing process ends, however it ends (killed, out of memory).
 
 Worker processes are started with ``spawn`` (a fresh interpreter: no inherited driver
 threads or open databases). As with any ``spawn`` pool, a script that imports with
@@ -28,8 +29,10 @@ threads or open databases). As with any ``spawn`` pool, a script that imports wi
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.connection
 import os
 import signal
+import threading
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -269,12 +272,26 @@ _PREPARE: RecordPreparer | None = None
 
 def _start(recipe: Recipe) -> None:
     """A worker's start: its preparer; Ctrl-C is for the importing process to handle (the
-    mask it started with is lifted: only SIGINT is ignored)."""
+    mask it started with is lifted: only SIGINT is ignored); it ends with that process."""
     global _PREPARE
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if hasattr(signal, "pthread_sigmask"):
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        # An importing process that is killed (kill -9, out of memory) never shuts the pool
+        # down, and the worker would wait for its next block for ever: the pool's queues
+        # give it no end of file, as it holds both ends of their pipes.
+        threading.Thread(
+            target=_exit_with, args=(parent.sentinel,), name="newsstore-parent", daemon=True
+        ).start()
     _PREPARE = recipe.preparer()
+
+
+def _exit_with(sentinel: int) -> None:
+    """Wait until the importing process has ended, then end this worker at once."""
+    multiprocessing.connection.wait([sentinel])
+    os._exit(1)
 
 
 def _prepare_block(block: Block, scope: str | None) -> list[tuple[bytes | None, Prepared]]:

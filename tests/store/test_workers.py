@@ -11,8 +11,12 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import os
 import shutil
+import signal
+import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -233,6 +237,67 @@ def test_blocks_and_results_cross_pipes_of_a_mebibyte(tmp_path: Path) -> None:
             ends = (pool._call_queue._writer, pool._result_queue._reader)
             sizes = [fcntl.fcntl(end.fileno(), fcntl.F_GETPIPE_SZ) for end in ends]
     assert sizes == [pipeline._PIPE_SIZE] * 2
+
+
+_KILLED_IMPORTER = """
+import sys
+from newsstore import _pipeline as pipeline
+from newsstore._reading import read_records
+from newsstore._store.sqlite import SQLiteStore
+
+if __name__ == "__main__":
+    pipeline.START_AFTER = 0
+    with SQLiteStore(sys.argv[1]) as st:
+        recipe = st._recipe()
+        with pipeline.Workers(recipe, 1) as workers:
+            records = read_records(sys.argv[2], timezone=st.zone)
+            list(pipeline.prepared(records, recipe.preparer(), None, workers))
+            print(*workers._pool._processes, flush=True)
+            sys.stdin.read()  # killed while it waits here
+"""
+
+
+def _gone(pid: int) -> bool:
+    """Whether ``pid`` has exited (a zombie nobody reaps, as in a container, counts)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
+    except OSError:  # no /proc: ask the process itself
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        return False
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX")
+def test_workers_exit_when_the_importing_process_is_killed(tmp_path: Path) -> None:
+    # kill -9, the OOM killer, a container's stop: the pool never says goodbye, and a
+    # worker waiting for its next block would wait (and hold its memory) forever.
+    path = _write(tmp_path / "crawl.ndjson", _lines(40))
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _KILLED_IMPORTER, str(tmp_path / "s.db"), str(path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    pids: list[int] = []
+    try:
+        assert proc.stdout is not None
+        pids = [int(pid) for pid in proc.stdout.readline().split()]
+        assert pids and not any(_gone(pid) for pid in pids)
+    finally:
+        proc.kill()
+        proc.wait()
+        deadline = time.monotonic() + 10
+        while not all(_gone(pid) for pid in pids) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        left = [pid for pid in pids if not _gone(pid)]
+        for pid in left:  # not to leave them behind when the test fails
+            os.kill(pid, signal.SIGKILL)
+    assert not left
 
 
 def test_the_pool_starts_only_once_enough_lines_are_to_prepare(
