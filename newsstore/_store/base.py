@@ -231,6 +231,11 @@ class Store(Archiving, Versioning, SimilarStore):
         default, validates here; ``"auto"`` one per core but the writer's; see
         :mod:`newsstore._pipeline`, which also says why a script using them needs
         ``if __name__ == "__main__":``).
+
+        A large import in a program of your own runs faster with Python's cycle collector
+        paused around it (``gc.disable()``, then ``gc.enable()``), as ``newsstore import``
+        does: its full collections walk every object the program holds, ~19 µs a record
+        at 100k bench records.
         """
         target = ImportTarget(
             zone=self.zone,
