@@ -17,6 +17,7 @@ instead, with a subquery a band, cost 1.6 µs a band, twice what the rest of the
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterable
 from itertools import chain
@@ -117,16 +118,23 @@ def _pair(db: sqlite3.Connection, held: dict[int, bytes]) -> None:
     db.executemany("INSERT OR REPLACE INTO copies VALUES (?, ?, ?)", pairs)
 
 
+# The heads among (band, snapshot id) pairs, ?1 a JSON array of them: two statements for all
+# the rows instead of a DELETE a row (20k bench records into an 80k store: 13,377 DELETEs,
+# 3.8 µs a record; the two, 1.9 µs). Not DELETE … RETURNING, which needs SQLite 3.35.
+_PAIRED = "SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?1)"
+_HEADS_AMONG = f"SELECT DISTINCT band FROM band_heads WHERE (band, snapshot_id) IN ({_PAIRED})"
+_DELETE_HEADS = f"DELETE FROM band_heads WHERE (band, snapshot_id) IN ({_PAIRED})"
+
+
 def forget_heads(db: sqlite3.Connection, rows: list[tuple[int, int]]) -> None:
     """(band, snapshot id) rows that went: a band that lost a head takes the next one."""
-    lost = [
-        band
-        for band, snapshot_id in rows
-        if db.execute(
-            "DELETE FROM band_heads WHERE band = ? AND snapshot_id = ?", (band, snapshot_id)
-        ).rowcount
-    ]
-    db.executemany(_HEAD, [(band,) for band in lost])
+    if not rows:
+        return
+    pairs = json.dumps(rows)
+    lost = db.execute(_HEADS_AMONG, (pairs,)).fetchall()
+    if lost:
+        db.execute(_DELETE_HEADS, (pairs,))
+        db.executemany(_HEAD, lost)
 
 
 def partners(db: sqlite3.Connection, ids: list[int]) -> list[tuple[int, bytes]]:
