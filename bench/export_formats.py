@@ -39,7 +39,7 @@ def _store(count: int) -> Path:
 def _export(db: Path, format: str) -> float:
     with SQLiteStore(db) as store:
         start = time.process_time()
-        # A file, not /dev/null: open_output renames its temporary file into place.
+        # A file, as users export to: its write and rename are part of the cost.
         with open_output(WORK / "export-formats.out", io.StringIO()) as fp:
             store.export(fp, format=format)  # type: ignore[arg-type]
         spent = time.process_time() - start

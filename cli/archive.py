@@ -80,8 +80,9 @@ def copy(
 ) -> None:
     """Copy everything from --store into another store, in batches, then check the counts.
 
-    Exit code 1 when records were rejected or the counts differ (named). Re-running it
-    converges.
+    --to names the target whole: a MongoDB URI's database is the one its path names (else
+    newsstore), never --database or NEWSSTORE_DATABASE, which name --store's. Exit code 1
+    when records were rejected or the counts differ (named). Re-running it converges.
 
     Example: newsstore copy --to mongodb://db1,db2,db3/news?replicaSet=rs0
     """

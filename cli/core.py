@@ -130,12 +130,15 @@ class StoreArgs:
     ) -> Iterator[Store]:
         """The store, open for the ``with`` block; only commands that write may create it
         (a mistyped path is then an error naming it, as in sqlite-utils). ``rekey``: open
-        it to be re-keyed; ``uri``: open that store instead, with the same settings."""
-        settings = newsstore.Settings(store=self.uri, database=self.database, timezone=self.tz)
-        if uri is not None:
-            settings = newsstore.Settings(store=uri, timezone=self.tz)
-        with newsstore.open_store(settings=settings, create=create, rekey=rekey) as store:
-            yield store
+        it to be re-keyed; ``uri``: open that store instead, with the same zone. ``uri`` names
+        its store whole: its database is the URI's, never --database or NEWSSTORE_DATABASE,
+        which name this one's."""
+        # Given, even empty (--store "", --to "$UNSET"), a URI is passed on as given: an
+        # empty one is refused, never taken for the default store.
+        target, database = (self.uri, self.database) if uri is None else (uri, None)
+        settings = newsstore.Settings(database=database, timezone=self.tz)
+        with newsstore.open_store(uri=target, settings=settings, create=create, rekey=rekey) as st:
+            yield st
 
 
 store_options = replacing(

@@ -23,6 +23,10 @@ import typer
 import newsstore
 from newsstore import InvalidQueryError, Match, SortOrder, TimeField
 
+# Not public: the zone-free readers behind ``time_window``, for checks made before the zone
+# is known (see readable_as).
+from newsstore._times import parse_day, read_when
+
 Decorator = Callable[[Callable[..., None]], Callable[..., None]]
 
 
@@ -77,7 +81,25 @@ def _encoding_name(value: str | None) -> str | None:
             codecs.lookup(value)
         except (LookupError, ValueError):  # ValueError: a NUL in the name
             raise typer.BadParameter(f"unknown encoding {value!r} (try gb18030)") from None
+        if _text_round_trip(value) != _TEXT:
+            raise typer.BadParameter(f"{value!r} is not a text encoding (try gb18030)")
     return value
+
+
+_TEXT = "x\n"
+
+
+def _text_round_trip(encoding: str) -> str | None:
+    """``_TEXT`` encoded in ``encoding`` and decoded back a piece at a time, as imports
+    read files; None if the codec cannot. A codec lookup finds bytes-to-bytes codecs
+    (rot13, base64, zlib), ``undefined``, and punycode, which decodes only whole inputs:
+    each would fail mid-import, with a traceback."""
+    try:
+        data = _TEXT.encode(encoding)
+        decoder = codecs.getincrementaldecoder(encoding)("strict")
+        return decoder.decode(data[:1]) + decoder.decode(data[1:], final=True)
+    except (LookupError, UnicodeError, TypeError, ValueError):
+        return None
 
 
 _MOST_WORKERS = 64
@@ -94,12 +116,18 @@ def _worker_count(value: str) -> str:
 
 
 def readable_as(keyword: str) -> Callable[[str | None], str | None]:
-    """A check that the library reads a value as ``time_window``'s ``keyword``: a usage error."""
+    """A check that the library can read a value as ``time_window``'s ``keyword`` at all:
+    a usage error naming the option.
+
+    Only the text is checked, in no zone: ``--tz`` may not be read yet when this runs (it
+    may follow, or come from the environment), and whether a day is in range depends on it.
+    The range is checked where the zone is known (``time_window``)."""
+    read = parse_day if keyword == "on" else read_when
 
     def check(value: str | None) -> str | None:
         if value is not None:
             try:
-                newsstore.time_window(**{keyword: value})
+                read(value)
             except InvalidQueryError as exc:
                 raise typer.BadParameter(str(exc)) from None
         return value
@@ -318,14 +346,17 @@ def filter_options(*, limit: int | None, offset: bool = False) -> Decorator:
     return replacing("query", options, _query)
 
 
+# The filter options of a time window: parameter, time_window keyword, flag.
+_WINDOW = (("on", "on", "--on"), ("from_", "start", "--from"), ("to", "end", "--to"))
+
+
 def _query(values: dict[str, Any]) -> newsstore.Query:
     """The query the filter options ask for; the library applies the rules of time windows."""
+    window = {keyword: values[name] for name, keyword, _ in _WINDOW}
     try:
-        start, end = newsstore.time_window(
-            on=values["on"], start=values["from_"], end=values["to"], zone=values["tz"]
-        )
+        start, end = newsstore.time_window(**window, zone=values["tz"])
     except InvalidQueryError as exc:
-        raise typer.BadParameter(str(exc), param_hint="--on") from None
+        raise typer.BadParameter(str(exc), param_hint=_blamed(window, values["tz"])) from None
     return newsstore.Query(
         url=values["url"],
         match=values["match"],
@@ -338,3 +369,16 @@ def _query(values: dict[str, Any]) -> newsstore.Query:
         offset=values.get("offset", 0),
         limit=values["limit"] or None,  # 0 is no limit, as in MongoDB
     )
+
+
+def _blamed(window: dict[str, str | None], zone: str) -> str:
+    """The option a refused window is blamed on: the first the library refuses alone (out
+    of range in the zone), quoted as click names an option; else ``--on``, given with
+    ``--from`` or ``--to``."""
+    for _, keyword, flag in _WINDOW:
+        if window[keyword] is not None:
+            try:
+                newsstore.time_window(**{keyword: window[keyword]}, zone=zone)
+            except InvalidQueryError:
+                return f"'{flag}'"
+    return "--on"

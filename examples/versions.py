@@ -1,11 +1,12 @@
 """Save three crawls of one article, list its versions and show what changed.
 
-Run: python examples/versions.py STORE.db
+Run: python examples/versions.py [STORE.db] (without one: a store in a temporary directory)
 """
 
 from __future__ import annotations
 
 import sys
+import tempfile
 from datetime import date, datetime, timedelta, timezone
 
 from newsstore import Snapshot, day_range, open_store
@@ -40,4 +41,8 @@ def main(path: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    if len(sys.argv) > 1:
+        main(sys.argv[1])
+    else:
+        with tempfile.TemporaryDirectory() as tmp:
+            main(f"{tmp}/versions.db")

@@ -49,7 +49,7 @@ def copy_store(
     check the counts on both sides. Raises :class:`~newsstore.KeySettingsError` when the
     two make keys with different tracking lists."""
     src, dst = source._archive_target(), target._archive_target()
-    if src.name == dst.name:
+    if source.is_same_store(target):
         raise InvalidQueryError(f"{src.name} is the store being copied: choose another target")
     check_meta(source.meta, dst.meta.tracking_params, src.name)
     backend = src.backend

@@ -10,11 +10,13 @@ Plain JSON carries ISO 8601 times with their offset. Extended JSON is MongoDB's:
 from __future__ import annotations
 
 import contextlib
+import errno
 import gzip
 import io
 import json
 import os
 import secrets
+import stat
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import IO, Any, TypeVar, cast
@@ -129,10 +131,15 @@ def open_output(
 ) -> Any:
     """A text stream for ``path`` (gzip when it ends in ``.gz``), or ``stdout`` for None/``-``.
 
-    The file is written beside ``path`` under a temporary name and renamed into place only
-    when the ``with`` block succeeds: an export that fails leaves an existing file as it
-    was. A ``path`` that is one of the files in ``protect`` (a store's own database files)
-    is refused with :class:`~newsstore.InvalidQueryError` before anything is opened.
+    A new path or a regular file is written beside it under a temporary name and renamed
+    into place only when the ``with`` block succeeds: an export that fails leaves an
+    existing file as it was, and the file keeps its permission bits. A symlink is written
+    through (its target is replaced, the link stays). A FIFO or a device is written
+    directly, and so is a file with several hard links (truncated, so every link sees the
+    new content; a failed export leaves it part-written). A directory, or a path whose
+    directory does not exist, is an :class:`OSError` naming ``path``. A ``path`` that is
+    one of the files in ``protect`` (a store's own database files) is refused with
+    :class:`~newsstore.InvalidQueryError` before anything is opened.
     """
     name = None if path is None else os.fspath(path)
     if name is None or name == "-":
@@ -140,18 +147,67 @@ def open_output(
         return
     if FileSet([os.fspath(p) for p in protect]).holds(name):
         raise InvalidQueryError(f"{name} is the store's own database file: choose another output")
-    directory, base = os.path.split(os.path.abspath(name))
+    target, mode = _target(name)
+    if target is None:
+        with open(name, "wb") as plain, _text(plain, name) as text:
+            yield text
+        return
+    directory, base = os.path.split(target)
     # Created as open() creates any file (the umask applies), under a name of its own.
     partial = os.path.join(directory, f".{base}.{secrets.token_hex(4)}.partial")
     try:
-        with open(partial, "xb") as plain:
-            raw: IO[bytes] = plain
-            if name.endswith(".gz"):
-                raw = cast(IO[bytes], gzip.GzipFile(filename=base, fileobj=plain, mode="wb"))
-            with raw, Utf8Output(raw) as text:
-                yield text
-        os.replace(partial, name)
+        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    except OSError as exc:
+        raise _naming(exc, name) from None
+    try:
+        with open(fd, "wb") as plain, _text(plain, name) as text:
+            if mode is not None:
+                os.fchmod(fd, mode)
+            yield text
+        try:
+            os.replace(partial, target)
+        except OSError as exc:
+            raise _naming(exc, name) from None
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(partial)
         raise
+
+
+def _target(name: str) -> tuple[str | None, int | None]:
+    """Where :func:`open_output` renames its temporary file to, and the mode to give it;
+    ``(None, None)`` when ``name`` is to be opened and written directly."""
+    try:
+        info = os.stat(name)
+    except FileNotFoundError:
+        info = None  # a new file, or a link to one
+    if info is not None and stat.S_ISDIR(info.st_mode):
+        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), name)
+    if info is not None and (not stat.S_ISREG(info.st_mode) or info.st_nlink > 1):
+        # A FIFO or device has a reader or a driver behind it, not a file to swap; a rename
+        # onto one of several hard links would split it from the others.
+        return None, None
+    # Through a symlink to what it names, so the link stays a link.
+    target = os.path.realpath(name)
+    if info is None:
+        return target, None
+    with contextlib.suppress(OSError):
+        if os.path.samestat(info, os.stat(target)):
+            return target, stat.S_IMODE(info.st_mode)
+    # A link realpath cannot follow (/proc/self/fd/N to a deleted file): write through it.
+    return None, None
+
+
+@contextmanager
+def _text(plain: IO[bytes], name: str) -> Iterator[Utf8Output]:
+    raw: IO[bytes] = plain
+    if name.endswith(".gz"):
+        base = os.path.basename(name)
+        raw = cast(IO[bytes], gzip.GzipFile(filename=base, fileobj=plain, mode="wb"))
+    with raw, Utf8Output(raw) as text:
+        yield text
+
+
+def _naming(exc: OSError, name: str) -> OSError:
+    """``exc`` about the user's ``name``, not the temporary file beside it."""
+    return OSError(exc.errno, exc.strerror, name)

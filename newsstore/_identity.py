@@ -13,14 +13,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Collection
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from ._errors import InvalidRecordError
+from ._errors import InvalidQueryError, InvalidRecordError
 from ._schemas import Snapshot, copy_snapshot, to_zone
 from ._times import UTC
-from ._urls import canonical_url, without_userinfo
+from ._urls import canonical_url, lookup_url, without_userinfo
 
 __all__ = [
     "MAX_RECORD_BYTES",
@@ -31,6 +32,7 @@ __all__ = [
     "fingerprint_key",
     "fingerprint_of",
     "identify",
+    "lookup_key",
     "snapshot_key",
     "utc_content",
 ]
@@ -159,3 +161,23 @@ def bson_size(value: dict[str, Any]) -> int:
         return 8  # float, datetime
 
     return size_of(value)
+
+
+_FALLBACK_KEY = re.compile(r"content:[0-9a-f]{32}")
+
+
+def lookup_key(url_or_key: object, tracking_params: Collection[str] | None) -> str:
+    """The key a URL (any spelling) or an existing key (``content:…``) stands for."""
+    if not isinstance(url_or_key, str):
+        # Only a literal string is ever a key: a dict ({"$ne": None}) never reaches a store.
+        raise InvalidQueryError(f"a URL or key must be a string, not {type(url_or_key).__name__}")
+    if url_or_key.startswith("content:"):
+        # A fallback key is "content:" and 32 hex digits (fingerprint_key): any other text
+        # is no key a snapshot can have, and no takedown is recorded for it.
+        if not _FALLBACK_KEY.fullmatch(url_or_key):
+            raise InvalidQueryError(
+                f"not a key: {url_or_key!r} (a key is content: and 32 hex digits)"
+            )
+        return url_or_key
+    # A scheme-less URL (example.com/a) is read as the CDX API reads it.
+    return canonical_url(lookup_url(url_or_key), tracking_params=tracking_params)

@@ -131,6 +131,8 @@ def import_records(
 
     count = worker_count(workers)
     with ExitStack() as stack:
+        # Entered first, so left last: once stopping, it holds Ctrl-C off what follows.
+        shield = stack.enter_context(_Shield())
         pool = None
         if count and target.recipe is not None:
             # Entered before the write group: its end (the commit) comes before the pool's.
@@ -212,7 +214,9 @@ def import_records(
             flush()
         except KeyboardInterrupt:
             # What landed is committed (the write group ends on the way out); the caller
-            # hears how much that was.
+            # hears how much that was. A second Ctrl-C must not stop that commit: it would
+            # roll the group back, and the summary of what landed would never come.
+            shield.begin()
             raise ImportInterrupted(report) from None
         except InvalidRecordError as exc:
             if stopping:
@@ -267,7 +271,8 @@ def _open_rejects(
             raise InvalidRecordError(
                 "is also the rejects file, which would overwrite it", source=os.fspath(path)
             )
-    fp.truncate(0)
+    if stat.S_ISREG(info.st_mode):  # a pipe or a terminal (--rejects /dev/stderr) cannot be
+        fp.truncate(0)
     return fp, rejects_id
 
 
@@ -351,6 +356,32 @@ def _reject_line(error: InvalidRecordError) -> str:
         # written escaped, the line stays valid JSON and the import goes on.
         text = json.dumps(entry)
     return text
+
+
+class _Shield:
+    """Ctrl-C ignored from :meth:`begin` to the end of the ``with`` block (the main
+    thread only: a signal handler can be set nowhere else)."""
+
+    def __init__(self) -> None:
+        self._on = False
+        self._previous: Any = None
+
+    def begin(self) -> None:
+        if threading.current_thread() is threading.main_thread() and not self._on:
+            self._previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+            self._on = True
+
+    def __enter__(self) -> _Shield:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._on:
+            # None: a handler not set from Python, which cannot be put back; Python's own.
+            previous = self._previous
+            signal.signal(
+                signal.SIGINT, signal.default_int_handler if previous is None else previous
+            )
+            self._on = False
 
 
 @contextmanager

@@ -81,14 +81,22 @@ def _hide_userinfo(text: str) -> str:
 
 
 def _uri_secrets(uri: str) -> list[str]:
-    """The user info of ``uri`` and its parts, as typed and percent-decoded, longest first."""
-    userinfo = _hide_userinfo(uri)  # where the user info is, found the same way
-    if "***" not in userinfo:
+    """The user info of ``uri`` and its password, as typed and percent-decoded, longest
+    first. A MongoDB URI's user info runs to its last ``@``, whatever it holds (a newline
+    too: free text is read line by line, a URI known whole need not be)."""
+    mark = uri.find("://")
+    if mark < 0:
         return []
-    start = uri.find("://") + 3
-    end = start + (len(uri) - len(userinfo)) + 3  # what "***" stands for
-    info = uri[start:end]
-    parts = {info, *info.split(":", 1)}
+    start = mark + 3
+    if uri[:mark].lower() in ("mongodb", "mongodb+srv"):
+        at = uri.rfind("@", start)
+    else:
+        slash = uri.find("/", start)
+        at = uri.rfind("@", start, slash if slash >= 0 else len(uri))
+    if at < 0:
+        return []
+    info = uri[start:at]
+    parts = {info, info.partition(":")[2]}  # the user name alone is no secret
     parts |= {unquote_plus(part) for part in parts}
     return sorted((p for p in parts if len(p) >= 3), key=len, reverse=True)
 

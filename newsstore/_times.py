@@ -7,14 +7,16 @@
 * Ranges are half-open, ``[start, end)``. :func:`day_range` is one calendar day in a zone
   (23 or 25 hours across DST); :func:`time_window` applies the lookup rules every caller
   shares: ``on`` is one day and excludes ``start``/``end``; a bare date as ``end`` includes
-  that whole day.
+  that whole day. A date is any ISO spelling of one (``2023-11-14``, ``20231114``,
+  ``2023-W46-2``), read the same as ``on``, ``start`` or ``end``.
+* :func:`read_when` only reads the text, before any zone: whether a time is within the
+  years 1 to 9999 at UTC depends on the zone, and is checked once the zone is applied.
 * Stores keep UTC milliseconds (:func:`to_ms`, :func:`from_ms`), MongoDB's precision.
 """
 
 from __future__ import annotations
 
 import functools
-import re
 from collections import Counter
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
@@ -32,6 +34,7 @@ __all__ = [
     "parse_day",
     "parse_when",
     "quarter_days",
+    "read_when",
     "time_window",
     "to_ms",
     "zone_of",
@@ -40,8 +43,6 @@ __all__ = [
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 UTC = timezone.utc
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-_DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 @functools.lru_cache(maxsize=64)
@@ -92,7 +93,9 @@ def day_range(day: date, zone: tzinfo) -> tuple[datetime, datetime]:
         start = datetime.combine(day, time(), tzinfo=zone)
         end = datetime.combine(day + timedelta(days=1), time(), tzinfo=zone)
     except OverflowError:
-        raise InvalidQueryError(f"{day.isoformat()} has no next day to end on") from None
+        raise InvalidQueryError(
+            f"{day.isoformat()} is out of range: it has no next day to end on"
+        ) from None
     return start, end
 
 
@@ -104,24 +107,39 @@ def parse_day(text: str) -> date:
         raise InvalidQueryError(f"{text!r} is not a date (YYYY-MM-DD)") from None
 
 
+def read_when(text: str) -> date | datetime:
+    """A date or a datetime (naive or aware) typed by a user, before any zone is applied.
+
+    A date is what :meth:`date.fromisoformat` reads, every spelling it knows, so that no
+    spelling of a day is taken for its midnight (``--to 20231114`` includes the 14th).
+    """
+    text = text.strip()
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        pass
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00").replace(" ", "T", 1))
+    except ValueError as exc:
+        raise InvalidQueryError(
+            f"cannot read {text!r} as a date (YYYY-MM-DD)"
+            " or a datetime (YYYY-MM-DDTHH:MM[:SS][±HH:MM])"
+        ) from exc
+
+
 def parse_when(text: str, zone: tzinfo, *, end: bool = False) -> datetime:
     """Read a date or datetime typed by a user; naive values are in ``zone``.
 
     A bare date means the start of that day, or with ``end=True`` the start of the next
     day, so ``--from 2023-11-01 --to 2023-11-30`` includes all of the 30th.
     """
-    text = text.strip()
-    try:
-        if _DATE_ONLY.match(text):
-            day = date.fromisoformat(text)
-            return day_range(day, zone)[1 if end else 0]
-        value = datetime.fromisoformat(text.replace("Z", "+00:00").replace(" ", "T", 1))
-    except ValueError as exc:
-        raise InvalidQueryError(
-            f"cannot read {text!r} as a date (YYYY-MM-DD)"
-            " or a datetime (YYYY-MM-DDTHH:MM[:SS][±HH:MM])"
-        ) from exc
-    return value if value.tzinfo is not None else value.replace(tzinfo=zone)
+    value = read_when(text)
+    if isinstance(value, datetime):
+        return value if value.tzinfo is not None else value.replace(tzinfo=zone)
+    if end:
+        return day_range(value, zone)[1]
+    # Not day_range: the start of 9999-12-31 exists though its end does not.
+    return datetime.combine(value, time(), tzinfo=zone)
 
 
 def time_window(

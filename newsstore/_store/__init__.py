@@ -3,17 +3,19 @@
 * ``mongodb://…`` or ``mongodb+srv://…`` → :class:`~newsstore._store.mongo.MongoStore`
   (production: replica sets and sharded clusters keep dedup correct, see that module);
 * ``sqlite:///relative/file.db``, ``sqlite:////absolute/file.db``, ``file:`` URIs
-  (``file:///absolute/file.db``, ``file:relative.db``; percent-escapes decoded), a plain
-  path, or nothing (the default file, :func:`newsstore._settings.default_store_path`) →
-  :class:`~newsstore._store.sqlite.SQLiteStore`, embedded, no server.
+  (``file:///absolute/file.db``, ``file:relative.db``), a plain path, or nothing (the
+  default file, :func:`newsstore._settings.default_store_path`) →
+  :class:`~newsstore._store.sqlite.SQLiteStore`, embedded, no server. Percent-escapes in
+  both URI forms are decoded, and a path starting with ``~`` is the user's home.
 
 Schemes are case-insensitive. Everything else that looks like a URI is refused, never taken
 for a file name: an unknown ``scheme://`` or ``scheme:/…`` (``mongdb://``, ``postgres://``),
 a known scheme written wrong (``mongodb:/host``, ``sqlite://relative.db``, ``sqlite:x.db``),
-``file:`` URIs with a remote host or options; and so are stores that keep nothing
-(``:memory:``, ``sqlite:///``, ``file:…?mode=memory``). A scheme has two letters or more: a
-path may start with a drive letter (``C:``), and ``name:part.db`` (no slash after the colon)
-is a file name; a ``PathLike`` is always a path. The refusals are
+``file:`` URIs with a remote host, ``sqlite:`` and ``file:`` URIs with options; and so are
+stores that keep nothing (``:memory:``, ``sqlite:///``, ``file:…?mode=memory``) and an
+empty URI given (``--to ""``), which never means the default store. A scheme has two
+letters or more: a path may start with a drive letter (``C:``), and ``name:part.db`` (no
+slash after the colon) is a file name; a ``PathLike`` is always a path. The refusals are
 :class:`~newsstore.StoreUnavailableError`, one line, with any user info of the URI hidden.
 """
 
@@ -64,18 +66,21 @@ def open_store(
     params = settings.tracking_param_list
     if isinstance(uri, os.PathLike):  # a path, whatever it looks like
         kind, target = "sqlite", _kept(os.fspath(uri), os.fspath(uri))
+    elif uri is not None:  # given, even empty ("--to $UNSET"): never the default store
+        kind, target = _parse(uri)
+    elif settings.store:
+        kind, target = _parse(settings.store)
     else:
-        uri = uri or settings.store
-        kind, target = _parse(uri) if uri else ("sqlite", os.fspath(default_store_path()))
+        kind, target = "sqlite", os.fspath(default_store_path())
     if kind == "mongodb":
         # Imported here so that users of the embedded store never load the driver.
-        from .mongo import MongoStore, connect
+        from .mongo import MongoStore, connect, database_of
 
         client = connect(target)
         # A name given wins; else the database the URI's path names, as pymongo reads it.
-        name = database or settings.database
+        name = database if database is not None else settings.database
         return MongoStore(
-            client[name] if name else client.get_default_database(DEFAULT_DATABASE),
+            database_of(client, name, DEFAULT_DATABASE),
             timezone=zone,
             close_client=True,
             tracking_params=params,
@@ -109,7 +114,9 @@ def _parse(uri: str) -> tuple[str, str]:
         if scheme == "sqlite":
             if not rest.startswith("///"):
                 raise _refused(uri, _SQLITE_FORM)
-            path = rest[3:]
+            if "?" in rest or "#" in rest:  # else a part of the file's name
+                raise _refused(uri, "sqlite: URI options are not supported; give the file's path")
+            path = unquote(rest[3:])
         elif scheme == "file":
             path = _file_path(uri, rest)
         elif rest.startswith("/"):
@@ -124,12 +131,13 @@ def _parse(uri: str) -> tuple[str, str]:
 
 
 def _kept(uri: str, path: str) -> str:
-    """``path``, unless the store it names would keep nothing."""
+    """``path`` with a leading ``~`` expanded (a value from a settings file or a quoted
+    one, which no shell expanded), unless the store it names would keep nothing."""
     if not path:
         raise _refused(uri, "empty path: name the SQLite file")
     if path == ":memory:":
         raise _refused(uri, "an in-memory store keeps nothing")
-    return path
+    return os.path.expanduser(path)
 
 
 def _file_path(uri: str, rest: str) -> str:

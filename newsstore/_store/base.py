@@ -19,7 +19,7 @@ from typing import IO, TYPE_CHECKING, Any, ClassVar
 
 from .._errors import InvalidQueryError, NotFoundError, StoreError, TakenDownError
 from .._export import ExportFormat, Tick, counted, write_snapshots
-from .._identity import snapshot_key
+from .._identity import lookup_key, snapshot_key
 from .._importing import ImportOptions, ImportTarget, import_records
 from .._linememory import LineBackend, lines_written, settle
 from .._preparing import Payloads, Recipe, RecordPreparer, incoming_of
@@ -268,6 +268,11 @@ class Store(Archiving, Versioning, SimilarStore):
         reads them, and no export or rejects file may overwrite them."""
         return ()
 
+    def is_same_store(self, other: Store) -> bool:
+        """Whether ``other`` is this store opened again, however it was named (another
+        spelling of the path, a link; another URI of the same servers and database)."""
+        return type(other) is type(self) and str(other) == str(self)
+
     def export(
         self,
         fp: IO[str],
@@ -300,14 +305,7 @@ class Store(Archiving, Versioning, SimilarStore):
     # -- reading -----------------------------------------------------------------------
     def key_for(self, url_or_key: str) -> str:
         """The key a URL (any spelling) or an existing key (``content:…``) stands for."""
-        if not isinstance(url_or_key, str):
-            # Only a literal string is ever a key: a dict ({"$ne": None}) never reaches a store.
-            kind = type(url_or_key).__name__
-            raise InvalidQueryError(f"a URL or key must be a string, not {kind}")
-        if url_or_key.startswith("content:"):
-            return url_or_key
-        # A scheme-less URL (example.com/a) is read as the CDX API reads it.
-        return canonical_url(lookup_url(url_or_key), tracking_params=self.tracking_params)
+        return lookup_key(url_or_key, self.tracking_params)
 
     def _url_range(self, query: Query) -> tuple[str, str, str | None]:
         """How a query's URL filter reads on the indexed columns: (column, value or low, high).

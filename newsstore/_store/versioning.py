@@ -13,6 +13,7 @@ from datetime import datetime, tzinfo
 from .. import _versions
 from .._errors import InvalidQueryError
 from .._schemas import Snapshot
+from .._times import in_zone
 from .._versions import KeyChange, SeenTimes, Version, VersionDiff, VersionEntry
 
 __all__ = ["Versioning"]
@@ -36,7 +37,15 @@ class Versioning(abc.ABC):
         """Every content of a key, numbered 1…n oldest first, the current one last."""
         key = self.key_for(url_or_key)
         current = self.get(key)
-        return _versions.number_versions(current, self._history(key), self._version_times(key))
+        # The adapters read the seen times in UTC; a user gets them in the store's zone.
+        times = {
+            chash: (self._zoned(first), self._zoned(last))
+            for chash, (first, last) in self._version_times(key).items()
+        }
+        return _versions.number_versions(current, self._history(key), times)
+
+    def _zoned(self, at: datetime | None) -> datetime | None:
+        return None if at is None else in_zone(at, self.zone)
 
     def version(self, url_or_key: str, number: int) -> Version:
         """Version ``number`` of a key (1 = oldest, -1 = current); NotFoundError if none."""

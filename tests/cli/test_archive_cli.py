@@ -154,6 +154,48 @@ def test_copy_there_and_back_and_the_final_check(run, new_store, tmp_path: Path)
     assert ", 3 in the " in differs.stderr
 
 
+def test_copy_onto_the_same_store_by_another_name_is_refused(
+    run, tmp_path: Path, monkeypatch
+) -> None:
+    source = tmp_path / "cli.db"
+    _fill(run, str(source), tmp_path)
+    (tmp_path / "link.db").symlink_to(source)
+    monkeypatch.chdir(tmp_path)
+    for other in ("./cli.db", "link.db", f"sqlite:///{source}"):
+        refused = run("copy", "--store", str(source), "--to", other)
+        assert refused.exit_code == 2, (other, refused.output)
+        assert "is the store being copied" in refused.stderr
+
+
+def test_copy_to_an_empty_uri_is_refused_not_the_default_store(run, tmp_path: Path) -> None:
+    source = str(tmp_path / "cli.db")
+    _fill(run, source, tmp_path)
+    refused = run("copy", "--store", source, "--to", "")
+    assert refused.exit_code == 1
+    assert "empty path: name the SQLite file" in refused.stderr
+
+
+def test_copy_writes_to_the_database_its_uri_names(
+    run, tmp_path: Path, mongo_server: Any, monkeypatch
+) -> None:
+    if not MONGODB_URI:
+        pytest.skip("needs a MongoDB server (NEWSSTORE_TEST_MONGODB_URI)")
+    source = str(tmp_path / "cli.db")
+    _fill(run, source, tmp_path)
+    named, other = (f"newsstore_cli_{uuid.uuid4().hex[:12]}" for _ in range(2))
+    target = urlunsplit(urlsplit(MONGODB_URI)._replace(path="/" + named))
+    # NEWSSTORE_DATABASE names the --store's database, never --to's.
+    monkeypatch.setenv("NEWSSTORE_DATABASE", other)
+    try:
+        copied = run("copy", "--store", source, "--to", target)
+        assert copied.exit_code == 0, copied.output
+        assert mongo_server[named]["snapshots"].count_documents({}) == 2
+        assert other not in mongo_server.list_database_names()
+    finally:
+        mongo_server.drop_database(named)
+        mongo_server.drop_database(other)
+
+
 def test_rekey_after_the_tracking_list_changes(run, new_store, tmp_path: Path, monkeypatch) -> None:
     store = new_store()
     crawl = tmp_path / "ref.ndjson"

@@ -62,6 +62,11 @@ BAD_URIS = {
     "mongdb:/localhost/news": "unknown store URI scheme 'mongdb'",
     "file://otherhost/x.db": "a file: URI names a local file",
     "file:x.db?cache=shared": "file: URI options are not supported",
+    # Else the options became part of the file's name ("q.db?mode=ro").
+    "sqlite:///q.db?mode=ro": "sqlite: URI options are not supported",
+    "sqlite:///q.db#frag": "sqlite: URI options are not supported",
+    # An empty URI given is no URI at all, never the default store ("--to $UNSET").
+    "": "empty path: name the SQLite file",
 }
 
 NOTHING_KEPT = [
@@ -143,9 +148,15 @@ def test_an_upper_case_mongodb_uri_reaches_mongodb(
         ("file:f.db", "cwd/f.db"),
         ("c:d.db", "cwd/c:d.db"),  # one letter is a drive, not a scheme; here a file name
         ("two:d.db", "cwd/two:d.db"),  # no slash after the colon: a file name
+        ("sqlite:///my%20store.db", "cwd/my store.db"),  # decoded, as in file: URIs
+        ("~/home.db", "home/home.db"),  # no shell expanded it (a settings file, quotes)
+        ("sqlite:///~/uri.db", "home/uri.db"),
     ],
 )
-def test_sqlite_uris_and_paths(workdir: Path, uri: str, where: str) -> None:
+def test_sqlite_uris_and_paths(
+    workdir: Path, uri: str, where: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOME", str(workdir.parent / "home"))
     with open_store(uri) as store:
         assert isinstance(store, SQLiteStore)
     assert (workdir.parent / where).is_file()
@@ -240,3 +251,42 @@ def test_a_path_object_is_a_path_whatever_it_looks_like(workdir: Path) -> None:
     assert (workdir / "mongodb:" / "x.db").is_file()
     with pytest.raises(StoreUnavailableError, match="keeps nothing"):
         open_store(Path(":memory:"))
+
+
+def test_an_empty_store_setting_is_the_default_store(workdir: Path) -> None:
+    # NEWSSTORE_STORE set but empty is unset: only an empty URI given is refused.
+    with open_store(settings=Settings(store="")) as store:
+        assert store.files()[0] == str(workdir.parent / "data" / "newsstore" / "newsstore.db")
+
+
+def test_an_option_the_driver_does_not_know_is_refused_not_warned(
+    recwarn: pytest.WarningsRecorder,
+) -> None:
+    # A typo of connectTimeoutMS: pymongo only warns (two lines of stderr) and drops it.
+    uri = f"mongodb://u:{SECRET}@127.0.0.1:1/news?connecttimeout=5000"
+    with pytest.raises(StoreUnavailableError) as caught:
+        open_store(uri)
+    text = str(caught.value)
+    assert text.startswith("not a usable MongoDB URI: mongodb://***@127.0.0.1:1/news"), text
+    assert "Unknown option" in text and "connecttimeoutms" in text
+    assert "\n" not in text and SECRET not in text
+    assert not [w for w in recwarn if issubclass(w.category, UserWarning)]
+
+
+@pytest.mark.parametrize("name", ["a/b", "a.b", "a$b", "a b", ""])
+def test_a_database_name_mongodb_cannot_have_is_one_line(name: str) -> None:
+    from pymongo import MongoClient
+
+    from newsstore._store.mongo import database_of
+
+    client: MongoClient[dict[str, object]] = MongoClient("mongodb://127.0.0.1:1", connect=False)
+    with pytest.raises(StoreUnavailableError) as caught:
+        database_of(client, name, "newsstore")
+    assert str(caught.value).startswith(f"not a MongoDB database name: {name!r}")
+    assert "\n" not in str(caught.value)
+
+
+def test_a_password_with_a_newline_is_hidden_whole() -> None:
+    uri = "mongodb://u:abc\ndefgh@127.0.0.1:1/db"
+    text = redact_uri(f"cannot reach MongoDB at {uri}: refused", uri=uri)
+    assert text == "cannot reach MongoDB at mongodb://***@127.0.0.1:1/db: refused"

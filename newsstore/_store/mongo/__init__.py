@@ -23,6 +23,7 @@ Keys that failed with 11000 are re-loaded and re-planned; the user never sees th
 
 from __future__ import annotations
 
+import warnings
 from collections import abc
 from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager, nullcontext
@@ -34,7 +35,7 @@ from bson.errors import InvalidDocument
 from pymongo import ASCENDING, DESCENDING, DeleteOne, MongoClient
 from pymongo.collection import Collection
 from pymongo.database import Database
-from pymongo.errors import BulkWriteError, ConnectionFailure, PyMongoError
+from pymongo.errors import BulkWriteError, ConnectionFailure, InvalidName, PyMongoError
 
 from ..._errors import StoreError, StoreUnavailableError
 from ..._query import Query
@@ -53,21 +54,34 @@ from .raw import EncodedFields, encode_fields
 from .similar import MongoSimilar
 from .writes import current_op, history_id, record_history_op, spelling_ops
 
-__all__ = ["MongoStore", "connect"]
+__all__ = ["MongoStore", "connect", "database_of"]
 
 _DUPLICATE_KEY = 11000
 _FIELDS = versions.SNAPSHOT_FIELDS
 
 
 def connect(uri: str, *, timeout_ms: int = 10_000) -> MongoClient[dict[str, Any]]:
-    """A client for ``uri``, checked with a ping; errors never show the URI's password."""
+    """A client for ``uri``, checked with a ping; errors never show the URI's password.
+
+    An option the driver does not know or cannot use (``connecttimeout=5000``, a typo of
+    ``connectTimeoutMS``) is refused: the driver would only warn, and go on without it.
+    """
     options: dict[str, Any] = {"tz_aware": True}
     if "serverselectiontimeoutms" not in uri.lower():
         # A timeout written in the URI wins; keyword options would override it.
         options["serverSelectionTimeoutMS"] = timeout_ms
     client: MongoClient[dict[str, Any]] | None = None
     try:
-        client = MongoClient(uri, **options)
+        with warnings.catch_warnings(record=True) as warned:
+            warnings.simplefilter("always", UserWarning)
+            client = MongoClient(uri, **options)
+        ignored = [str(w.message) for w in warned if issubclass(w.category, UserWarning)]
+        if ignored:
+            client.close()
+            raise StoreUnavailableError(
+                f"not a usable MongoDB URI: {redact_uri(uri, uri=uri)}:"
+                f" {redact_uri(' '.join(ignored), uri=uri)}"
+            )
         client.admin.command("ping")
     except (PyMongoError, ValueError) as exc:  # a malformed port is a plain ValueError
         if client is not None:
@@ -76,6 +90,20 @@ def connect(uri: str, *, timeout_ms: int = 10_000) -> MongoClient[dict[str, Any]
             f"cannot reach MongoDB at {redact_uri(uri, uri=uri)}: {redact_uri(str(exc), uri=uri)}"
         ) from None
     return client
+
+
+def database_of(
+    client: MongoClient[dict[str, Any]], name: str | None, default: str
+) -> Database[dict[str, Any]]:
+    """The database ``name`` of ``client`` (None: the one the URI names, else ``default``);
+    a name MongoDB cannot have is refused, and the client closed."""
+    try:
+        if name == "":
+            raise InvalidName("the name is empty")
+        return client[name] if name is not None else client.get_default_database(default)
+    except InvalidName as exc:
+        client.close()
+        raise StoreUnavailableError(f"not a MongoDB database name: {name!r}: {exc}") from None
 
 
 def _document(snapshot: Snapshot) -> EncodedFields:
@@ -142,6 +170,15 @@ class MongoStore(MongoSimilar, Store):
 
     def __str__(self) -> str:
         return f"the MongoDB database {self._database.name}"
+
+    def is_same_store(self, other: Store) -> bool:
+        # The same database on servers in common: two seed lists of one replica set share
+        # the members the driver has found by now, two deployments share none.
+        return (
+            isinstance(other, MongoStore)
+            and other._database.name == self._database.name
+            and not _servers(self).isdisjoint(_servers(other))
+        )
 
     def _ensure_indexes(self) -> None:
         """Create the indexes once per store: a marker in ``meta`` says they are there, so
@@ -442,3 +479,9 @@ class MongoStore(MongoSimilar, Store):
     def _keys_with_versions(self) -> int:
         with self._errors():
             return self._snapshots.count_documents({"hashes.1": {"$exists": True}})
+
+
+def _servers(store: MongoStore) -> set[tuple[str, int | None]]:
+    """The addresses of the servers ``store``'s client knows (its seeds, then those found)."""
+    description = store._database.client.topology_description
+    return {(host.lower(), port) for host, port in description.server_descriptions()}

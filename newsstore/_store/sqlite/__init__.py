@@ -23,6 +23,7 @@ from typing import IO, Any
 
 from ..._errors import StoreError, StoreUnavailableError
 from ..._export import Tick, counted
+from ..._files import FileSet
 from ..._linememory import LineBackend
 from ..._query import Query
 from ..._rules import KeyPlan, KeyState
@@ -256,6 +257,9 @@ class SQLiteStore(Store):
         if self.path == ":memory:":
             return ()
         return tuple(self.path + suffix for suffix in ("", "-wal", "-shm", "-journal"))
+
+    def is_same_store(self, other: Store) -> bool:
+        return isinstance(other, SQLiteStore) and FileSet(self.files()[:1]).holds(other.path)
 
     def _line_backend(self) -> LineBackend:
         return self._lines
