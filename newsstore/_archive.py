@@ -9,9 +9,15 @@ An archive (``newsstore dump``) is one JSON object a line, gzip when its name en
 * every takedown, ``{"tombstone": {"key", "url", "reason", "deleted_at"}}``, first, so that
   a restore never holds content that a takedown in the archive removes, even when killed;
 * every current snapshot, ``{"stored": {"key", "url", "urls", "content_hash", "hashes",
-  "first_seen", "last_seen", "seen_count"}, "snapshot": {…}}``, by key;
-* every history version, ``{"stored": {"key", "url", "content_hash", "archived_at"},
-  "history": {…}}``, by key and content hash.
+  "first_seen", "last_seen", "seen_count", "records", "version_first_seen",
+  "version_last_seen"}, "snapshot": {…}}``, by key (``records``: the ids of the input
+  records ``seen_count`` counts; ``version_…``: when the current content was first and last
+  seen, null when not known);
+* every history version, ``{"stored": {"key", "url", "content_hash", "archived_at",
+  "first_seen", "last_seen"}, "history": {…}}``, by key and content hash.
+
+An archive written before ``records`` and the seen times of versions were kept lacks them,
+and is read as not knowing them.
 
 ``snapshot`` and ``history`` hold the content JSON the hash is taken over (times in UTC, no
 URL, see :func:`~newsstore._identity.utc_content`); times elsewhere are UTC with
@@ -137,6 +143,8 @@ class Version:
     content_hash: str
     archived_at: datetime
     content: bytes | dict[str, Any]
+    first_seen: datetime | None = None  # when this content was first and last seen
+    last_seen: datetime | None = None
 
 
 @dataclass(slots=True)
@@ -148,7 +156,8 @@ class Merge:
     key's stored fields stay (only history is added). ``current``: new current content
     (None: the stored content stays). ``archive_current``: the stored current goes to
     history first. ``history``: contents to add to history with when they were archived
-    (kept if there). ``unarchive``: a content hash now current, to leave history.
+    (kept if there), and ``seen`` when each was first and last seen, by content hash.
+    ``unarchive``: a content hash now current, to leave history.
     """
 
     key: str
@@ -158,6 +167,7 @@ class Merge:
     archive_current: bool = False
     history: list[tuple[Incoming, datetime]] = field(default_factory=list)
     unarchive: str | None = None
+    seen: dict[str, tuple[datetime | None, datetime | None]] = field(default_factory=dict)
 
 
 class ArchiveBackend(Protocol):
@@ -275,8 +285,19 @@ def _current_line(c: Current) -> bytes:
         "first_seen": iso(s.first_seen),
         "last_seen": iso(s.last_seen),
         "seen_count": s.seen_count,
+        "records": list(s.records),
+        "version_first_seen": _iso_or_none(s.version_seen[0]),
+        "version_last_seen": _iso_or_none(s.version_seen[1]),
     }
     return b'{"stored":' + _dumps(stored).encode() + b',"snapshot":' + _bytes(c.content) + b"}\n"
+
+
+def _iso_or_none(value: datetime | None) -> str | None:
+    return None if value is None else iso(value)
+
+
+def _time_or_none(text: Any) -> datetime | None:
+    return None if text is None else parse_time(text)
 
 
 def _version_line(v: Version) -> bytes:
@@ -285,6 +306,8 @@ def _version_line(v: Version) -> bytes:
         "url": v.url,
         "content_hash": v.content_hash,
         "archived_at": iso(v.archived_at),
+        "first_seen": _iso_or_none(v.first_seen),
+        "last_seen": _iso_or_none(v.last_seen),
     }
     return b'{"stored":' + _dumps(stored).encode() + b',"history":' + _bytes(v.content) + b"}\n"
 
@@ -445,6 +468,12 @@ def _parse_line(number: int, raw: bytes) -> ArchiveLine:
                 parse_time(stored["first_seen"]),
                 parse_time(stored["last_seen"]),
                 int(stored["seen_count"]),
+                # An archive written before these were kept has none.
+                tuple(map(str, stored.get("records", ()))),
+                (
+                    _time_or_none(stored.get("version_first_seen")),
+                    _time_or_none(stored.get("version_last_seen")),
+                ),
             )
             return ArchiveLine(
                 number, Current(str(stored["key"]), stored.get("url"), state, content)
@@ -459,6 +488,8 @@ def _parse_line(number: int, raw: bytes) -> ArchiveLine:
                     str(stored["content_hash"]),
                     parse_time(stored["archived_at"]),
                     content,
+                    _time_or_none(stored.get("first_seen")),
+                    _time_or_none(stored.get("last_seen")),
                 ),
             )
         raise ValueError("neither a snapshot, a history version nor a takedown")

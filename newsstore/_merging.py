@@ -113,24 +113,8 @@ def apply_currents(
         if c.key in ready:  # the same key twice in one batch: merged in order
             _retrying(target, list(ready), _planner(ready, report))
             ready = {}
-        state = c.state
-        ready[c.key] = (
-            Current(
-                c.key,
-                incoming.url,
-                StoredKey(
-                    state.content_hash,
-                    incoming.snapshot_at,
-                    state.urls,
-                    state.hashes,
-                    state.first_seen,
-                    state.last_seen,
-                    state.seen_count,
-                ),
-                c.content,
-            ),
-            incoming,
-        )
+        state = replace(c.state, snapshot_at=incoming.snapshot_at)
+        ready[c.key] = (Current(c.key, incoming.url, state, c.content), incoming)
     if ready:
         _retrying(target, list(ready), _planner(ready, report))
 
@@ -176,7 +160,15 @@ def _planner(
             elif incoming.content_hash != ours.content_hash:
                 # The other content is history, as if it had stopped being current when
                 # last seen (a fixed time: merging again writes the same entry).
-                merges.append(Merge(key, rev, merged, history=[(incoming, theirs.last_seen)]))
+                merges.append(
+                    Merge(
+                        key,
+                        rev,
+                        merged,
+                        history=[(incoming, theirs.last_seen)],
+                        seen={incoming.content_hash: theirs.version_seen},
+                    )
+                )
             elif merged != ours:
                 merges.append(Merge(key, rev, merged))
         return merges
@@ -197,6 +189,7 @@ def apply_versions(
     need not give their key (their content is checked all the same).
     """
     ready: dict[str, list[tuple[Incoming, datetime]]] = {}
+    seen: dict[str, dict[str, tuple[datetime | None, datetime | None]]] = {}
     for where, v in items:
         try:
             incoming = _prepared(
@@ -206,6 +199,7 @@ def apply_versions(
             report.reject(f"{where}: {exc}")
             continue
         ready.setdefault(v.key, []).append((incoming, v.archived_at))
+        seen.setdefault(v.key, {})[incoming.content_hash] = (v.first_seen, v.last_seen)
     counted: set[str] = set()
 
     def plan(
@@ -224,7 +218,7 @@ def apply_versions(
             stored = states.get(key)
             if stored is None:
                 # History of a key with no current here: kept as it is.
-                merges.append(Merge(key, None, None, history=ready[key]))
+                merges.append(Merge(key, None, None, history=ready[key], seen=seen[key]))
                 continue
             ours, rev = stored
             entries = [(r, at) for r, at in ready[key] if r.content_hash != ours.content_hash]
@@ -234,7 +228,7 @@ def apply_versions(
             state = None
             if new:
                 state = replace(ours, hashes=ours.hashes + new)
-            merges.append(Merge(key, rev, state, history=entries))
+            merges.append(Merge(key, rev, state, history=entries, seen=seen[key]))
         return merges
 
     if ready:

@@ -12,8 +12,9 @@ removed is merged again, which changes nothing), so running it again finishes th
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
-from ._archive import BATCH, ArchiveReport, ArchiveTarget, Current, Version
+from ._archive import BATCH, ArchiveReport, ArchiveTarget, Current
 from ._errors import InvalidURLError
 from ._merging import apply_currents, apply_versions
 from ._urls import canonical_url
@@ -88,7 +89,7 @@ def _pass(
             versions = [
                 (
                     f"key {v.key}",
-                    Version(moves[v.key], v.url, v.content_hash, v.archived_at, v.content),
+                    replace(v, key=moves[v.key]),
                 )
                 for v in backend.versions(list(moves))
             ]

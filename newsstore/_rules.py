@@ -306,6 +306,9 @@ class StoredKey:
     first_seen: datetime
     last_seen: datetime
     seen_count: int
+    records: tuple[str, ...] = ()  # ids of the input records counted (see KeyState)
+    # When the current content was first and last seen (None: not known)
+    version_seen: tuple[datetime | None, datetime | None] = (None, None)
 
     @property
     def order(self) -> tuple[datetime, str]:
@@ -317,11 +320,19 @@ def merge_stored(ours: StoredKey, theirs: StoredKey) -> tuple[bool, StoredKey]:
 
     The rules of ``newest``: the newer snapshot (ties broken by content hash) is current and
     the other content goes to history; the spellings and hashes are a union (ours first);
-    first seen is the earlier, last seen the later, the seen count the larger: merging the
-    same record twice changes nothing, so a restore or re-key that is run again converges.
+    first seen is the earlier, last seen the later, the record ids a union and the seen count
+    the larger of both counts and the union's; a content both hold keeps the earlier first
+    and the later last seen of the two: merging the same record twice changes nothing, so a
+    restore or re-key that is run again converges.
     """
     theirs_wins = theirs.order > ours.order
     winner = theirs if theirs_wins else ours
+    records = ours.records + tuple(r for r in theirs.records if r not in ours.records)
+    version_seen = winner.version_seen
+    if ours.content_hash == theirs.content_hash:  # one content, seen by both
+        firsts = [t for t in (ours.version_seen[0], theirs.version_seen[0]) if t is not None]
+        lasts = [t for t in (ours.version_seen[1], theirs.version_seen[1]) if t is not None]
+        version_seen = (min(firsts, default=None), max(lasts, default=None))
     return theirs_wins, StoredKey(
         winner.content_hash,
         winner.snapshot_at,
@@ -329,5 +340,8 @@ def merge_stored(ours: StoredKey, theirs: StoredKey) -> tuple[bool, StoredKey]:
         ours.hashes + tuple(h for h in theirs.hashes if h not in ours.hashes),
         min(ours.first_seen, theirs.first_seen),
         max(ours.last_seen, theirs.last_seen),
-        max(ours.seen_count, theirs.seen_count),
+        # Distinct records: those both counted count once.
+        max(ours.seen_count, theirs.seen_count, len(records)),
+        records,
+        version_seen,
     )

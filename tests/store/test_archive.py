@@ -244,3 +244,56 @@ def test_copy_moves_everything_and_checks_the_counts(
         assert differs.differences == [
             f"snapshots: 2 in {source}, 3 in {store}",
         ]
+
+
+def _seen(store: Store) -> list[tuple[str, Any, Any]]:
+    return [(v.content_hash, v.first_seen, v.last_seen) for v in store.versions(URL)]
+
+
+def test_a_move_keeps_each_versions_seen_times_and_the_records_counted(
+    store: Store, make: Callable[..., Snapshot], later: Callable[..., datetime], tmp_path: Path
+) -> None:
+    with SQLiteStore(tmp_path / "source.db") as source:
+        _fill(source, make, later)
+        seen = _seen(source)
+        assert len(seen) == 3 and all(first and last for _, first, last in seen)
+        assert copy_store(source, store).equal
+        assert _seen(store) == seen
+        archive = tmp_path / "moved.ndjson"
+        with archive.open("w", encoding="utf-8") as fp:
+            store.dump(fp)
+        with SQLiteStore(tmp_path / "back.db") as back:
+            back.restore(archive)
+            assert _seen(back) == seen
+            assert _body(_dump(back)) == _body(_dump(store)) == _body(_dump(source))
+            # The records counted moved with the key: one counted before is not again.
+            again = make(url=SPELLINGS[1], paragraphs=["新的"], snapshot_at=later(make(), 2))
+            for moved in (store, back):
+                assert moved.save(again) == "unchanged"
+                got = moved.get(URL).stored
+                assert got is not None and got.seen_count == 3
+
+
+def test_an_archive_from_before_the_seen_times_still_restores(
+    make: Callable[..., Snapshot], later: Callable[..., datetime], tmp_path: Path
+) -> None:
+    with SQLiteStore(tmp_path / "source.db") as source:
+        _fill(source, make, later)
+        lines = _dump(source)
+    old = [lines[0]]
+    for text in lines[1:]:  # the stored fields an archive of format 1 had at first
+        data = json.loads(text)
+        for name in ("records", "version_first_seen", "version_last_seen"):
+            data.get("stored", {}).pop(name, None)
+        if "history" in data:
+            data["stored"].pop("first_seen")
+            data["stored"].pop("last_seen")
+        old.append(json.dumps(data, ensure_ascii=False))
+    archive = tmp_path / "old.ndjson"
+    archive.write_text("\n".join(old) + "\n", encoding="utf-8")
+    with SQLiteStore(tmp_path / "restored.db") as restored:
+        report = restored.restore(archive)
+        assert (report.snapshots, report.history, report.rejected) == (2, 2, 0)
+        assert [(first, last) for _, first, last in _seen(restored)] == [(None, None)] * 3
+        got = restored.get(URL).stored
+        assert got is not None and got.seen_count == 3

@@ -39,6 +39,7 @@ def _content(doc: dict[str, Any]) -> bytes:
 
 
 def _state(doc: dict[str, Any]) -> StoredKey:
+    records = tuple(doc.get("records", ()))
     return StoredKey(
         doc["content_hash"],
         doc.get("snapshot_at"),
@@ -47,18 +48,23 @@ def _state(doc: dict[str, Any]) -> StoredKey:
         doc["first_seen"],
         doc["last_seen"],
         # As the store reads it: the count kept before record ids were, plus their number.
-        int(doc.get("seen_count", 0)) + len(doc.get("records", ())),
+        int(doc.get("seen_count", 0)) + len(records),
+        records,
+        (doc.get("version_first_seen"), doc.get("version_last_seen")),
     )
 
 
-def merged_fields(state: StoredKey, counted: int) -> dict[str, Any]:
-    """A merged key's own fields (``counted``: its record ids, counted apart)."""
+def merged_fields(state: StoredKey) -> dict[str, Any]:
+    """A merged key's own fields: its record ids are counted apart from ``seen_count``."""
     return {
         "urls": list(state.urls),
         "hashes": list(state.hashes),
         "first_seen": state.first_seen,
         "last_seen": state.last_seen,
-        "seen_count": state.seen_count - counted,
+        "seen_count": state.seen_count - len(state.records),
+        "records": list(state.records),
+        "version_first_seen": state.version_seen[0],
+        "version_last_seen": state.version_seen[1],
     }
 
 
@@ -83,7 +89,6 @@ class MongoArchive:
         self._bulk = bulk
         # Told the keys whose current was written or removed (the pairs stats counts).
         self._written = written
-        self._counted: dict[str, int] = {}
 
     def read_meta(self) -> StoreMeta | None:
         with self._errors():
@@ -142,7 +147,13 @@ class MongoArchive:
     @staticmethod
     def _version(doc: dict[str, Any]) -> Version:
         return Version(
-            doc["key"], doc.get("url"), doc["content_hash"], doc["archived_at"], _content(doc)
+            doc["key"],
+            doc.get("url"),
+            doc["content_hash"],
+            doc["archived_at"],
+            _content(doc),
+            doc.get("first_seen"),
+            doc.get("last_seen"),
         )
 
     def takedowns(self) -> Iterator[Tombstone]:
@@ -154,12 +165,10 @@ class MongoArchive:
     def load(self, keys: list[str]) -> tuple[dict[str, tuple[StoredKey, int]], set[str]]:
         projection = {n: 1 for n in ("content_hash", "snapshot_at", "urls", "hashes", "rev")}
         projection |= {"first_seen": 1, "last_seen": 1, "seen_count": 1, "records": 1}
+        projection |= {"version_first_seen": 1, "version_last_seen": 1}
         with self._errors():
             docs = list(self._snapshots.find({"_id": {"$in": keys}}, projection))
             states = {d["_id"]: (_state(d), int(d["rev"])) for d in docs}
-            # The record ids stay (a re-import of them is not counted again), so the merged
-            # count is written less their number.
-            self._counted = {d["_id"]: len(d.get("records", ())) for d in docs}
             tombstoned = {
                 d["_id"] for d in self._tombstones.find({"_id": {"$in": keys}}, {"_id": 1})
             }
@@ -175,7 +184,12 @@ class MongoArchive:
                 history.append(archived_current_op(m.key, old[m.key], now))
             for rec, at in m.history:
                 fields: EncodedFields = rec.payload
-                history.append(record_history_op(m.key, rec.content_hash, fields.url, fields, at))
+                first, last = m.seen.get(rec.content_hash, (None, None))
+                history.append(
+                    record_history_op(
+                        m.key, rec.content_hash, fields.url, fields, at, first=first, last=last
+                    )
+                )
         # History first, as the import writes it: an entry is a true version whatever follows.
         self._bulk(self._history, history)
         ops: list[Any] = []
@@ -183,7 +197,7 @@ class MongoArchive:
         for m in merges:
             if m.state is None:
                 continue
-            merged = merged_fields(m.state, self._counted.get(m.key, 0))
+            merged = merged_fields(m.state)
             # The snapshot's fields spliced from their BSON (see .raw), after the merged
             # key's fields, as the dict {**merged, **fields, content_hash} has them.
             parts: list[Any] = []

@@ -45,12 +45,19 @@ def history_op(key: str, content_hash: str, fields: dict[str, Any], now: datetim
 
 
 def record_history_op(
-    key: str, content_hash: str, url: str | None, fields: EncodedFields, now: datetime
+    key: str,
+    content_hash: str,
+    url: str | None,
+    fields: EncodedFields,
+    now: datetime,
+    *,
+    first: datetime | None = None,
+    last: datetime | None = None,
 ) -> Any:
     """Archive a record's content of ``key``, spelled ``url``: :func:`history_op` of its
-    fields, spliced from their BSON."""
+    fields, spliced from their BSON; seen ``first`` and ``last`` where known, else now."""
     doc = document(
-        {"first_seen": now, "last_seen": now, "url": url},
+        {"first_seen": first or now, "last_seen": last or now, "url": url},
         fields.body,
         {"key": key, "content_hash": content_hash, "archived_at": now},
     )

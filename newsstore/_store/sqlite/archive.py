@@ -17,29 +17,41 @@ from . import similar
 from .buffer import RowBuffer
 from .lines import LineTable, stream, taken_down
 from .meta import read_meta, write_meta
-from .rows import dumps, host_column
+from .rows import dumps, hex_list, host_column
 from .schema import insert_items
 from .sql import select_in
 from .stats import count_added
 
 __all__ = ["SQLiteArchive"]
 
-_CURRENT = (
-    "SELECT key, url, content_hash, urls, hashes, first_seen, last_seen, seen_count,"
-    " snapshot_at, content FROM snapshots"
+# A key's stored fields, as _state reads them.
+_STATE = (
+    "content_hash, urls, hashes, first_seen, last_seen, seen_count, snapshot_at, records,"
+    " version_first_seen, version_last_seen"
 )
+_CURRENT = f"SELECT key, url, {_STATE}, content FROM snapshots"
+
+
+def _time(ms: int | None) -> datetime | None:
+    return None if ms is None else from_ms(ms)
+
+
+def _ms(at: datetime | None) -> int | None:
+    return None if at is None else to_ms(at)
 
 
 def _state(row: tuple[Any, ...]) -> StoredKey:
-    chash, urls, hashes, first, last, seen, snap_at = row
+    chash, urls, hashes, first, last, seen, snap_at, records, v_first, v_last = row
     return StoredKey(
         chash,
-        None if snap_at is None else from_ms(snap_at),
+        _time(snap_at),
         tuple(json.loads(urls)),
         tuple(json.loads(hashes)),
         from_ms(first),
         from_ms(last),
         seen,
+        tuple(json.loads(records)),
+        (_time(v_first), _time(v_last)),
     )
 
 
@@ -93,14 +105,18 @@ class SQLiteArchive:
             yield Current(key, url, _state(tuple(state)), content)
 
     def versions(self, keys: list[str] | None = None) -> Iterator[Version]:
-        sql = "SELECT key, url, content_hash, archived_at, content FROM history"
+        sql = (
+            "SELECT key, url, content_hash, archived_at, content, first_seen, last_seen"
+            " FROM history"
+        )
         if keys is None:
             rows: Any = self._stream(sql + " ORDER BY key, content_hash")
         else:
             with self._errors():
-                rows = sorted(select_in(self._db, sql + " WHERE key IN ({marks})", keys))
-        for key, url, chash, archived, content in rows:
-            yield Version(key, url, chash, from_ms(archived), content)
+                found = select_in(self._db, sql + " WHERE key IN ({marks})", keys)
+                rows = sorted(found, key=lambda row: (row[0], row[2]))
+        for key, url, chash, archived, content, first, last in rows:
+            yield Version(key, url, chash, from_ms(archived), content, _time(first), _time(last))
 
     def takedowns(self) -> Iterator[Tombstone]:
         for key, url, reason, deleted in self._stream(
@@ -112,8 +128,7 @@ class SQLiteArchive:
         with self._errors():
             rows = select_in(
                 self._db,
-                "SELECT key, rev, content_hash, urls, hashes, first_seen, last_seen, seen_count,"
-                " snapshot_at FROM snapshots WHERE key IN ({marks})",
+                f"SELECT key, rev, {_STATE} FROM snapshots WHERE key IN ({{marks}})",
                 keys,
             )
             states = {key: (_state(tuple(rest)), rev) for key, rev, *rest in rows}
@@ -129,21 +144,31 @@ class SQLiteArchive:
         db = self._db
         archive = [(now_ms, m.key) for m in merges if m.archive_current]
         if archive:
+            # With its content's seen times, as an import archives a current.
             db.executemany(
                 "INSERT OR IGNORE INTO history (key, content_hash, url, snapshot_at,"
-                " archived_at, content) SELECT key, content_hash, url, snapshot_at, ?, content"
+                " archived_at, content, first_seen, last_seen) SELECT key, content_hash, url,"
+                " snapshot_at, ?, content, version_first_seen, version_last_seen"
                 " FROM snapshots WHERE key = ?",
                 archive,
             )
         history = [
-            (m.key, r.content_hash, r.url, to_ms(r.snapshot_at), to_ms(at), r.content)
+            (
+                m.key,
+                r.content_hash,
+                r.url,
+                to_ms(r.snapshot_at),
+                to_ms(at),
+                r.content,
+                *map(_ms, m.seen.get(r.content_hash, (None, None))),
+            )
             for m in merges
             for r, at in m.history
         ]
         if history:
             db.executemany(
                 "INSERT OR IGNORE INTO history (key, content_hash, url, snapshot_at,"
-                " archived_at, content) VALUES (?, ?, ?, ?, ?, ?)",
+                " archived_at, content, first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 history,
             )
         written = [m for m in merges if m.current is not None and m.state is not None]
@@ -169,6 +194,8 @@ class SQLiteArchive:
                     to_ms(m.state.last_seen),
                     m.state.seen_count,
                     m.current.content,
+                    hex_list(list(m.state.records)),
+                    *map(_ms, m.state.version_seen),
                 )
             )
         if rows:
@@ -186,11 +213,13 @@ class SQLiteArchive:
             db.executemany(
                 "INSERT INTO snapshots (key, url, urls, host, title, category, source,"
                 " published_at, snapshot_at, content_hash, hashes, first_seen, last_seen,"
-                " seen_count, rev, content) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
-                " ?11, ?12, ?13, ?14, 1, ?15) ON CONFLICT (key) DO UPDATE SET url = ?2,"
+                " seen_count, rev, content, records, version_first_seen, version_last_seen)"
+                " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, 1, ?15,"
+                " ?16, ?17, ?18) ON CONFLICT (key) DO UPDATE SET url = ?2,"
                 " urls = ?3, title = ?5, category = ?6, source = ?7, published_at = ?8,"
                 " snapshot_at = ?9, content_hash = ?10, hashes = ?11, first_seen = ?12,"
-                " last_seen = ?13, seen_count = ?14, rev = rev + 1, content = ?15",
+                " last_seen = ?13, seen_count = ?14, rev = rev + 1, content = ?15,"
+                " records = ?16, version_first_seen = ?17, version_last_seen = ?18",
                 rows,
             )
         fields = [
@@ -200,6 +229,8 @@ class SQLiteArchive:
                 to_ms(m.state.first_seen),
                 to_ms(m.state.last_seen),
                 m.state.seen_count,
+                hex_list(list(m.state.records)),
+                *map(_ms, m.state.version_seen),
                 m.key,
             )
             for m in merges
@@ -208,7 +239,8 @@ class SQLiteArchive:
         if fields:
             db.executemany(
                 "UPDATE snapshots SET urls = ?, hashes = ?, first_seen = ?, last_seen = ?,"
-                " seen_count = ? WHERE key = ?",
+                " seen_count = ?, records = ?, version_first_seen = ?, version_last_seen = ?"
+                " WHERE key = ?",
                 fields,
             )
         unarchived = [(m.key, m.unarchive) for m in merges if m.unarchive is not None]
