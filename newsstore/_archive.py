@@ -12,12 +12,9 @@ An archive (``newsstore dump``) is one JSON object a line, gzip when its name en
   "first_seen", "last_seen", "seen_count", "records", "version_first_seen",
   "version_last_seen"}, "snapshot": {…}}``, by key (``records``: the ids of the input
   records ``seen_count`` counts; ``version_…``: when the current content was first and last
-  seen, null when not known);
+  seen, null when not known; an older archive lacks them, and is read as not knowing them);
 * every history version, ``{"stored": {"key", "url", "content_hash", "archived_at",
   "first_seen", "last_seen"}, "history": {…}}``, by key and content hash.
-
-An archive written before ``records`` and the seen times of versions were kept lacks them,
-and is read as not knowing them.
 
 ``snapshot`` and ``history`` hold the content JSON the hash is taken over (times in UTC, no
 URL, see :func:`~newsstore._identity.utc_content`); times elsewhere are UTC with
@@ -57,6 +54,7 @@ from ._urls import DEFAULT_TRACKING_PARAMS
 __all__ = [
     "ARCHIVE_FORMAT",
     "BATCH",
+    "STORE_FORMAT",
     "ArchiveBackend",
     "ArchiveLine",
     "ArchiveReport",
@@ -76,6 +74,8 @@ __all__ = [
 ]
 
 ARCHIVE_FORMAT = 1
+# The format of a store's metadata (StoreMeta.format) this version writes and reads.
+STORE_FORMAT = 1
 BATCH = 500
 _MS = timedelta(milliseconds=1)
 

@@ -184,13 +184,13 @@ class Store(Archiving, Versioning, SimilarStore):
     def _archive_target(self) -> ArchiveTarget:
         # Imported here: newsstore._archive reads this package's values, so importing it
         # first must not need it loaded already.
-        from .._archive import ArchiveTarget, StoreMeta, effective_params
+        from .._archive import STORE_FORMAT, ArchiveTarget, StoreMeta, effective_params
 
         zone = getattr(self.zone, "key", None) or str(self.zone)
         return ArchiveTarget(
             name=str(self),
             backend=self._archive_backend(),
-            meta=StoreMeta(1, zone, effective_params(self.tracking_params)),
+            meta=StoreMeta(STORE_FORMAT, zone, effective_params(self.tracking_params)),
             prepare=self._prepare_owned,
             transaction=self._write_transaction,
             write_group=self._write_group,

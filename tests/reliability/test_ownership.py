@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -177,3 +178,74 @@ def test_a_file_that_is_not_a_database_is_refused_untouched(tmp_path: Path) -> N
     with pytest.raises(StoreUnavailableError, match="file is not a database"):
         open_store(db)
     assert _digest(db) == before
+
+
+# -- MongoDB: the same promises, for a database ---------------------------------------------
+
+
+def _contents(db: Any) -> dict[str, Any]:
+    """Every collection of ``db`` with its documents and index names."""
+    return {
+        name: (
+            sorted(map(repr, db[name].find())),
+            sorted(db[name].index_information()),
+        )
+        for name in sorted(db.list_collection_names())
+    }
+
+
+@pytest.mark.parametrize(
+    ("collection", "doc"),
+    [
+        ("snapshots", {"_id": "http://a/", "hello": 1}),
+        ("meta", {"_id": "settings", "theme": "dark"}),
+    ],
+)
+def test_another_programs_mongodb_database_is_refused_untouched(
+    mongodb: Any, collection: str, doc: dict[str, Any]
+) -> None:
+    from newsstore._store.mongo import MongoStore
+
+    mongodb[collection].insert_one(doc)
+    before = _contents(mongodb)
+    with pytest.raises(StoreUnavailableError, match="is not a newsstore store"):
+        MongoStore(mongodb)
+    assert _contents(mongodb) == before
+
+
+@pytest.mark.parametrize("marker", ["store", "indexes"])
+def test_a_mongodb_store_of_a_newer_version_is_refused_untouched(
+    mongodb: Any, make: Callable[..., Snapshot], marker: str
+) -> None:
+    from newsstore._store.mongo import MongoStore
+
+    with MongoStore(mongodb) as store:
+        store.save(make())
+    field = "format" if marker == "store" else "version"
+    mongodb["meta"].update_one({"_id": marker}, {"$inc": {field: 1}})
+    before = _contents(mongodb)
+    with pytest.raises(StoreUnavailableError, match="a store of a newer newsstore"):
+        MongoStore(mongodb)
+    assert _contents(mongodb) == before
+
+
+def test_reading_a_mongodb_database_that_holds_no_store_creates_nothing(mongodb: Any) -> None:
+    from newsstore._store.mongo import MongoStore
+
+    with pytest.raises(StoreUnavailableError, match="no newsstore store in"):
+        MongoStore(mongodb, create=False)  # a mistyped name, read by find or copy
+    assert mongodb.list_collection_names() == []
+    with MongoStore(mongodb) as store:  # a command that writes creates it
+        assert store.stats().snapshots == 0
+
+
+def test_a_mongodb_store_from_before_the_markers_is_still_opened(
+    mongodb: Any, make: Callable[..., Snapshot]
+) -> None:
+    from newsstore._store.mongo import MongoStore
+
+    with MongoStore(mongodb) as store:
+        store.save(make())
+    mongodb.drop_collection("meta")  # as a store written before the meta collection
+    with MongoStore(mongodb, create=False) as store:
+        assert store.stats().snapshots == 1

@@ -50,6 +50,7 @@ from . import versions
 from .archive import MongoArchive
 from .copies import fingerprint_of
 from .doctor import INDEX_VERSION, INDEXES, diagnose
+from .ownership import claim
 from .raw import EncodedFields, encode_fields
 from .similar import MongoSimilar
 from .writes import current_op, history_id, record_history_op, spelling_ops
@@ -149,6 +150,7 @@ class MongoStore(MongoSimilar, Store):
         )
         self._meta = database.get_collection("meta", codec_options=options)
         with self._errors():
+            claim(self._meta, self._snapshots, str(self), create=create)
             self._ensure_indexes()
         self._archive = MongoArchive(
             self._snapshots,
