@@ -254,7 +254,10 @@ def find(
     Example: newsstore find --on 2023-11-14 --category 国际 --format tsv
     (or: newsstore find --changed --on 2023-11-14)
     """
-    if changed and (query.url or query.category or query.source or count or ndjson):
+    if as_json + ndjson + (format != "table") > 1:
+        raise typer.BadParameter("--json, --ndjson and --format each name a format: give one")
+    extra = query.url or query.category or query.source or count or ndjson or fields
+    if changed and (extra or format != "table"):
         raise typer.BadParameter("--changed takes only --on, --from/--to and --json")
     with store.open() as st:
         if changed:
@@ -298,6 +301,8 @@ def related(
 
     Example: newsstore related --on 2023-08-02
     """
+    if as_json and ndjson:
+        raise typer.BadParameter("--json and --ndjson each name a format: give one")
     start, end = newsstore.time_window(on=on, zone=store.tz)
     assert start is not None  # a day has both ends
     assert end is not None

@@ -56,7 +56,8 @@ def restore(
 
     Example: newsstore --store mongodb://db1/news restore store.ndjson.gz
     """
-    newsstore.archive_header(archive)  # before the store is opened, so a typo creates nothing
+    # Before the store is opened, so that a typo or an archive of other keys creates nothing.
+    newsstore.archive_header(archive, settings=newsstore.Settings())
     with (
         store.open(create=True) as st,
         output.counting(quiet, "records") as progress,

@@ -305,6 +305,9 @@ def taken_down(tomb: Tombstone) -> None:
     """What a takedown did."""
     if tomb.removed:
         echo(f"deleted {tomb.key}; later imports of it are suppressed")
+    elif tomb.earlier:
+        when = tomb.deleted_at.isoformat(sep=" ", timespec="seconds")
+        echo(f"{tomb.key} was taken down already, {when} ({tomb.reason}); that takedown stands")
     else:
         echo(f"recorded a takedown of {tomb.key}; later imports of it are suppressed")
         note(f"note: nothing was stored under {tomb.key}")

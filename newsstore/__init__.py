@@ -35,7 +35,8 @@ from ._types import ExportFormat, Format, Match, Policy, SortOrder, TimeField
 from ._version import __version__
 
 if _typing.TYPE_CHECKING:
-    from ._archive import ArchiveReport, StoreMeta, archive_header
+    from ._archive import ArchiveReport, StoreMeta
+    from ._archive_reading import archive_header
     from ._copy import CopyReport, copy_store
     from ._diff import (
         FieldChange,
@@ -138,7 +139,8 @@ __all__ = [  # noqa: RUF022
 # Loaded on first use, so that ``import newsstore`` (and the command's --help) stays light,
 # and the MongoDB driver loads only for those who use it.
 _LAZY = {
-    **dict.fromkeys(("ArchiveReport", "StoreMeta", "archive_header"), "._archive"),
+    **dict.fromkeys(("ArchiveReport", "StoreMeta"), "._archive"),
+    "archive_header": "._archive_reading",
     **dict.fromkeys(("CopyReport", "copy_store"), "._copy"),
     **dict.fromkeys(
         (

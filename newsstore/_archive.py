@@ -21,7 +21,8 @@ URL, see :func:`~newsstore._identity.utc_content`); times elsewhere are UTC with
 milliseconds. Each line is written in the same byte order by every store, so the dump of a
 store restored from an archive is that archive, apart from ``archived_at``.
 
-Merging (restore, copy and re-key write through :mod:`newsstore._merging`) follows the
+Reading an archive is :mod:`newsstore._archive_reading`'s. Merging (restore, copy and re-key
+write through :mod:`newsstore._merging`) follows the
 store's rules: a takedown wins over content, history is a union, the newer snapshot is
 current (:func:`~newsstore._rules.merge_stored`). Every step is idempotent, so a restore
 or copy that was killed converges when run again.
@@ -29,9 +30,7 @@ or copy that was killed converges when run again.
 
 from __future__ import annotations
 
-import gzip
 import json
-import os
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -39,8 +38,6 @@ from datetime import datetime, timedelta
 from typing import IO, Any, Protocol
 
 from ._errors import (
-    InvalidQueryError,
-    InvalidRecordError,
     KeySettingsError,
     StoreError,
 )
@@ -64,12 +61,10 @@ __all__ = [
     "Merge",
     "StoreMeta",
     "Version",
-    "archive_header",
     "check_meta",
     "effective_params",
     "iso",
     "parse_time",
-    "read_archive",
     "write_archive",
 ]
 
@@ -296,10 +291,6 @@ def _iso_or_none(value: datetime | None) -> str | None:
     return None if value is None else iso(value)
 
 
-def _time_or_none(text: Any) -> datetime | None:
-    return None if text is None else parse_time(text)
-
-
 def _version_line(v: Version) -> bytes:
     stored = {
         "key": v.key,
@@ -374,125 +365,3 @@ class ArchiveLine:
     line: int
     item: Item | None
     error: str | None = None
-
-
-def _open_archive(path: str) -> IO[bytes]:
-    if not os.path.exists(path):
-        looks_like_key = "://" in path or path.startswith("content:")
-        hint = (
-            f"; to lift a takedown, run `newsstore lift-takedown {path}`" if looks_like_key else ""
-        )
-        raise InvalidQueryError(f"restore reads an archive file: {path} does not exist{hint}")
-    fp: IO[bytes] = open(path, "rb")  # noqa: SIM115 - closed by the caller
-    if fp.read(2) == b"\x1f\x8b":
-        # gzip.open owns its file: closing it closes the file (a GzipFile given one does not).
-        fp.close()
-        return gzip.open(path, "rb")  # type: ignore[return-value]
-    fp.seek(0)
-    return fp
-
-
-def _header(fp: IO[bytes], path: str) -> dict[str, Any]:
-    first = fp.readline()
-    try:
-        header = json.loads(first)
-    except ValueError:
-        header = None
-    if not isinstance(header, dict) or header.get("newsstore") != "archive":
-        raise InvalidRecordError(
-            "not a newsstore archive (the first line is not its header); to lift a"
-            " takedown run `newsstore lift-takedown URL`, to import snapshots"
-            " `newsstore import`",
-            source=path,
-            line=1,
-        )
-    if header.get("format") != ARCHIVE_FORMAT:
-        raise InvalidRecordError(
-            f"archive format {header.get('format')!r}; this newsstore reads {ARCHIVE_FORMAT}",
-            source=path,
-            line=1,
-        )
-    return header
-
-
-def archive_header(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """The header of the archive at ``path`` (store metadata, when it was written), after
-    checking that it is an archive :meth:`Store.dump` wrote in a format this version reads.
-
-    Raises :class:`~newsstore.InvalidQueryError` when there is no such file and
-    :class:`~newsstore.InvalidRecordError` when it is not an archive.
-    """
-    name = os.fspath(path)
-    with _open_archive(name) as fp:
-        return _header(fp, name)
-
-
-def read_archive(path: str) -> tuple[dict[str, Any], Iterator[ArchiveLine]]:
-    """The header of the archive at ``path`` and its records, streamed (gzip or not)."""
-    fp = _open_archive(path)
-    try:
-        header = _header(fp, path)
-    except BaseException:
-        fp.close()
-        raise
-
-    def lines() -> Iterator[ArchiveLine]:
-        with fp:
-            for number, raw in enumerate(fp, 2):
-                if raw.strip():
-                    yield _parse_line(number, raw)
-
-    return header, lines()
-
-
-def _parse_line(number: int, raw: bytes) -> ArchiveLine:
-    try:
-        data = json.loads(raw)
-        if not isinstance(data, dict):
-            raise ValueError("expected a JSON object")
-        if "tombstone" in data:
-            t = data["tombstone"]
-            url = t.get("url")
-            return ArchiveLine(
-                number,
-                Tombstone(str(t["key"]), url, str(t["reason"]), parse_time(t["deleted_at"])),
-            )
-        stored = data["stored"]
-        if "snapshot" in data:
-            content = data["snapshot"]
-            state = StoredKey(
-                str(stored["content_hash"]),
-                None,  # read from the content when it is prepared
-                tuple(map(str, stored["urls"])),
-                tuple(map(str, stored["hashes"])),
-                parse_time(stored["first_seen"]),
-                parse_time(stored["last_seen"]),
-                int(stored["seen_count"]),
-                # An archive written before these were kept has none.
-                tuple(map(str, stored.get("records", ()))),
-                (
-                    _time_or_none(stored.get("version_first_seen")),
-                    _time_or_none(stored.get("version_last_seen")),
-                ),
-            )
-            return ArchiveLine(
-                number, Current(str(stored["key"]), stored.get("url"), state, content)
-            )
-        if "history" in data:
-            content = data["history"]
-            return ArchiveLine(
-                number,
-                Version(
-                    str(stored["key"]),
-                    stored.get("url"),
-                    str(stored["content_hash"]),
-                    parse_time(stored["archived_at"]),
-                    content,
-                    _time_or_none(stored.get("first_seen")),
-                    _time_or_none(stored.get("last_seen")),
-                ),
-            )
-        raise ValueError("neither a snapshot, a history version nor a takedown")
-    except (KeyError, TypeError, ValueError, RecursionError) as exc:
-        why = f"missing {exc}" if isinstance(exc, KeyError) else str(exc)
-        return ArchiveLine(number, None, why)

@@ -26,8 +26,8 @@ from ._archive import (
     StoreMeta,
     Version,
     check_meta,
-    read_archive,
 )
+from ._archive_reading import read_archive
 from ._errors import InvalidRecordError, NewsstoreError, StoreError
 from ._records import error_text
 from ._rules import Incoming, StoredKey, merge_stored

@@ -13,7 +13,8 @@ import os
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import AbstractContextManager, nullcontext
-from datetime import date, datetime, tzinfo
+from dataclasses import replace
+from datetime import date, datetime, timedelta, tzinfo
 from types import TracebackType
 from typing import IO, TYPE_CHECKING, Any, ClassVar
 
@@ -383,12 +384,17 @@ class Store(Archiving, Versioning, SimilarStore):
 
     # -- takedowns ---------------------------------------------------------------------
     def delete(self, url_or_key: str, *, reason: str) -> Tombstone:
-        """Take a key down: remove its snapshot and history, and suppress later imports."""
-        if not isinstance(reason, str):
-            raise InvalidQueryError(f"reason must be a string, not {type(reason).__name__}")
+        """Take a key down: remove its snapshot and history, and suppress later imports. The
+        first takedown of a key stands (returned again, ``earlier`` set; the adapters keep one
+        another writer made meanwhile too)."""
+        if not isinstance(reason, str) or not reason.strip():
+            raise InvalidQueryError(f"a takedown needs a reason, a string: not {reason!r}")
         key = self.key_for(url_or_key)
+        if (earlier := self._tombstone(key)) is not None:
+            return replace(earlier, removed=False, earlier=True)
         url = url_or_key if not url_or_key.startswith("content:") else None
-        return self._delete(key, url, reason, datetime.now(UTC))
+        now = datetime.now(UTC)  # to the millisecond, as it is stored and read back
+        return self._delete(key, url, reason, now - timedelta(microseconds=now.microsecond % 1000))
 
     def lift_takedown(self, url_or_key: str) -> Tombstone:
         """Lift a takedown so the key can be imported again; returns the takedown lifted.

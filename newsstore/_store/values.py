@@ -42,6 +42,8 @@ class Tombstone:
     deleted_at: datetime
     # Whether the takedown removed anything (False: a pre-emptive takedown, or a typo).
     removed: bool = True
+    # Whether the key was taken down already: this is that takedown, kept as it was.
+    earlier: bool = False
 
 
 @dataclass(frozen=True, slots=True)

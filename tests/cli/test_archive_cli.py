@@ -196,6 +196,23 @@ def test_copy_writes_to_the_database_its_uri_names(
         mongo_server.drop_database(other)
 
 
+def test_a_restore_refused_for_its_keys_creates_no_store(run, tmp_path: Path, monkeypatch) -> None:
+    source = str(tmp_path / "src.db")  # keyed with another list than the default
+    monkeypatch.setenv("NEWSSTORE_TRACKING_PARAMS", "utm_*,ref")
+    _fill(run, source, tmp_path)
+    archive = tmp_path / "a.ndjson"
+    assert run("dump", "--store", source, "-o", str(archive)).exit_code == 0
+    target = tmp_path / "fresh.db"
+    monkeypatch.delenv("NEWSSTORE_TRACKING_PARAMS")
+    refused = run("restore", "--store", str(target), str(archive))
+    assert refused.exit_code == 1
+    assert "keys its snapshots with the tracking parameters ref,utm_*" in refused.stderr
+    assert not target.exists()  # else it recorded the other list, refusing the retry
+    monkeypatch.setenv("NEWSSTORE_TRACKING_PARAMS", "utm_*,ref")
+    assert run("restore", "--store", str(target), str(archive)).exit_code == 0
+    assert _stats(run, str(target)) == _stats(run, source)
+
+
 def test_rekey_after_the_tracking_list_changes(run, new_store, tmp_path: Path, monkeypatch) -> None:
     store = new_store()
     crawl = tmp_path / "ref.ndjson"

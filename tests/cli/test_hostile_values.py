@@ -44,3 +44,36 @@ def test_a_key_that_no_snapshot_can_have_is_refused(run, key: str, tmp_path: Pat
         assert store.tombstones() == []
         with pytest.raises(InvalidQueryError, match="not a key"):
             store.get(key)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["related", "--on", "2023-11-14", "--json", "--ndjson"],
+        ["find", "--json", "--ndjson"],
+        ["find", "--json", "--format", "csv"],
+        ["find", "--changed", "--on", "2023-11-14", "--format", "json"],
+        ["find", "--changed", "--on", "2023-11-14", "--fields", "url"],
+    ],
+    ids=lambda args: " ".join(args),
+)
+def test_two_formats_at_once_are_a_usage_error(run, args: list[str]) -> None:
+    # Each used to print one of them, or both (related: NDJSON lines inside a JSON array).
+    result = run(*args)
+    assert result.exit_code == 2, result.output
+    assert result.stdout == ""
+
+
+def test_a_second_takedown_of_a_key_keeps_the_first(run) -> None:
+    assert run("delete", "example.com/x", "--reason", "court order").exit_code == 0
+    again = run("delete", "https://www.example.com/x?utm_source=a", "--reason", "again")
+    assert again.exit_code == 0
+    assert "was taken down already" in again.stdout and "(court order)" in again.stdout
+    listed = json.loads(run("takedowns", "--json").stdout)
+    assert [t["reason"] for t in listed] == ["court order"]
+
+
+def test_a_takedown_needs_a_reason(run) -> None:
+    result = run("delete", "example.com/y", "--reason", " ")
+    assert result.exit_code != 0 and "needs a reason" in result.stderr
+    assert json.loads(run("takedowns", "--json").stdout) == []

@@ -175,6 +175,14 @@ def test_takedown_removes_and_suppresses_until_restored(store: Store, make, late
     assert store.save_many([old, old]).suppressed == 2
     assert store.count() == 0
     assert [t.reason for t in store.tombstones()] == ["takedown request #42"]
+    # A second request for the key leaves the first as it was: its reason, its date.
+    again = store.delete(URL, reason="another request")
+    assert again.earlier and not again.removed
+    assert (again.reason, again.deleted_at) == (tomb.reason, tomb.deleted_at)
+    assert store.tombstones() == [tomb]
+    # And so does a takedown another writer records meanwhile (an archive's, a race).
+    assert store._delete(tomb.key, URL, "raced", later(old, 5)).reason == "raced"
+    assert [t.reason for t in store.tombstones()] == ["takedown request #42"]
 
     store.lift_takedown(URL)
     assert store.save(old) == "inserted"

@@ -416,8 +416,10 @@ class MongoStore(MongoSimilar, Store):
     def _delete(self, key: str, url: str | None, reason: str, now: datetime) -> Tombstone:
         with self._errors():
             # Tombstone first: an import racing with the takedown is suppressed from here on.
-            self._tombstones.replace_one(
-                {"_id": key}, {"url": url, "reason": reason, "deleted_at": now}, upsert=True
+            self._tombstones.update_one(  # the first stands
+                {"_id": key},
+                {"$setOnInsert": {"url": url, "reason": reason, "deleted_at": now}},
+                upsert=True,
             )
             removed = self._snapshots.delete_one({"_id": key}).deleted_count
             removed += self._history_c.delete_many({"key": key}).deleted_count

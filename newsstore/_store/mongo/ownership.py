@@ -12,6 +12,10 @@ from .doctor import INDEX_VERSION
 
 __all__ = ["claim"]
 
+# The documents a store keeps in ``meta``: its indexes' version, its metadata, the progress
+# of pairing its fingerprints (.similar).
+_OWN = ["copies", "indexes", "store"]
+
 
 def claim(
     meta: Collection[dict[str, Any]],
@@ -34,8 +38,8 @@ def claim(
             f" {version}; this one knows {STORE_FORMAT} and {INDEX_VERSION}); left"
             " untouched: upgrade newsstore to use it"
         )
-    if marker or stored:
-        return
+    if marker or stored or meta.find_one({"_id": {"$in": _OWN}}) is not None:
+        return  # (another process opening the new store may have written only some yet)
     # No marker: an empty database, a store older than the marker, or not a store.
     if meta.find_one({}) is not None:
         raise StoreUnavailableError(

@@ -343,7 +343,7 @@ class SQLiteStore(Store):
                 (key,),
             ).fetchone()[0]
             self._db.execute(
-                "INSERT OR REPLACE INTO tombstones VALUES (?, ?, ?, ?)",
+                "INSERT OR IGNORE INTO tombstones VALUES (?, ?, ?, ?)",  # the first stands
                 (key, url, reason, to_ms(now)),
             )
             # Before the row whose id they name goes.
