@@ -476,9 +476,13 @@ def copied(report: CopyReport) -> None:
     _rejections(report.written)
     snapshots, history, takedowns = report.source
     if report.equal:
+        counts = f"{snapshots} snapshots, {history} history versions, {takedowns} takedowns"
+        held = ", ".join(map(str, report.target))  # more, where it held data of its own
+        same = report.source == report.target
         echo(
-            f"check: both stores hold {snapshots} snapshots, {history} history versions,"
-            f" {takedowns} takedowns"
+            f"check: both stores hold {counts}"
+            if same
+            else f"check: the target holds all of the source's {counts} (now {held} in all)"
         )
         return
     for difference in report.differences:

@@ -240,10 +240,20 @@ def test_copy_moves_everything_and_checks_the_counts(
             assert copy_store(store, back).equal
             assert _body(_dump(back)) == _body(_dump(source))
         store.save(make(url="https://news.example.com/extra.html"))
-        differs = copy_store(source, store)
-        assert differs.differences == [
-            f"snapshots: 2 in {source}, 3 in {store}",
-        ]
+        onto = copy_store(source, store)  # a target with data of its own lacks nothing
+        assert onto.equal and onto.target == (3, 2, 2)
+        # A row the source holds damaged is rejected, and the check names what is missing.
+        with closing(sqlite3.connect(tmp_path / "source.db")) as db, db:
+            db.execute(
+                "UPDATE snapshots SET content = replace(content, '二', '贰') WHERE key LIKE '%/2.html'"
+            )
+        with SQLiteStore(tmp_path / "fresh.db") as fresh:
+            partial = copy_store(source, fresh)
+            assert partial.written.rejected == 1
+            assert partial.differences == [
+                f"snapshots: 1 of {source} not in {fresh}"
+                " (the first: https://news.example.com/world/2.html)"
+            ]
 
 
 def _seen(store: Store) -> list[tuple[str, Any, Any]]:
