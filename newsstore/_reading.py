@@ -35,7 +35,7 @@ from ._decoding import Transcoded, WrongEncodingError, decode_text, source_encod
 from ._errors import InvalidRecordError, SnapshotParseError
 from ._jsonarray import read_json
 from ._parsing import read_snapshot
-from ._records import Record, rejected
+from ._records import Record, rejected, shown
 from ._times import zone_of
 from ._types import FORMATS, Format
 
@@ -326,7 +326,7 @@ def _read_text(
         text = decode_text(data, encoding, source)
         snapshot, warning = read_snapshot(text, source=source, timezone=context.get("timezone"))
     except SnapshotParseError as exc:
-        yield rejected(source, exc.line, None, data.decode("utf-8", errors="replace"), exc.reason)
+        yield rejected(source, exc.line, None, shown(data), exc.reason)
         return
     record = Record(source, 1, None, text, snapshot)
     if warning is not None:

@@ -23,7 +23,7 @@ from ._ejson import ObjectIdText, loads
 from ._errors import InvalidRecordError
 from ._schemas import Snapshot
 
-__all__ = ["Record", "rejected", "validate_json", "validate_obj"]
+__all__ = ["Record", "rejected", "shown", "validate_json", "validate_obj"]
 
 
 class Record:
@@ -100,9 +100,9 @@ class Record:
 
     @property
     def raw(self) -> str:
-        """The record's original text (undecodable bytes replaced)."""
+        """The record's original text (undecodable bytes as ``\\xNN``, see :func:`shown`)."""
         data = self.data
-        return data if isinstance(data, str) else data.decode("utf-8", errors="replace")
+        return data if isinstance(data, str) else shown(data)
 
     @property
     def size(self) -> int:
@@ -133,6 +133,13 @@ def error_text(exc: ValidationError) -> str:
     return "; ".join(parts) + (f" (+{more} more)" if more > 0 else "")
 
 
+def shown(data: bytes) -> str:
+    """Bytes read as the text that messages and the rejects file keep: a byte that is not
+    UTF-8 as ``\\xNN``. Replaced by U+FFFD instead, a rejected line's text parsed as a
+    record, which a re-import of the rejects file took in, altered."""
+    return data.decode("utf-8", errors="backslashreplace")
+
+
 def validate_json(
     raw: bytes, context: dict[str, Any], source: str, line: int | None, index: int | None
 ) -> Record:
@@ -145,7 +152,7 @@ def validate_json(
         # The message, not the exception: a kept exception holds its traceback, whose frames
         # hold it back, a reference cycle per rejected line.
         first = error_text(exc)
-    text = raw.decode("utf-8", errors="replace")
+    text = shown(raw)
     try:
         data = loads(raw)
     except (ValueError, RecursionError) as exc:

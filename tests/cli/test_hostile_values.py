@@ -77,3 +77,24 @@ def test_a_takedown_needs_a_reason(run) -> None:
     result = run("delete", "example.com/y", "--reason", " ")
     assert result.exit_code != 0 and "needs a reason" in result.stderr
     assert json.loads(run("takedowns", "--json").stdout) == []
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_a_line_that_is_not_utf8_stays_rejected_from_its_rejects_file(
+    run, tmp_path: Path, workers: str
+) -> None:
+    # 2,100 lines: enough for the worker processes to start (they prepare after 2,000).
+    good = [json.dumps({"url": f"https://news.example.com/{n}", "title": "t"}) for n in range(2100)]
+    bad = b'{"url":"http://a.com/\xff","title":"t"}\n'
+    crawl = tmp_path / "u.ndjson"
+    crawl.write_bytes("\n".join(good).encode() + b"\n" + bad)
+    rejects = tmp_path / "r.ndjson"
+    first = run("import", str(crawl), "--rejects", str(rejects), "--workers", workers)
+    assert first.exit_code == 1 and "invalid UTF-8" in first.stderr
+    (kept,) = [json.loads(line) for line in rejects.read_text(encoding="utf-8").splitlines()]
+    assert kept["line"] == 2101 and "\\xff" in kept["raw"]  # the byte, shown
+    assert "\ufffd" not in rejects.read_text(encoding="utf-8")
+    # Imported again unfixed, it is rejected again, not stored altered.
+    again = run("import", str(rejects), "--rejects", str(tmp_path / "r2.ndjson"))
+    assert again.exit_code == 1, again.output
+    assert run("find", "--count").stdout == "2100\n"
