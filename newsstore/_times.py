@@ -37,6 +37,7 @@ __all__ = [
     "read_when",
     "time_window",
     "to_ms",
+    "utc_window",
     "zone_of",
 ]
 
@@ -51,6 +52,24 @@ def _named_zone(name: str) -> ZoneInfo:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, OSError) as exc:  # OSError: name too long
         raise InvalidQueryError(f"unknown time zone {name!r} (try Asia/Shanghai or UTC)") from exc
+
+
+def utc_window(start: datetime, end: datetime) -> tuple[datetime, datetime]:
+    """``[start, end)`` in UTC, for a query the library is given: aware datetimes only
+    (InvalidQueryError), and an end beyond what UTC can hold (year 1 at +08:00, 9999 at
+    -08:00) held at its bounds, which stored times lie within anyway."""
+    for name, value in (("start", start), ("end", end)):
+        if not isinstance(value, datetime) or value.utcoffset() is None:
+            raise InvalidQueryError(f"{name} must be a timezone-aware datetime, not {value!r}")
+    bounds = (datetime.min.replace(tzinfo=UTC), datetime.max.replace(tzinfo=UTC))
+
+    def held(value: datetime) -> datetime:
+        try:
+            return value.astimezone(UTC)
+        except OverflowError:
+            return bounds[value.year > 1]
+
+    return held(start), held(end)
 
 
 def zone_of(zone: str | tzinfo | None) -> tzinfo:

@@ -28,7 +28,7 @@ from .._query import Query, TimeField
 from .._rules import Incoming, KeyPlan, KeyState, Policy, plan_key
 from .._schemas import ImportReport, RelatedItem, Snapshot
 from .._similar import SimilarStore
-from .._times import DEFAULT_TIMEZONE, UTC, day_range, quarter_days, zone_of
+from .._times import DEFAULT_TIMEZONE, UTC, day_range, quarter_days, utc_window, zone_of
 from .._urls import canonical_url, host_of, lookup_url, reversed_host, url_prefix
 from .archiving import Archiving
 from .values import QUARTER_MS, Diagnosis, Grouped, RelatedHit, Stats, Tombstone
@@ -364,6 +364,7 @@ class Store(Archiving, Versioning, SimilarStore):
         An item links to a stored snapshot when its URL has the same key, or when its
         title and time equal a stored snapshot's title and published time.
         """
+        start, end = utc_window(start, end)
         for listed_by in self._listing_items(start, end):
             for kind in _ITEM_KINDS:
                 for item in getattr(listed_by, kind):

@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from newsstore import InvalidURLError, NotFoundError
+from newsstore import InvalidQueryError, InvalidURLError, NotFoundError
 from newsstore._query import Query
 from newsstore._store import Store
 
@@ -309,6 +309,15 @@ def test_related_items_by_day_link_to_stored_snapshots(store: Store, make) -> No
         ("related", "美方请柬", "https://n.example.com/target"),
     ]
     assert {h.listed_by.url for h in hits} == {URL}
+    # The widest windows there are: from year 1 in Beijing (before UTC's year 1 began) to
+    # 9999's last day at -08:00 (after UTC's ended); a naive time is refused, not compared.
+    west = timezone(timedelta(hours=-8))
+    everything = store.related_on(
+        datetime(1, 1, 1, tzinfo=BEIJING), datetime(9999, 12, 31, 20, tzinfo=west)
+    )
+    assert len(list(everything)) == 4
+    with pytest.raises(InvalidQueryError, match="start must be a timezone-aware datetime"):
+        list(store.related_on(datetime(2023, 8, 2), datetime(2023, 8, 3)))
 
 
 _EDGE_TIMES = [
