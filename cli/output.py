@@ -140,26 +140,26 @@ def snapshots(
 
 def _cell(value: object) -> str:
     """A field's value as one cell: text as it is, numbers and lists as JSON, null empty."""
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
+    if value is None or isinstance(value, str):
+        return value or ""
     return json.dumps(value, ensure_ascii=False)
 
 
 def _delimited(items: Iterable[Snapshot], paths: list[str], format: ListFormat) -> int:
-    """TSV (cells escaped: a tab or newline cannot break a row) or CSV (quoted, exact)."""
+    """TSV (cells escaped, a backslash as \\\\: a tab or newline cannot break a row, and each
+    escape reads back one way) or CSV (quoted, exact; on a terminal, controls escaped)."""
     count = 0
     if format == "csv":
         writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerow(paths)
+        shown = safe if out.is_terminal else str  # a crawled ESC must not drive the terminal
         for s in items:
-            writer.writerow(_cell(v) for v in newsstore.field_values(s, paths))
+            writer.writerow(shown(_cell(v)) for v in newsstore.field_values(s, paths))
             count += 1
         return count
     sys.stdout.write("\t".join(paths) + "\n")
     for s in items:
-        cells = (safe(_cell(v)) for v in newsstore.field_values(s, paths))
+        cells = (safe(_cell(v).replace("\\", "\\\\")) for v in newsstore.field_values(s, paths))
         sys.stdout.write("\t".join(cells) + "\n")
         count += 1
     return count

@@ -98,3 +98,31 @@ def test_a_line_that_is_not_utf8_stays_rejected_from_its_rejects_file(
     again = run("import", str(rejects), "--rejects", str(tmp_path / "r2.ndjson"))
     assert again.exit_code == 1, again.output
     assert run("find", "--count").stdout == "2100\n"
+
+
+def _titled(run, tmp_path: Path, *titles: str) -> None:
+    crawl = tmp_path / "t.ndjson"
+    rows = [{"url": f"https://news.example.com/{n}", "title": t} for n, t in enumerate(titles)]
+    crawl.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    assert run("import", str(crawl)).exit_code == 0
+
+
+def test_tsv_cells_read_back_one_way(run, tmp_path: Path) -> None:
+    _titled(run, tmp_path, "lit\\nbackslash", "real\nnewline")
+    result = run("find", "--format", "tsv", "--fields", "title")
+    assert result.exit_code == 0, result.output
+    # A backslash is escaped too, so "\\n" (two characters) and a newline differ.
+    assert sorted(result.stdout.splitlines()[1:]) == ["lit\\\\nbackslash", "real\\nnewline"]
+
+
+def test_csv_escapes_controls_on_a_terminal_only(run, tmp_path: Path, monkeypatch) -> None:
+    from rich.console import Console
+
+    from newsstore_cli import output
+
+    _titled(run, tmp_path, "\x1b]0;pwn\x07")
+    piped = run("find", "--format", "csv", "--fields", "title")
+    assert piped.stdout.splitlines()[1] == "\x1b]0;pwn\x07"  # exact, for programs
+    monkeypatch.setattr(output, "out", Console(force_terminal=True))
+    shown = run("find", "--format", "csv", "--fields", "title")
+    assert shown.stdout.splitlines()[1] == "\\x1b]0;pwn\\x07"
