@@ -150,8 +150,7 @@ class MongoStore(MongoSimilar, Store):
         )
         self._meta = database.get_collection("meta", codec_options=options)
         with self._errors():
-            claim(self._meta, self._snapshots, str(self), create=create)
-            self._ensure_indexes()
+            self._ensure_indexes(claim(self._meta, self._snapshots, str(self), create=create))
         self._archive = MongoArchive(
             self._snapshots,
             self._history_c,
@@ -182,10 +181,9 @@ class MongoStore(MongoSimilar, Store):
             and not _servers(self).isdisjoint(_servers(other))
         )
 
-    def _ensure_indexes(self) -> None:
-        """Create the indexes once per store: a marker in ``meta`` says they are there, so
-        opening a store costs one round trip, not one per index."""
-        marker = self._meta.find_one({"_id": "indexes"})
+    def _ensure_indexes(self, marker: dict[str, Any] | None) -> None:
+        """Create the indexes once per store: a marker in ``meta`` (``marker``, as read)
+        says they are there, so opening a store costs no round trip per index."""
         if marker is not None and marker.get("version") == INDEX_VERSION:
             return
         if marker is None:

@@ -23,14 +23,15 @@ def claim(
     name: str,
     *,
     create: bool,
-) -> None:
+) -> dict[str, Any] | None:
     """Refuse, before anything in it changes, a database that holds another program's
     documents where a store keeps its own, or a store of a newer newsstore; and with
     ``create=False`` (a command that only reads) one that holds no store yet, as the SQLite
     store refuses a missing file. Other collections beside a store's are fine: a database
-    may be shared. ``name``: the store, as messages name it."""
-    marker = meta.find_one({"_id": "indexes"}) or {}
-    stored = meta.find_one({"_id": "store"}) or {}
+    may be shared. ``name``: the store, as messages name it. Returns the indexes' marker
+    (None: none yet), read in the same round trip, for the caller's index check."""
+    docs = {d["_id"]: d for d in meta.find({"_id": {"$in": ["indexes", "store"]}})}
+    marker, stored = docs.get("indexes") or {}, docs.get("store") or {}
     version, form = int(marker.get("version", 0)), int(stored.get("format", 0))
     if version > INDEX_VERSION or form > STORE_FORMAT:
         raise StoreUnavailableError(
@@ -39,7 +40,7 @@ def claim(
             " untouched: upgrade newsstore to use it"
         )
     if marker or stored or meta.find_one({"_id": {"$in": _OWN}}) is not None:
-        return  # (another process opening the new store may have written only some yet)
+        return marker or None  # (another process making the store may not have written all)
     # No marker: an empty database, a store older than the marker, or not a store.
     if meta.find_one({}) is not None:
         raise StoreUnavailableError(
@@ -54,3 +55,4 @@ def claim(
         )
     if sample is None and not create:
         raise StoreUnavailableError(f"no newsstore store in {name}: it holds no snapshots")
+    return None
